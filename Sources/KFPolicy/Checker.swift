@@ -1,0 +1,488 @@
+// The checker: resolves names, evaluates masks, builds the model and proves the nesting graph
+// is a DAG. It reports every problem it finds and never stops at the first.
+
+/// C keywords and names that would break generated C or Swift if used as identifiers.
+let reservedIdentifiers: Set<String> = [
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum",
+    "extern", "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return",
+    "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void",
+    "volatile", "while", "_Bool", "_Complex", "_Imaginary", "bool", "true", "false", "asm", "typeof",
+    "alignas", "alignof", "_Alignas", "_Alignof", "_Atomic", "_Generic", "_Noreturn", "_Static_assert",
+    "_Thread_local", "static_assert", "thread_local", "nullptr", "constexpr",
+]
+
+struct Checker {
+    let sources: SourceManager
+    var diagnostics = DiagnosticBag()
+    var policy = Policy()
+
+    /// Contexts and groups share one namespace: both are mask atoms.
+    enum Atom { case context(Int), group(Int) }
+    var atoms: [String: Atom] = [:]
+    var setIndex: [String: Int] = [:]
+    var requirementIndex: [String: Int] = [:]
+    var usedContexts = Set<Int>()
+    var usedRequirements = Set<Int>()
+    /// Groups: syntax by name, evaluation state.
+    var groupSyntax: [String: (item: Item, expr: MaskExpr)] = [:]
+    var groupValue: [String: ContextMask] = [:]
+    var groupInProgress: [String] = []
+
+    init(sources: SourceManager) { self.sources = sources }
+
+    func docOf(_ t: Trivia) -> String? { t.doc }
+
+    // MARK: - Entry
+
+    mutating func check(items: [(item: Item, file: Int)], rootFile: Int) -> Policy {
+        declarePolicy(items, rootFile: rootFile)
+        declareContextsAndGroups(items)
+        declareCallbacks(items)
+        policy.callbackIndex = Dictionary(policy.callbacks.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        declareRequirementsAndSets(items)
+        declareKfuncs(items)
+        declareNests(items)
+        policy.kfuncIndex = Dictionary(policy.kfuncs.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        checkKfuncSemantics()
+        checkNestingGraph()
+        warnUnused()
+        return policy
+    }
+
+    // MARK: - Names
+
+    mutating func reportDuplicate(_ kind: String, _ n: Name, previous: SourceRange) {
+        diagnostics.error(.duplicateName, "duplicate \(kind) '\(n.text)'", at: n.range,
+                          notes: [DiagnosticNote("'\(n.text)' first declared here", at: previous)],
+                          hint: "remove one declaration or rename it")
+    }
+
+    mutating func checkIdentifier(_ n: Name, _ kind: String) {
+        if reservedIdentifiers.contains(n.text) || n.text == "any" || n.text == "none" {
+            diagnostics.error(.reservedName, "'\(n.text)' is reserved and cannot name a \(kind)", at: n.range,
+                              hint: "choose another name; '\(n.text)' is a keyword of C or of the policy language")
+        }
+    }
+
+    mutating func unknown(_ kind: String, _ n: Name, candidates: some Sequence<String>, extraHint: String? = nil) {
+        let s = closest(to: n.text, in: candidates)
+        diagnostics.error(.unknownName, "unknown \(kind) '\(n.text)'", at: n.range,
+                          hint: s.map { "did you mean '\($0)'?" } ?? extraHint)
+    }
+
+    // MARK: - Declarations
+
+    mutating func declarePolicy(_ items: [(item: Item, file: Int)], rootFile: Int) {
+        var seen: SourceRange?
+        var prefixSeen: SourceRange?
+        for (item, file) in items {
+            switch item.kind {
+            case .policy(let name, let structName):
+                if file != rootFile {
+                    diagnostics.error(.policyInInclude, "'policy' declared in an included file", at: item.keyword.range,
+                                      hint: "only the file given on the command line names the policy; included files hold shared declarations")
+                    continue
+                }
+                if let prev = seen {
+                    diagnostics.error(.duplicatePolicy, "second 'policy' declaration", at: item.keyword.range,
+                                      notes: [DiagnosticNote("first declared here", at: prev)])
+                    continue
+                }
+                seen = item.range
+                policy.name = name.text
+                policy.structName = structName.text
+                policy.doc = item.trivia.doc
+                policy.range = item.range
+                checkIdentifier(name, "policy")
+            case .prefix(let p):
+                if let prev = prefixSeen {
+                    diagnostics.error(.duplicateStatement, "second 'prefix' declaration", at: item.keyword.range,
+                                      notes: [DiagnosticNote("first declared here", at: prev)])
+                    continue
+                }
+                prefixSeen = item.range
+                policy.prefix = p.text
+            default: break
+            }
+        }
+        if seen == nil {
+            let r = SourceRange(file: rootFile, start: 0, end: 0)
+            diagnostics.error(.missingPolicy, "file declares no policy", at: r,
+                              hint: "start the file with 'policy NAME for struct STRUCT;'")
+        }
+        if policy.prefix.isEmpty { policy.prefix = policy.name }
+    }
+
+    mutating func declareContextsAndGroups(_ items: [(item: Item, file: Int)]) {
+        for (item, _) in items {
+            switch item.kind {
+            case .context(let n):
+                checkIdentifier(n, "context")
+                if let prev = atomRange(n.text) { reportDuplicate("context", n, previous: prev); continue }
+                if policy.contexts.count >= 31 {
+                    diagnostics.error(.tooManyContexts, "too many contexts: '\(n.text)' would be the 32nd",
+                                      at: n.range, hint: "a policy holds at most 31 contexts (bit 31 of a context word is reserved); merge contexts or use groups")
+                    continue
+                }
+                atoms[n.text] = .context(policy.contexts.count)
+                policy.contexts.append(Context(name: n.text, doc: item.trivia.doc, range: n.range))
+            case .group(let n, let e):
+                checkIdentifier(n, "group")
+                if let prev = atomRange(n.text) { reportDuplicate("group", n, previous: prev); continue }
+                atoms[n.text] = .group(-1)
+                groupSyntax[n.text] = (item, e)
+            default: break
+            }
+        }
+        // Evaluate groups in declaration order; a reference to a later group evaluates it first.
+        for (item, _) in items {
+            guard case .group(let n, _) = item.kind, let syn = groupSyntax[n.text], syn.item.range == item.range else { continue }
+            let m = evaluateGroup(n.text)
+            atoms[n.text] = .group(policy.groups.count)
+            policy.groups.append(Group(name: n.text, mask: m, doc: item.trivia.doc, range: n.range))
+        }
+    }
+
+    func atomRange(_ name: String) -> SourceRange? {
+        switch atoms[name] {
+        case .context(let i): return policy.contexts[i].range
+        case .group: return groupSyntax[name].map { group in
+            if case .group(let n, _) = group.item.kind { return n.range }
+            return group.item.range
+        }
+        case nil: return nil
+        }
+    }
+
+    mutating func evaluateGroup(_ name: String) -> ContextMask {
+        if let v = groupValue[name] { return v }
+        guard let syn = groupSyntax[name] else { return .empty }
+        if let at = groupInProgress.firstIndex(of: name) {
+            let path = groupInProgress[at...] + [name]
+            diagnostics.error(.groupCycle, "group '\(name)' is defined in terms of itself: \(path.joined(separator: " -> "))",
+                              at: syn.expr.range, hint: "a group may only use contexts and other groups that do not use it")
+            groupValue[name] = .empty
+            return .empty
+        }
+        if groupInProgress.count >= Parser.maxMaskDepth {
+            diagnostics.error(.nestingTooDeep, "groups nested more than \(Parser.maxMaskDepth) levels deep", at: syn.expr.range,
+                              hint: "declare groups before the groups that use them")
+            groupValue[name] = .empty
+            return .empty
+        }
+        groupInProgress.append(name)
+        let m = evaluateMask(syn.expr, what: "group '\(name)'")
+        groupInProgress.removeLast()
+        groupValue[name] = m
+        return m
+    }
+
+    /// Evaluates a mask; reports unknown names and masks that come out empty without saying
+    /// `none`.
+    mutating func evaluateMask(_ e: MaskExpr, what: String) -> ContextMask {
+        let m = eval(e)
+        if m.isEmpty, !isLiteralNone(e), !hasUnknownName(e) {
+            diagnostics.error(.emptyMask, "the mask of \(what) is empty: '\(text(of: e))' selects no context",
+                              at: e.range, hint: "the terms contradict each other; write 'none' if no context is meant")
+        }
+        return m
+    }
+
+    func isLiteralNone(_ e: MaskExpr) -> Bool {
+        if case .none = e { return true }
+        if case .paren(let x, _) = e { return isLiteralNone(x) }
+        return false
+    }
+
+    func hasUnknownName(_ e: MaskExpr) -> Bool {
+        switch e {
+        case .name(let n): return atoms[n.text] == nil
+        case .any, .none: return false
+        case .complement(let x, _), .paren(let x, _): return hasUnknownName(x)
+        case .union(let xs): return xs.contains { hasUnknownName($0) }
+        case .chain(let x, let rest): return hasUnknownName(x) || rest.contains { hasUnknownName($0.rhs) }
+        }
+    }
+
+    func text(of e: MaskExpr) -> String {
+        guard let f = sources.file(e.range) else { return "" }
+        return String(decoding: f.text[e.range.start..<e.range.end], as: UTF8.self)
+    }
+
+    mutating func eval(_ e: MaskExpr) -> ContextMask {
+        switch e {
+        case .name(let n):
+            switch atoms[n.text] {
+            case .context(let i): usedContexts.insert(i); return .bit(i)
+            case .group:
+                usedGroupNames.insert(n.text)
+                return evaluateGroup(n.text)
+            case nil:
+                unknown("context or group", n, candidates: atoms.keys.sorted())
+                return .empty
+            }
+        case .any: return policy.allContexts
+        case .none: return .empty
+        case .complement(let x, _): return policy.allContexts.subtracting(eval(x))
+        case .paren(let x, _): return eval(x)
+        case .union(let xs):
+            var m = ContextMask.empty
+            for x in xs { m = m.union(eval(x)) }
+            return m
+        case .chain(let x, let rest):
+            var m = eval(x)
+            for (op, rhs) in rest { m = op == .and ? m.intersection(eval(rhs)) : m.subtracting(eval(rhs)) }
+            return m
+        }
+    }
+    var usedGroupNames = Set<String>()
+
+    mutating func declareCallbacks(_ items: [(item: Item, file: Int)]) {
+        var seen: [String: SourceRange] = [:]
+        for (item, _) in items {
+            guard case .callback(let names, let expr, let props) = item.kind else { continue }
+            let m = evaluateMask(expr, what: "callback '\(names[0].text)'")
+            if m.isEmpty, isLiteralNone(expr) {
+                diagnostics.error(.emptyMask, "callback '\(names[0].text)' runs in no context", at: expr.range,
+                                  hint: "name the contexts the kernel sets while it runs the callback")
+            }
+            var sleepable = false
+            for p in props {
+                if p.text == "sleepable" {
+                    if sleepable { diagnostics.error(.duplicateStatement, "'sleepable' given twice", at: p.range) }
+                    sleepable = true
+                } else {
+                    diagnostics.error(.unexpectedToken, "unknown callback property '\(p.text)'", at: p.range,
+                                      hint: closest(to: p.text, in: ["sleepable"]).map { "did you mean '\($0)'?" }
+                                        ?? "the only property is 'sleepable'; separate callback names with ','")
+                }
+            }
+            for n in names {
+                checkIdentifier(n, "callback")
+                if let prev = seen[n.text] { reportDuplicate("callback", n, previous: prev); continue }
+                seen[n.text] = n.range
+                policy.callbacks.append(Callback(name: n.text, contexts: m, sleepable: sleepable, doc: item.trivia.doc,
+                                                 range: n.range, maskRange: expr.range))
+            }
+        }
+    }
+
+    mutating func declareRequirementsAndSets(_ items: [(item: Item, file: Int)]) {
+        for (item, _) in items {
+            switch item.kind {
+            case .requirement(let n):
+                checkIdentifier(n, "requirement")
+                if n.text == "sleepable" {
+                    diagnostics.error(.reservedName, "'sleepable' is a built-in requirement and cannot be redeclared", at: n.range)
+                    continue
+                }
+                if let prev = requirementIndex[n.text] { reportDuplicate("requirement", n, previous: policy.requirements[prev].range); continue }
+                requirementIndex[n.text] = policy.requirements.count
+                policy.requirements.append(Requirement(name: n.text, doc: item.trivia.doc, range: n.range))
+            case .set(let n, let types):
+                checkIdentifier(n, "set")
+                if let prev = setIndex[n.text] { reportDuplicate("set", n, previous: policy.sets[prev].range); continue }
+                var pts: [ProgType] = []
+                var seenTypes: [ProgType: SourceRange] = [:]
+                for t in types {
+                    guard let pt = ProgType(rawValue: t.text) else {
+                        let s = closest(to: t.text, in: ProgType.allCases.map(\.rawValue))
+                        diagnostics.error(.unknownProgType, "unknown program type '\(t.text)'", at: t.range,
+                                          hint: s.map { "did you mean '\($0)'?" } ?? "one of: " + ProgType.allCases.map(\.rawValue).joined(separator: ", "))
+                        continue
+                    }
+                    if let prev = seenTypes[pt] {
+                        diagnostics.error(.duplicateMember, "program type '\(t.text)' listed twice", at: t.range,
+                                          notes: [DiagnosticNote("first listed here", at: prev)])
+                        continue
+                    }
+                    seenTypes[pt] = t.range
+                    pts.append(pt)
+                }
+                setIndex[n.text] = policy.sets.count
+                policy.sets.append(KfuncSet(name: n.text, progTypes: pts, doc: item.trivia.doc, range: n.range))
+            default: break
+            }
+        }
+    }
+
+    mutating func declareKfuncs(_ items: [(item: Item, file: Int)]) {
+        var seen: [String: SourceRange] = [:]
+        for (item, _) in items {
+            guard case .kfunc(let n, let stmts, _) = item.kind else { continue }
+            checkIdentifier(n, "kfunc")
+            if let prev = seen[n.text] { reportDuplicate("kfunc", n, previous: prev); continue }
+            seen[n.text] = n.range
+            var first: [String: SourceRange] = [:]
+            var sets: [Int] = [], setsRange = n.range
+            var flags: [KFFlag] = [], flagsRange = n.range
+            var mask = ContextMask.empty, maskRange = n.range
+            var requires: [String] = [], requiresRange = n.range
+            var invokes: [Int] = [], invokesRange = n.range
+            var impls: [Implementation] = []
+            var implFor: [Int: SourceRange] = [:]
+            for s in stmts {
+                let key = s.keyword.text
+                if key != "impl" {
+                    if let prev = first[key] {
+                        diagnostics.error(.duplicateStatement, "'\(key)' given twice for kfunc '\(n.text)'", at: s.keyword.range,
+                                          notes: [DiagnosticNote("first given here", at: prev)],
+                                          hint: "merge them into one '\(key)' statement")
+                        continue
+                    }
+                    first[key] = s.keyword.range
+                }
+                switch s.kind {
+                case .sets(let names):
+                    setsRange = s.range
+                    for sn in names {
+                        guard let i = setIndex[sn.text] else { unknown("set", sn, candidates: setIndex.keys.sorted(), extraHint: "declare it with 'set \(sn.text): struct_ops;'"); continue }
+                        if sets.contains(i) { diagnostics.error(.duplicateMember, "set '\(sn.text)' listed twice", at: sn.range); continue }
+                        sets.append(i)
+                    }
+                case .flags(let names):
+                    flagsRange = s.range
+                    for fname in names {
+                        guard let f = KFFlag(rawValue: fname.text) else {
+                            let sug = closest(to: fname.text, in: KFFlag.allCases.map(\.rawValue))
+                                ?? closest(to: "KF_" + fname.text, in: KFFlag.allCases.map(\.rawValue))
+                            diagnostics.error(.unknownFlag, "unknown kfunc flag '\(fname.text)'", at: fname.range,
+                                              hint: sug.map { "did you mean '\($0)'?" } ?? "flags are the kernel's KF_ names, e.g. KF_RCU | KF_ACQUIRE")
+                            continue
+                        }
+                        if flags.contains(f) { diagnostics.error(.duplicateMember, "flag '\(fname.text)' listed twice", at: fname.range); continue }
+                        flags.append(f)
+                    }
+                    if flags.contains(.KF_ACQUIRE) && flags.contains(.KF_RELEASE) {
+                        diagnostics.error(.flagsConflict, "kfunc '\(n.text)' is both KF_ACQUIRE and KF_RELEASE", at: s.range,
+                                          hint: "a kfunc either returns a reference or releases one")
+                    }
+                case .allow(let e):
+                    maskRange = e.range
+                    mask = evaluateMask(e, what: "kfunc '\(n.text)'")
+                case .requires(let names):
+                    requiresRange = s.range
+                    for r in names {
+                        if r.text == "sleepable" { requires.append(r.text); continue }
+                        guard let i = requirementIndex[r.text] else {
+                            unknown("requirement", r, candidates: requirementIndex.keys.sorted() + ["sleepable"],
+                                    extraHint: "declare it with 'requirement \(r.text);'")
+                            continue
+                        }
+                        usedRequirements.insert(i)
+                        requires.append(r.text)
+                    }
+                case .invokes(let names):
+                    invokesRange = s.range
+                    for c in names {
+                        guard let i = policy.callback(named: c.text) else {
+                            unknown("callback", c, candidates: policy.callbacks.map(\.name)); continue
+                        }
+                        if invokes.contains(i) { diagnostics.error(.duplicateMember, "callback '\(c.text)' listed twice", at: c.range); continue }
+                        invokes.append(i)
+                    }
+                case .impl(let cbs, let sym):
+                    var idx: [Int] = []
+                    for c in cbs {
+                        guard let i = policy.callback(named: c.text) else {
+                            unknown("callback", c, candidates: policy.callbacks.map(\.name)); continue
+                        }
+                        if let prev = implFor[i] {
+                            diagnostics.error(.duplicateImpl, "kfunc '\(n.text)' has two implementations in callback '\(c.text)'", at: c.range,
+                                              notes: [DiagnosticNote("first implementation for '\(c.text)' here", at: prev)])
+                            continue
+                        }
+                        implFor[i] = c.range
+                        idx.append(i)
+                    }
+                    impls.append(Implementation(callbacks: idx, symbol: sym.text, range: s.range))
+                }
+            }
+            policy.kfuncs.append(Kfunc(name: n.text, doc: item.trivia.doc, range: n.range, sets: sets, setsRange: setsRange,
+                                       flags: flags.sorted(), flagsRange: flagsRange, mask: mask, maskRange: maskRange,
+                                       requires: requires, requiresRange: requiresRange, invokes: invokes,
+                                       invokesRange: invokesRange, impls: impls))
+            if first["in"] == nil {
+                diagnostics.error(.kfuncNotInSet, "kfunc '\(n.text)' is in no set", at: n.range,
+                                  hint: "add 'in SET;' naming the BTF kfunc set that registers it")
+            }
+        }
+    }
+
+    mutating func declareNests(_ items: [(item: Item, file: Int)]) {
+        for (item, _) in items {
+            guard case .nest(let from, let to) = item.kind else { continue }
+            let a = policy.callback(named: from.text)
+            let b = policy.callback(named: to.text)
+            if a == nil { unknown("callback", from, candidates: policy.callbacks.map(\.name)) }
+            if b == nil { unknown("callback", to, candidates: policy.callbacks.map(\.name)) }
+            if let a, let b { policy.nests.append(Nest(outer: a, inner: b, range: item.range)) }
+        }
+    }
+
+    // MARK: - Semantics
+
+    mutating func checkKfuncSemantics() {
+        var setUsed = [Bool](repeating: false, count: policy.sets.count)
+        for (k, kf) in policy.kfuncs.enumerated() {
+            for s in kf.sets { setUsed[s] = true }
+            let structOps = kf.sets.contains { policy.sets[$0].progTypes.contains(.struct_ops) }
+            if structOps, !kf.sets.isEmpty, policy.allowedCallbacks(of: k).isEmpty {
+                let reason = kf.mask.isEmpty ? "its mask is '\(policy.describe(kf.mask))'"
+                    : "no callback runs in \(policy.describe(kf.mask))\(kf.requiresSleepable ? " and is sleepable" : "")"
+                diagnostics.error(.kfuncNoCallback, "kfunc '\(kf.name)' is registered for struct_ops but allowed in no callback: \(reason)",
+                                  at: kf.maskRange == kf.range ? kf.range : kf.maskRange,
+                                  notes: [DiagnosticNote("registered for struct_ops by this set", at: policy.sets[kf.sets.first { policy.sets[$0].progTypes.contains(.struct_ops) }!].range)],
+                                  hint: kf.maskRange == kf.range ? "add 'allow CONTEXTS;'" : "widen its mask, or register it only for the program types that call it")
+            }
+            if kf.has(.KF_SLEEPABLE), !kf.requiresSleepable {
+                let bad = policy.callbacks.filter { kf.mask.meets($0.contexts) && !$0.sleepable }
+                if !bad.isEmpty {
+                    diagnostics.error(.sleepableInNonSleepable,
+                                      "KF_SLEEPABLE kfunc '\(kf.name)' is allowed in callbacks that are not sleepable: \(bad.prefix(6).map { "ops.\($0.name)" }.joined(separator: ", "))\(bad.count > 6 ? ", ..." : "")",
+                                      at: kf.maskRange, notes: bad.prefix(3).map { DiagnosticNote("ops.\($0.name) is not sleepable", at: $0.range) },
+                                      hint: "add 'requires sleepable;' or narrow its mask to sleepable callbacks")
+                }
+            }
+            for impl in kf.impls {
+                for c in impl.callbacks where !policy.isAllowed(k, .callback(c)) {
+                    diagnostics.error(.implNotAllowed, "kfunc '\(kf.name)' has an implementation for ops.\(policy.callbacks[c].name), where it is not allowed",
+                                      at: impl.range, notes: [DiagnosticNote("ops.\(policy.callbacks[c].name) declared here", at: policy.callbacks[c].range)],
+                                      hint: "remove the callback from 'impl' or widen the kfunc's mask")
+                }
+            }
+        }
+        for (i, s) in policy.sets.enumerated() where !setUsed[i] {
+            diagnostics.warning(.emptySet, "set '\(s.name)' holds no kfunc", at: s.range, hint: "add 'in \(s.name);' to its kfuncs or remove it")
+        }
+    }
+
+    /// The nesting graph must be acyclic. Nodes are callbacks then kfuncs; only kfuncs that
+    /// invoke something can close a cycle, so only their incoming edges are built.
+    mutating func checkNestingGraph() {
+        let graph = NestingGraph(policy)
+        for cycle in graph.cycles() {
+            let first = cycle[0]
+            var notes: [DiagnosticNote] = []
+            for e in cycle { notes.append(DiagnosticNote(e.describe(policy), at: e.range)) }
+            let path = cycle.map { graph.nodeName($0.from) } + [graph.nodeName(first.from)]
+            diagnostics.error(.nestingCycle, "nesting graph is not a DAG: \(path.joined(separator: " -> "))",
+                              at: first.range, notes: notes,
+                              hint: "remove one of the 'invokes', 'nest' or 'allow' facts on this path")
+        }
+    }
+
+    mutating func warnUnused() {
+        for (i, c) in policy.contexts.enumerated() where !usedContexts.contains(i) {
+            diagnostics.warning(.unusedContext, "context '\(c.name)' is never used", at: c.range,
+                                hint: "give it to a callback or a kfunc mask, or remove it")
+        }
+        for g in policy.groups where !usedGroupNames.contains(g.name) {
+            diagnostics.warning(.unusedGroup, "group '\(g.name)' is never used", at: g.range, hint: "use it in a mask or remove it")
+        }
+        for (i, r) in policy.requirements.enumerated() where !usedRequirements.contains(i) {
+            diagnostics.warning(.unusedRequirement, "requirement '\(r.name)' is never required", at: r.range,
+                                hint: "add 'requires \(r.name);' to a kfunc or remove it")
+        }
+    }
+}

@@ -1,0 +1,154 @@
+// Reading a policy and its includes, then checking it: the front door of the library.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Why a file could not be read.
+public struct FileError: Error, Sendable, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+    public var description: String { "\(path): \(reason)" }
+}
+
+/// Reads a whole regular file. Directories, devices and missing files are errors.
+public func readFileBytes(_ path: String) throws(FileError) -> [UInt8] {
+    var st = stat()
+    guard stat(path, &st) == 0 else { throw FileError(path: path, reason: String(cString: strerror(errno))) }
+    guard (st.st_mode & S_IFMT) == S_IFREG else {
+        throw FileError(path: path, reason: (st.st_mode & S_IFMT) == S_IFDIR ? "is a directory" : "is not a regular file")
+    }
+    guard let f = fopen(path, "rb") else { throw FileError(path: path, reason: String(cString: strerror(errno))) }
+    defer { fclose(f) }
+    var out: [UInt8] = []
+    out.reserveCapacity(Int(st.st_size))
+    var buf = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = buf.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, f) }
+        if n > 0 { out.append(contentsOf: buf[0..<n]) }
+        if n < buf.count {
+            if ferror(f) != 0 { throw FileError(path: path, reason: "read error") }
+            break
+        }
+    }
+    return out
+}
+
+/// `dir/../a/./b` to `a/b`, lexically; keeps a leading `/` and leading `..`.
+func normalizePath(_ p: String) -> String {
+    let absolute = p.hasPrefix("/")
+    var parts: [Substring] = []
+    for c in p.split(separator: "/", omittingEmptySubsequences: true) {
+        if c == "." { continue }
+        if c == "..", let last = parts.last, last != ".." { parts.removeLast(); continue }
+        if c == "..", absolute { continue }
+        parts.append(c)
+    }
+    let joined = parts.joined(separator: "/")
+    return absolute ? "/" + joined : (joined.isEmpty ? "." : joined)
+}
+
+func directoryOf(_ p: String) -> String {
+    guard let slash = p.lastIndex(of: "/") else { return "" }
+    return slash == p.startIndex ? "/" : String(p[..<slash])
+}
+
+/// The result of compiling one policy file: its sources, its model (if it has no errors) and
+/// every diagnostic.
+public struct Compilation: Sendable {
+    public let sources: SourceManager
+    public let policy: Policy
+    public let diagnostics: DiagnosticBag
+    /// The syntax of the root file, for the formatter.
+    public let rootSyntax: SyntaxFile?
+    public var succeeded: Bool { !diagnostics.hasErrors }
+
+    /// Reads, parses and checks `path` and its includes. Throws only when the root file
+    /// cannot be read; everything else is a diagnostic.
+    public static func compile(path: String, sources: SourceManager = SourceManager(),
+                               reader: @escaping (String) throws(FileError) -> [UInt8] = readFileBytes) throws(FileError) -> Compilation {
+        let bytes = try reader(path)
+        return compile(path: path, bytes: bytes, sources: sources, reader: reader)
+    }
+
+    /// As `compile(path:)`, with the root file's bytes given.
+    public static func compile(path: String, bytes: [UInt8], sources: SourceManager = SourceManager(),
+                               reader: @escaping (String) throws(FileError) -> [UInt8] = readFileBytes) -> Compilation {
+        var loader = Loader(sources: sources, reader: reader)
+        let root = loader.load(path: path, bytes: bytes)
+        var checker = Checker(sources: sources)
+        let policy = checker.check(items: loader.items, rootFile: root.file)
+        var bag = loader.diagnostics
+        bag.append(contentsOf: checker.diagnostics)
+        var p = policy
+        p.files = loader.paths
+        return Compilation(sources: sources, policy: p, diagnostics: bag, rootSyntax: root)
+    }
+}
+
+/// Reads a file and, depth first, the files it includes; flattens their items in order.
+struct Loader {
+    let sources: SourceManager
+    let reader: (String) throws(FileError) -> [UInt8]
+    var diagnostics = DiagnosticBag()
+    var items: [(item: Item, file: Int)] = []
+    /// Paths read, in order (normalized), for depfiles.
+    var paths: [String] = []
+    var loaded: Set<String> = []
+    /// The include chain being read: (path, range of the include that led here).
+    var stack: [(path: String, via: SourceRange)] = []
+    static let maxIncludeDepth = 64
+
+    init(sources: SourceManager, reader: @escaping (String) throws(FileError) -> [UInt8]) {
+        self.sources = sources; self.reader = reader
+    }
+
+    mutating func load(path: String, bytes: [UInt8]) -> SyntaxFile {
+        let key = normalizePath(path)
+        loaded.insert(key)
+        paths.append(path)
+        let id = sources.add(SourceFile(path: path, bytes: bytes))
+        let (tree, bag) = Parser.parse(sources.files[id], file: id)
+        diagnostics.append(contentsOf: bag)
+        stack.append((key, .none))
+        expand(tree, dir: directoryOf(path))
+        stack.removeLast()
+        return tree
+    }
+
+    mutating func expand(_ tree: SyntaxFile, dir: String) {
+        for item in tree.items {
+            guard case .include(let rel, let r) = item.kind else { items.append((item, tree.file)); continue }
+            let full = rel.hasPrefix("/") || dir.isEmpty ? normalizePath(rel) : normalizePath(dir + "/" + rel)
+            if let at = stack.firstIndex(where: { $0.path == full }) {
+                var notes: [DiagnosticNote] = []
+                for j in (at + 1)..<stack.count { notes.append(DiagnosticNote("'\(stack[j - 1].path)' includes '\(stack[j].path)'", at: stack[j].via)) }
+                diagnostics.error(.includeCycle, "include cycle: '\(full)' includes itself through \(stack[at...].map { "'\($0.path)'" }.joined(separator: " -> ")) -> '\(full)'",
+                                  at: r, notes: notes, hint: "move the shared declarations into a file that includes nothing")
+                continue
+            }
+            if loaded.contains(full) { continue }
+            if stack.count >= Loader.maxIncludeDepth {
+                diagnostics.error(.nestingTooDeep, "includes nested more than \(Loader.maxIncludeDepth) levels deep", at: r,
+                                  hint: "flatten the include chain")
+                continue
+            }
+            let bytes: [UInt8]
+            do { bytes = try reader(full) } catch {
+                diagnostics.error(.includeNotFound, "cannot include '\(rel)': \(error.reason)", at: r,
+                                  hint: "include paths are relative to the including file ('\(full)')")
+                continue
+            }
+            loaded.insert(full)
+            paths.append(full)
+            let id = sources.add(SourceFile(path: full, bytes: bytes))
+            let (sub, bag) = Parser.parse(sources.files[id], file: id)
+            diagnostics.append(contentsOf: bag)
+            stack.append((full, r))
+            expand(sub, dir: directoryOf(full))
+            stack.removeLast()
+        }
+    }
+}

@@ -1,0 +1,90 @@
+// The nesting graph: callback -> kfunc it may call -> callback it invokes, plus the kernel's own
+// callback -> callback nestings. The checker proves it acyclic; generators emit it as tables.
+
+public struct NestingGraph: Sendable {
+    public enum EdgeKind: Sendable { case calls, invokes, nests }
+
+    public struct Edge: Sendable {
+        public let from: Int
+        public let to: Int
+        public let kind: EdgeKind
+        public let range: SourceRange
+
+        func describe(_ p: Policy) -> String {
+            let nc = p.callbacks.count
+            switch kind {
+            case .calls: return "ops.\(p.callbacks[from].name) may call '\(p.kfuncs[to - nc].name)'"
+            case .invokes: return "'\(p.kfuncs[from - nc].name)' invokes ops.\(p.callbacks[to].name)"
+            case .nests: return "the kernel runs ops.\(p.callbacks[to].name) inside ops.\(p.callbacks[from].name)"
+            }
+        }
+    }
+
+    let policy: Policy
+    /// Outgoing edges per node; nodes are callbacks (0..<nc), then kfuncs (nc..<nc+nk).
+    public private(set) var edges: [[Edge]]
+
+    public init(_ p: Policy) {
+        policy = p
+        let nc = p.callbacks.count
+        edges = Array(repeating: [], count: nc + p.kfuncs.count)
+        for n in p.nests { edges[n.outer].append(Edge(from: n.outer, to: n.inner, kind: .nests, range: n.range)) }
+        for (k, kf) in p.kfuncs.enumerated() where !kf.invokes.isEmpty {
+            for c in p.allowedCallbacks(of: k) {
+                edges[c].append(Edge(from: c, to: nc + k, kind: .calls, range: kf.maskRange))
+            }
+            for c in kf.invokes { edges[nc + k].append(Edge(from: nc + k, to: c, kind: .invokes, range: kf.invokesRange)) }
+        }
+    }
+
+    public func nodeName(_ n: Int) -> String {
+        n < policy.callbacks.count ? "ops.\(policy.callbacks[n].name)" : policy.kfuncs[n - policy.callbacks.count].name
+    }
+
+    /// Cycles found by a depth-first search, each as its list of edges (at most `limit`).
+    public func cycles(limit: Int = 16) -> [[Edge]] {
+        var color = [UInt8](repeating: 0, count: edges.count) // 0 white, 1 on stack, 2 done
+        var found: [[Edge]] = []
+        var pathEdges: [Edge] = []
+        var stack: [(node: Int, next: Int)] = []
+        for root in edges.indices where color[root] == 0 && !edges[root].isEmpty {
+            stack.append((root, 0)); color[root] = 1
+            while let top = stack.last {
+                if top.next < edges[top.node].count {
+                    stack[stack.count - 1].next += 1
+                    let e = edges[top.node][top.next]
+                    if color[e.to] == 0 {
+                        color[e.to] = 1
+                        pathEdges.append(e)
+                        stack.append((e.to, 0))
+                    } else if color[e.to] == 1, found.count < limit {
+                        // The cycle is the path from e.to back to here, plus e.
+                        let start = pathEdges.lastIndex { $0.from == e.to }.map { $0 } ?? pathEdges.count
+                        found.append(Array(pathEdges[start...]) + [e])
+                    }
+                } else {
+                    color[top.node] = 2
+                    stack.removeLast()
+                    if !pathEdges.isEmpty, pathEdges.last!.to == top.node { pathEdges.removeLast() }
+                }
+            }
+        }
+        return found
+    }
+
+    /// Callbacks reachable from callback `c` through one or more edges: the callbacks that may
+    /// run nested inside it.
+    public func nestedCallbacks(of c: Int) -> [Int] {
+        var seen = [Bool](repeating: false, count: edges.count)
+        var work = [c]
+        var out: [Int] = []
+        while let n = work.popLast() {
+            for e in edges[n] where !seen[e.to] {
+                seen[e.to] = true
+                if e.to < policy.callbacks.count { out.append(e.to) }
+                work.append(e.to)
+            }
+        }
+        return out.sorted()
+    }
+}

@@ -1,0 +1,321 @@
+// The parser: tokens to a syntax tree. It never throws: it records a diagnostic, skips to the
+// next statement boundary and goes on, so one run reports every syntax error in a file.
+
+public struct Parser {
+    var tokens: [Token]
+    var i = 0
+    let file: Int
+    public private(set) var diagnostics = DiagnosticBag()
+    /// Bound on `(` and `~` nesting in one mask, so hostile input cannot exhaust the stack.
+    static let maxMaskDepth = 200
+    var depth = 0
+
+    /// Keywords that start a top-level declaration; recovery stops at one that starts a line.
+    static let itemKeywords: Set<String> = ["policy", "prefix", "include", "context", "group", "callback",
+                                             "requirement", "set", "kfunc", "nest"]
+    static let statementKeywords: Set<String> = ["in", "flags", "allow", "requires", "invokes", "impl"]
+
+    public init(tokens: [Token], file: Int) { self.tokens = tokens; self.file = file }
+
+    /// Lexes and parses one file.
+    public static func parse(_ source: SourceFile, file: Int) -> (SyntaxFile, DiagnosticBag) {
+        var lexer = Lexer(source, file: file)
+        let toks = lexer.tokenize()
+        var p = Parser(tokens: toks, file: file)
+        let tree = p.parseFile()
+        var bag = lexer.diagnostics
+        bag.append(contentsOf: p.diagnostics)
+        return (tree, bag)
+    }
+
+    var tok: Token { tokens[i] }
+    func isPunct(_ c: String) -> Bool { tok.kind == .punct && tok.text == c }
+    func isKeyword(_ k: String) -> Bool { tok.kind == .ident && tok.text == k }
+    mutating func advance() { if i < tokens.count - 1 { i += 1 } }
+
+    func describe(_ t: Token) -> String {
+        switch t.kind {
+        case .eof: return "end of file"
+        case .ident: return "'\(t.text)'"
+        case .string: return "a string"
+        case .punct, .arrow: return "'\(t.text)'"
+        }
+    }
+
+    /// Reports that `what` was expected here. Points just after the previous token when the
+    /// current one is on a later line (a missing ';' belongs to the line it is missing from).
+    mutating func expected(_ what: String, hint: String? = nil) {
+        var r = tok.range
+        if tok.startsLine, i > 0 {
+            let prev = tokens[i - 1].range
+            r = SourceRange(file: prev.file, start: prev.end, end: prev.end)
+        }
+        diagnostics.error(.expectedToken, "expected \(what), found \(describe(tok))", at: r, hint: hint)
+    }
+
+    struct Recovery: Error {}
+
+    mutating func expectPunct(_ c: String, hint: String? = nil) throws {
+        if isPunct(c) { advance(); return }
+        expected("'\(c)'", hint: hint)
+        throw Recovery()
+    }
+
+    mutating func expectName(_ what: String) throws -> Name {
+        if tok.kind == .ident {
+            let n = Name(text: tok.text, range: tok.range)
+            advance()
+            return n
+        }
+        expected(what)
+        throw Recovery()
+    }
+
+    /// `a, b, c`
+    mutating func nameList(_ what: String) throws -> [Name] {
+        var names = [try expectName(what)]
+        while isPunct(",") { advance(); names.append(try expectName(what)) }
+        return names
+    }
+
+    public mutating func parseFile() -> SyntaxFile {
+        var items: [Item] = []
+        while tok.kind != .eof {
+            let startIndex = i
+            do {
+                items.append(try parseItem())
+            } catch {
+                recover(topLevel: true)
+            }
+            if i == startIndex { advance() }
+        }
+        return SyntaxFile(file: file, items: items, trailingComments: tok.comments)
+    }
+
+    /// Skips to just after the next ';' (or a '}' that closes a block), or to a keyword that
+    /// starts a declaration on a new line.
+    mutating func recover(topLevel: Bool) {
+        var braces = 0
+        while tok.kind != .eof {
+            if isPunct(";") && braces <= 0 { advance(); return }
+            if isPunct("{") { braces += 1 }
+            if isPunct("}") {
+                if braces <= 0 { if topLevel { advance() }; return }
+                braces -= 1
+                if braces == 0 && topLevel { advance(); return }
+            }
+            if tok.startsLine, tok.kind == .ident, braces <= 0 {
+                if Parser.itemKeywords.contains(tok.text) { return }
+                if !topLevel, Parser.statementKeywords.contains(tok.text) { return }
+            }
+            advance()
+        }
+    }
+
+    /// Takes the comment on the same line as the token just consumed, if any.
+    mutating func takeTrailing() -> Comment? {
+        guard let first = tok.comments.first, !first.ownLine else { return nil }
+        tokens[i].comments.removeFirst()
+        return first
+    }
+
+    mutating func leadingTrivia() -> Trivia {
+        var t = Trivia()
+        t.leading = tok.comments
+        t.blankBefore = tok.comments.first?.blankBefore ?? tok.blankBefore
+        t.blankAfterComments = !tok.comments.isEmpty && tok.blankBefore
+        return t
+    }
+
+    mutating func parseItem() throws -> Item {
+        var trivia = leadingTrivia()
+        let start = tok.range.start
+        guard tok.kind == .ident else {
+            diagnostics.error(.unexpectedToken, "expected a declaration, found \(describe(tok))", at: tok.range,
+                              hint: "a declaration starts with one of: " + Parser.itemKeywords.sorted().joined(separator: ", "))
+            throw Recovery()
+        }
+        let kw = Name(text: tok.text, range: tok.range)
+        let kind: Item.Kind
+        switch kw.text {
+        case "policy":
+            advance()
+            let name = try expectName("a policy name")
+            guard isKeyword("for") else { expected("'for'", hint: "write 'policy NAME for struct STRUCT;'"); throw Recovery() }
+            advance()
+            guard isKeyword("struct") else { expected("'struct'", hint: "write 'policy NAME for struct STRUCT;'"); throw Recovery() }
+            advance()
+            kind = .policy(name: name, structName: try expectName("a struct name"))
+        case "prefix":
+            advance()
+            kind = .prefix(try expectName("a prefix"))
+        case "include":
+            advance()
+            guard tok.kind == .string else { expected("a quoted path"); throw Recovery() }
+            kind = .include(path: tok.text, range: tok.range)
+            advance()
+        case "context":
+            advance()
+            kind = .context(try expectName("a context name"))
+        case "requirement":
+            advance()
+            kind = .requirement(try expectName("a requirement name"))
+        case "group":
+            advance()
+            let name = try expectName("a group name")
+            try expectPunct("=", hint: "write 'group NAME = MASK;'")
+            kind = .group(name, try parseMask())
+        case "callback":
+            advance()
+            let names = try nameList("a callback name")
+            try expectPunct(":", hint: "write 'callback NAME: CONTEXTS;'")
+            let mask = try parseMask()
+            var props: [Name] = []
+            while tok.kind == .ident, !tok.startsLine || tok.text == "sleepable" {
+                props.append(Name(text: tok.text, range: tok.range)); advance()
+            }
+            kind = .callback(names, mask, properties: props)
+        case "set":
+            advance()
+            let name = try expectName("a set name")
+            try expectPunct(":", hint: "write 'set NAME: struct_ops, syscall;'")
+            kind = .set(name, progTypes: try nameList("a program type"))
+        case "nest":
+            advance()
+            let from = try expectName("a callback name")
+            guard tok.kind == .arrow else { expected("'->'", hint: "write 'nest OUTER -> INNER;'"); throw Recovery() }
+            advance()
+            kind = .nest(from: from, to: try expectName("a callback name"))
+        case "kfunc":
+            advance()
+            let name = try expectName("a kfunc name")
+            try expectPunct("{", hint: "a kfunc's statements go in braces")
+            var stmts: [KfuncStatement] = []
+            while !isPunct("}") && tok.kind != .eof {
+                if tok.kind == .ident, Parser.itemKeywords.contains(tok.text), tok.startsLine, !Parser.statementKeywords.contains(tok.text) {
+                    break // a missing '}' : let the next declaration parse
+                }
+                let before = i
+                do { stmts.append(try parseStatement()) } catch { recover(topLevel: false) }
+                if i == before { advance() }
+            }
+            var closing = leadingTrivia()
+            guard isPunct("}") else {
+                expected("'}'", hint: "close the block of kfunc '\(name.text)'")
+                throw Recovery()
+            }
+            let end = tok.range.end
+            advance()
+            closing.trailing = nil
+            trivia.trailing = takeTrailing()
+            return Item(kind: .kfunc(name, stmts, closing: closing), keyword: kw,
+                        range: SourceRange(file: file, start: start, end: end), trivia: trivia)
+        default:
+            let suggestion = closest(to: kw.text, in: Parser.itemKeywords).map { "did you mean '\($0)'?" }
+            diagnostics.error(.unexpectedToken, "unknown declaration '\(kw.text)'", at: kw.range,
+                              hint: suggestion ?? "a declaration starts with one of: " + Parser.itemKeywords.sorted().joined(separator: ", "))
+            throw Recovery()
+        }
+        let end = tok.range.end
+        try expectPunct(";")
+        trivia.trailing = takeTrailing()
+        return Item(kind: kind, keyword: kw, range: SourceRange(file: file, start: start, end: end), trivia: trivia)
+    }
+
+    mutating func parseStatement() throws -> KfuncStatement {
+        var trivia = leadingTrivia()
+        let start = tok.range.start
+        guard tok.kind == .ident else {
+            diagnostics.error(.unexpectedToken, "expected a kfunc statement, found \(describe(tok))", at: tok.range,
+                              hint: "one of: " + Parser.statementKeywords.sorted().joined(separator: ", "))
+            throw Recovery()
+        }
+        let kw = Name(text: tok.text, range: tok.range)
+        let kind: KfuncStatement.Kind
+        switch kw.text {
+        case "in":
+            advance(); kind = .sets(try nameList("a set name"))
+        case "flags":
+            advance()
+            if isKeyword("none") { advance(); kind = .flags([]) } else {
+                var flags = [try expectName("a KF_ flag")]
+                while isPunct("|") { advance(); flags.append(try expectName("a KF_ flag")) }
+                kind = .flags(flags)
+            }
+        case "allow":
+            advance(); kind = .allow(try parseMask())
+        case "requires":
+            advance(); kind = .requires(try nameList("a requirement"))
+        case "invokes":
+            advance(); kind = .invokes(try nameList("a callback name"))
+        case "impl":
+            advance()
+            let cbs = try nameList("a callback name")
+            try expectPunct("=", hint: "write 'impl CALLBACK = kernel_function;'")
+            kind = .impl(callbacks: cbs, symbol: try expectName("a kernel function name"))
+        default:
+            let suggestion = closest(to: kw.text, in: Parser.statementKeywords).map { "did you mean '\($0)'?" }
+            diagnostics.error(.unexpectedToken, "unknown kfunc statement '\(kw.text)'", at: kw.range,
+                              hint: suggestion ?? "one of: " + Parser.statementKeywords.sorted().joined(separator: ", "))
+            throw Recovery()
+        }
+        let end = tok.range.end
+        try expectPunct(";")
+        trivia.trailing = takeTrailing()
+        return KfuncStatement(kind: kind, keyword: kw, range: SourceRange(file: file, start: start, end: end), trivia: trivia)
+    }
+
+    // mask = term { "|" term }
+    mutating func parseMask() throws -> MaskExpr {
+        var terms = [try parseTerm()]
+        while isPunct("|") { advance(); terms.append(try parseTerm()) }
+        return terms.count == 1 ? terms[0] : .union(terms)
+    }
+
+    // term = unary { ("&" | "-") unary }
+    mutating func parseTerm() throws -> MaskExpr {
+        let first = try parseUnary()
+        var rest: [(op: MaskOp, rhs: MaskExpr)] = []
+        while isPunct("&") || isPunct("-") {
+            let op: MaskOp = isPunct("&") ? .and : .minus
+            advance()
+            rest.append((op, try parseUnary()))
+        }
+        return rest.isEmpty ? first : .chain(first, rest)
+    }
+
+    mutating func parseUnary() throws -> MaskExpr {
+        if isPunct("~") || isPunct("(") {
+            depth += 1
+            defer { depth -= 1 }
+            if depth > Parser.maxMaskDepth {
+                diagnostics.error(.nestingTooDeep, "mask expression nested more than \(Parser.maxMaskDepth) levels deep",
+                                  at: tok.range, hint: "name part of the mask with a 'group'")
+                throw Recovery()
+            }
+            let start = tok.range
+            if isPunct("~") {
+                advance()
+                return .complement(try parseUnary(), start)
+            }
+            advance()
+            let inner = try parseMask()
+            let end = tok.range.end
+            try expectPunct(")")
+            return .paren(inner, SourceRange(file: file, start: start.start, end: end))
+        }
+        if tok.kind == .ident {
+            let r = tok.range
+            switch tok.text {
+            case "any": advance(); return .any(r)
+            case "none": advance(); return .none(r)
+            default:
+                let n = Name(text: tok.text, range: r)
+                advance()
+                return .name(n)
+            }
+        }
+        expected("a context, group, 'any' or 'none'")
+        throw Recovery()
+    }
+}

@@ -1,0 +1,130 @@
+// The syntax tree of a policy file: what the parser builds and the formatter prints.
+// It keeps comments and blank lines so that `kfpolicy fmt` loses nothing.
+
+/// A comment in the source, with where it sits relative to the tokens around it.
+public struct Comment: Sendable, Equatable {
+    /// The comment's text exactly as written, `//...` or `/*...*/`.
+    public let text: String
+    public let range: SourceRange
+    /// True when the comment is the first thing on its line.
+    public let ownLine: Bool
+    /// True when one or more blank lines come before it.
+    public let blankBefore: Bool
+    public var isDoc: Bool { text.hasPrefix("///") && !text.hasPrefix("////") }
+}
+
+/// An identifier with its location.
+public struct Name: Sendable, Equatable {
+    public let text: String
+    public let range: SourceRange
+}
+
+/// Comments around one declaration or statement.
+public struct Trivia: Sendable, Equatable {
+    /// Comments on lines before it (including its doc comment).
+    public var leading: [Comment] = []
+    /// True when a blank line separates it from what came before.
+    public var blankBefore = false
+    /// True when a blank line separates the last leading comment from it.
+    public var blankAfterComments = false
+    /// A comment after it on its last line.
+    public var trailing: Comment?
+
+    /// The text of the doc comment directly above (consecutive `///` lines), without markers.
+    public var doc: String? {
+        var lines: [String] = []
+        if blankAfterComments { return nil }
+        for c in leading.reversed() {
+            guard c.isDoc, c.ownLine else { break }
+            var t = String(c.text.dropFirst(3))
+            if t.hasPrefix(" ") { t.removeFirst() }
+            lines.append(t)
+            if c.blankBefore { break }
+        }
+        return lines.isEmpty ? nil : lines.reversed().joined(separator: "\n")
+    }
+}
+
+/// A mask expression over contexts and groups. Chains are n-ary, so a long `a | b | c ...`
+/// is flat and never recursed into deeply.
+public indirect enum MaskExpr: Sendable, Equatable {
+    case name(Name)
+    case any(SourceRange)
+    case none(SourceRange)
+    /// `~e`
+    case complement(MaskExpr, SourceRange)
+    case paren(MaskExpr, SourceRange)
+    /// `a | b | c`
+    case union([MaskExpr])
+    /// `a & b - c`: the first operand, then each (operator, operand) applied left to right.
+    case chain(MaskExpr, [(op: MaskOp, rhs: MaskExpr)])
+
+    public static func == (a: MaskExpr, b: MaskExpr) -> Bool {
+        switch (a, b) {
+        case let (.name(x), .name(y)): return x == y
+        case let (.any(x), .any(y)), let (.none(x), .none(y)): return x == y
+        case let (.complement(x, r), .complement(y, s)), let (.paren(x, r), .paren(y, s)): return x == y && r == s
+        case let (.union(x), .union(y)): return x == y
+        case let (.chain(x, xs), .chain(y, ys)):
+            return x == y && xs.count == ys.count && zip(xs, ys).allSatisfy { $0.op == $1.op && $0.rhs == $1.rhs }
+        default: return false
+        }
+    }
+
+    public var range: SourceRange {
+        switch self {
+        case .name(let n): return n.range
+        case .any(let r), .none(let r): return r
+        case .complement(let e, let r): return SourceRange(file: r.file, start: r.start, end: e.range.end)
+        case .paren(_, let r): return r
+        case .union(let xs): return SourceRange(file: xs[0].range.file, start: xs[0].range.start, end: xs.last!.range.end)
+        case .chain(let x, let rest): return SourceRange(file: x.range.file, start: x.range.start, end: rest.last?.rhs.range.end ?? x.range.end)
+        }
+    }
+}
+
+public enum MaskOp: String, Sendable { case and = "&", minus = "-" }
+
+/// One statement inside `kfunc NAME { ... }`.
+public struct KfuncStatement: Sendable {
+    public enum Kind: Sendable {
+        case sets([Name])
+        /// An empty list is `flags none`.
+        case flags([Name])
+        case allow(MaskExpr)
+        case requires([Name])
+        case invokes([Name])
+        case impl(callbacks: [Name], symbol: Name)
+    }
+    public var kind: Kind
+    public let keyword: Name
+    public let range: SourceRange
+    public var trivia: Trivia
+}
+
+/// One top-level declaration.
+public struct Item: Sendable {
+    public enum Kind: Sendable {
+        case policy(name: Name, structName: Name)
+        case prefix(Name)
+        case include(path: String, range: SourceRange)
+        case context(Name)
+        case group(Name, MaskExpr)
+        case callback([Name], MaskExpr, properties: [Name])
+        case requirement(Name)
+        case set(Name, progTypes: [Name])
+        case kfunc(Name, [KfuncStatement], closing: Trivia)
+        case nest(from: Name, to: Name)
+    }
+    public var kind: Kind
+    public let keyword: Name
+    public let range: SourceRange
+    public var trivia: Trivia
+}
+
+/// A parsed file: its items and the comments after the last one.
+public struct SyntaxFile: Sendable {
+    public let file: Int
+    public var items: [Item]
+    public var trailingComments: [Comment]
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The test command: set up, build, run the unit and integration tests, and check that the
+# committed policies are formatted and the committed outputs are fresh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+swift build --product kfpolicy
+swift test
+k=.build/debug/kfpolicy
+$k check Policies/*.policy Policies/examples/*.policy
+$k fmt --check Policies/*.policy Policies/examples/*.policy Policies/examples/common/*.policy
+if $k gen --help >/dev/null 2>&1; then
+    $k gen --check Policies/*.policy
+fi
+echo "test.sh: all tests passed"
