@@ -11,6 +11,7 @@ public struct FileError: Error, Sendable, CustomStringConvertible {
     public let path: String
     public let reason: String
     public var description: String { "\(path): \(reason)" }
+    public init(path: String, reason: String) { self.path = path; self.reason = reason }
 }
 
 /// Reads a whole regular file. Directories, devices and missing files are errors.

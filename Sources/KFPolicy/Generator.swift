@@ -1,0 +1,44 @@
+// What `kfpolicy gen` produces for a policy: file names and contents. Writing is the CLI's job.
+
+/// The kinds of output `gen` can emit.
+public enum OutputKind: String, Sendable, CaseIterable {
+    /// The kernel C header.
+    case c
+}
+
+public struct GeneratedFile: Sendable {
+    /// The file name inside the output directory.
+    public let name: String
+    public let contents: String
+}
+
+public enum Generator {
+    /// The file stem of a policy path: `Policies/scx.policy` -> `scx`.
+    public static func stem(of path: String) -> String {
+        let base = path.split(separator: "/").last.map(String.init) ?? path
+        return base.hasSuffix(".policy") ? String(base.dropLast(7)) : base
+    }
+
+    public static func outputs(_ policy: Policy, path: String, emit: [OutputKind]) -> [GeneratedFile] {
+        let s = stem(of: path)
+        let base = path.split(separator: "/").last.map(String.init) ?? path
+        var files: [GeneratedFile] = []
+        for kind in emit {
+            switch kind {
+            case .c: files.append(GeneratedFile(name: "\(s)_kfpolicy.h", contents: CEmitter.header(policy, sourceName: base)))
+            }
+        }
+        return files
+    }
+
+    /// A make rule: every output depends on every file read, plus an empty rule per input so
+    /// a deleted include does not break the build (as gcc -MP does).
+    public static func depfile(targets: [String], inputs: [String]) -> String {
+        func esc(_ s: String) -> String { s.replacingAll("$", with: "$$").replacingAll(" ", with: "\\ ").replacingAll("#", with: "\\#") }
+        var out = targets.map(esc).joined(separator: " ") + ":"
+        for i in inputs { out += " \\\n  " + esc(i) }
+        out += "\n"
+        for i in inputs { out += "\n" + esc(i) + ":\n" }
+        return out
+    }
+}
