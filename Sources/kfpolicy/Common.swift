@@ -1,0 +1,79 @@
+// Shared pieces of the CLI: exit statuses, output options, diagnostics rendering.
+
+import ArgumentParser
+import KFPolicy
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Documented exit statuses.
+enum ExitStatus: Int32 {
+    /// Everything checked out (warnings allowed).
+    case success = 0
+    /// The policy has errors, a file is not formatted (`fmt --check`), an output is stale
+    /// (`gen --check`) or a kfunc is denied (`explain`).
+    case policyError = 1
+    /// Bad usage or a file that cannot be read or written.
+    case usageOrIO = 2
+    /// kfpolicy found a bug in itself (e.g. generated code that disagrees with the model).
+    case internalError = 3
+}
+
+struct ExitWith: Error { let status: ExitStatus }
+
+enum DiagnosticsFormat: String, ExpressibleByArgument, CaseIterable { case text, json }
+enum ColorChoice: String, ExpressibleByArgument, CaseIterable { case auto, always, never }
+
+struct OutputOptions: ParsableArguments {
+    @Option(name: .customLong("diagnostics-format"), help: "How to print diagnostics: text or json.")
+    var diagnosticsFormat: DiagnosticsFormat = .text
+
+    @Option(help: "Colour diagnostics: auto (only on a terminal), always or never.")
+    var color: ColorChoice = .auto
+
+    var useColor: Bool {
+        switch color {
+        case .always: return true
+        case .never: return false
+        case .auto: return isatty(2) != 0 && getenv("NO_COLOR") == nil
+        }
+    }
+}
+
+/// Writes to standard error.
+func eprint(_ s: String) {
+    var bytes = Array(s.utf8)
+    var off = 0
+    while off < bytes.count {
+        let n = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + off, $0.count - off) }
+        if n <= 0 { if n < 0 && errno == EINTR { continue }; break }
+        off += n
+    }
+}
+
+/// Prints a compilation's diagnostics in the chosen format. Returns true when it has errors.
+@discardableResult
+func report(_ c: Compilation, _ o: OutputOptions) -> Bool {
+    report(c.diagnostics.sorted, sources: c.sources, o)
+    return c.diagnostics.hasErrors
+}
+
+func report(_ ds: [Diagnostic], sources: SourceManager, _ o: OutputOptions) {
+    let r = DiagnosticRenderer(sources: sources, color: o.useColor)
+    switch o.diagnosticsFormat {
+    case .text:
+        for d in ds { eprint(r.render(d)) }
+        let e = ds.filter { $0.severity == .error }.count, w = ds.filter { $0.severity == .warning }.count
+        if e + w > 0 { eprint("\(e) error\(e == 1 ? "" : "s"), \(w) warning\(w == 1 ? "" : "s")\n") }
+    case .json:
+        print(r.json(ds), terminator: "")
+    }
+}
+
+/// Compiles a file, turning an unreadable root file into an I/O error.
+func compileOrExit(_ path: String, sources: SourceManager = SourceManager()) throws -> Compilation {
+    do { return try Compilation.compile(path: path, sources: sources) } catch {
+        eprint("kfpolicy: error: cannot read \(error)\n")
+        throw ExitWith(status: .usageOrIO)
+    }
+}
