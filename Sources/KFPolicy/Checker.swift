@@ -43,6 +43,7 @@ struct Checker {
         declareKfuncs(items)
         declareNests(items)
         policy.kfuncIndex = Dictionary(policy.kfuncs.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        checkMangledNames()
         checkKfuncSemantics()
         checkNestingGraph()
         warnUnused()
@@ -181,6 +182,7 @@ struct Checker {
     /// `none`.
     mutating func evaluateMask(_ e: MaskExpr, what: String) -> ContextMask {
         let m = eval(e)
+        if hasUnknownName(e) { brokenMasks.insert(e.range) }
         if m.isEmpty, !isLiteralNone(e), !hasUnknownName(e) {
             diagnostics.error(.emptyMask, "the mask of \(what) is empty: '\(text(of: e))' selects no context",
                               at: e.range, hint: "the terms contradict each other; write 'none' if no context is meant")
@@ -236,6 +238,8 @@ struct Checker {
         }
     }
     var usedGroupNames = Set<String>()
+    /// Masks that named something unknown: already reported, so no follow-on errors.
+    var brokenMasks = Set<SourceRange>()
 
     mutating func declareCallbacks(_ items: [(item: Item, file: Int)]) {
         var seen: [String: SourceRange] = [:]
@@ -422,12 +426,36 @@ struct Checker {
 
     // MARK: - Semantics
 
+    /// Generated C names upper-case policy names (SCX_KFP_CTX_DISPATCH): two names that differ
+    /// only in case would collide there, and a context called 'all' would clash with CTX_ALL.
+    mutating func checkMangledNames() {
+        func check(_ kind: String, _ items: [(String, SourceRange)]) {
+            var seen: [String: (String, SourceRange)] = [:]
+            for (name, range) in items {
+                let key = name.uppercased()
+                if let (other, prev) = seen[key], other != name {
+                    diagnostics.error(.reservedName, "\(kind) '\(name)' and '\(other)' differ only in case; their generated C names collide",
+                                      at: range, notes: [DiagnosticNote("'\(other)' declared here", at: prev)],
+                                      hint: "rename one of them")
+                } else if seen[key] == nil { seen[key] = (name, range) }
+            }
+        }
+        check("context", policy.contexts.map { ($0.name, $0.range) })
+        check("group", policy.groups.map { ($0.name, $0.range) })
+        check("callback", policy.callbacks.map { ($0.name, $0.range) })
+        check("kfunc", policy.kfuncs.map { ($0.name, $0.range) })
+        for c in policy.contexts where c.name.uppercased() == "ALL" {
+            diagnostics.error(.reservedName, "a context cannot be called '\(c.name)': the generated \(policy.prefix.uppercased())_KFP_CTX_ALL means every context",
+                              at: c.range, hint: "call it something else, or use the built-in 'any'")
+        }
+    }
+
     mutating func checkKfuncSemantics() {
         var setUsed = [Bool](repeating: false, count: policy.sets.count)
         for (k, kf) in policy.kfuncs.enumerated() {
             for s in kf.sets { setUsed[s] = true }
             let structOps = kf.sets.contains { policy.sets[$0].progTypes.contains(.struct_ops) }
-            if structOps, !kf.sets.isEmpty, policy.allowedCallbacks(of: k).isEmpty {
+            if structOps, !kf.sets.isEmpty, !brokenMasks.contains(kf.maskRange), policy.allowedCallbacks(of: k).isEmpty {
                 let reason = kf.mask.isEmpty ? "its mask is '\(policy.describe(kf.mask))'"
                     : "no callback runs in \(policy.describe(kf.mask))\(kf.requiresSleepable ? " and is sleepable" : "")"
                 diagnostics.error(.kfuncNoCallback, "kfunc '\(kf.name)' is registered for struct_ops but allowed in no callback: \(reason)",
