@@ -66,6 +66,11 @@ struct Checker {
     }
 
     mutating func unknown(_ kind: String, _ n: Name, candidates: some Sequence<String>, extraHint: String? = nil) {
+        if kind == "callback", kfuncNames.contains(n.text) {
+            diagnostics.error(.wrongKind, "'\(n.text)' is a kfunc, not a callback", at: n.range,
+                              hint: "name a member of struct \(policy.structName)")
+            return
+        }
         let s = closest(to: n.text, in: candidates)
         diagnostics.error(.unknownName, "unknown \(kind) '\(n.text)'", at: n.range,
                           hint: s.map { "did you mean '\($0)'?" } ?? extraHint)
@@ -115,6 +120,7 @@ struct Checker {
     }
 
     mutating func declareContextsAndGroups(_ items: [(item: Item, file: Int)]) {
+        for (item, _) in items { if case .callback(let ns, _, _) = item.kind { for n in ns { callbackNames[n.text] = 0 } } }
         for (item, _) in items {
             switch item.kind {
             case .context(let n):
@@ -220,7 +226,13 @@ struct Checker {
                 usedGroupNames.insert(n.text)
                 return evaluateGroup(n.text)
             case nil:
-                unknown("context or group", n, candidates: atoms.keys.sorted())
+                if let c = policy.callback(named: n.text) ?? callbackNames[n.text] {
+                    _ = c
+                    diagnostics.error(.wrongKind, "'\(n.text)' is a callback, not a context or group", at: n.range,
+                                      hint: "a mask names contexts; write the contexts ops.\(n.text) runs in")
+                } else {
+                    unknown("context or group", n, candidates: atoms.keys.sorted())
+                }
                 return .empty
             }
         case .any: return policy.allContexts
@@ -238,6 +250,9 @@ struct Checker {
         }
     }
     var usedGroupNames = Set<String>()
+    /// Every callback name, known before masks are evaluated (for wrong-kind messages).
+    var callbackNames: [String: Int] = [:]
+    var kfuncNames = Set<String>()
     /// Masks that named something unknown: already reported, so no follow-on errors.
     var brokenMasks = Set<SourceRange>()
 
@@ -247,7 +262,7 @@ struct Checker {
             guard case .callback(let names, let expr, let props) = item.kind else { continue }
             let m = evaluateMask(expr, what: "callback '\(names[0].text)'")
             if m.isEmpty, isLiteralNone(expr) {
-                diagnostics.error(.emptyMask, "callback '\(names[0].text)' runs in no context", at: expr.range,
+                diagnostics.error(.callbackNoContext, "callback '\(names[0].text)' runs in no context", at: expr.range,
                                   hint: "name the contexts the kernel sets while it runs the callback")
             }
             var sleepable = false
@@ -311,6 +326,7 @@ struct Checker {
     }
 
     mutating func declareKfuncs(_ items: [(item: Item, file: Int)]) {
+        for (item, _) in items { if case .kfunc(let n, _, _) = item.kind { kfuncNames.insert(n.text) } }
         var seen: [String: SourceRange] = [:]
         for (item, _) in items {
             guard case .kfunc(let n, let stmts, _) = item.kind else { continue }
@@ -420,6 +436,11 @@ struct Checker {
             let b = policy.callback(named: to.text)
             if a == nil { unknown("callback", from, candidates: policy.callbacks.map(\.name)) }
             if b == nil { unknown("callback", to, candidates: policy.callbacks.map(\.name)) }
+            if let a, let b, a == b {
+                diagnostics.error(.selfNest, "ops.\(from.text) cannot run nested inside itself", at: item.range,
+                                  hint: "the nesting graph must be acyclic; remove this line")
+                continue
+            }
             if let a, let b { policy.nests.append(Nest(outer: a, inner: b, range: item.range)) }
         }
     }
