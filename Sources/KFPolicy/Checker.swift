@@ -169,6 +169,7 @@ struct Checker {
             diagnostics.error(.groupCycle, "group '\(name)' is defined in terms of itself: \(path.joined(separator: " -> "))",
                               at: syn.expr.range, hint: "a group may only use contexts and other groups that do not use it")
             groupValue[name] = .empty
+            brokenGroups.formUnion(path)
             return .empty
         }
         if groupInProgress.count >= Parser.maxMaskDepth {
@@ -204,7 +205,7 @@ struct Checker {
 
     func hasUnknownName(_ e: MaskExpr) -> Bool {
         switch e {
-        case .name(let n): return atoms[n.text] == nil
+        case .name(let n): return atoms[n.text] == nil || brokenGroups.contains(n.text)
         case .any, .none: return false
         case .complement(let x, _), .paren(let x, _): return hasUnknownName(x)
         case .union(let xs): return xs.contains { hasUnknownName($0) }
@@ -253,6 +254,10 @@ struct Checker {
     /// Every callback name, known before masks are evaluated (for wrong-kind messages).
     var callbackNames: [String: Int] = [:]
     var kfuncNames = Set<String>()
+    /// Kfuncs whose block had a syntax error: their semantic checks would repeat it.
+    var damagedKfuncs = Set<String>()
+    /// Groups defined through themselves: masks using them are already reported.
+    var brokenGroups = Set<String>()
     /// Masks that named something unknown: already reported, so no follow-on errors.
     var brokenMasks = Set<SourceRange>()
 
@@ -418,6 +423,7 @@ struct Checker {
                     impls.append(Implementation(callbacks: idx, symbol: sym.text, range: s.range))
                 }
             }
+            if item.damaged { damagedKfuncs.insert(n.text) }
             policy.kfuncs.append(Kfunc(name: n.text, doc: item.trivia.doc, range: n.range, sets: sets, setsRange: setsRange,
                                        flags: flags.sorted(), flagsRange: flagsRange, mask: mask, maskRange: maskRange,
                                        requires: requires, requiresRange: requiresRange, invokes: invokes,
@@ -475,6 +481,7 @@ struct Checker {
         var setUsed = [Bool](repeating: false, count: policy.sets.count)
         for (k, kf) in policy.kfuncs.enumerated() {
             for s in kf.sets { setUsed[s] = true }
+            if damagedKfuncs.contains(kf.name) { continue }
             let structOps = kf.sets.contains { policy.sets[$0].progTypes.contains(.struct_ops) }
             if structOps, !kf.sets.isEmpty, !brokenMasks.contains(kf.maskRange), policy.allowedCallbacks(of: k).isEmpty {
                 let reason = kf.mask.isEmpty ? "its mask is '\(policy.describe(kf.mask))'"

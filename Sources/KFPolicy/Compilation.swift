@@ -79,9 +79,15 @@ public struct Compilation: Sendable {
                                reader: @escaping (String) throws(FileError) -> [UInt8] = readFileBytes) -> Compilation {
         var loader = Loader(sources: sources, reader: reader)
         let root = loader.load(path: path, bytes: bytes)
+        var bag = loader.diagnostics
+        // A file that is not text cannot be checked meaningfully: report only that.
+        if bag.items.contains(where: { $0.id == .invalidUTF8 }) {
+            var p = Policy()
+            p.files = loader.paths
+            return Compilation(sources: sources, policy: p, diagnostics: bag, rootSyntax: root)
+        }
         var checker = Checker(sources: sources)
         let policy = checker.check(items: loader.items, rootFile: root.file)
-        var bag = loader.diagnostics
         bag.append(contentsOf: checker.diagnostics)
         var p = policy
         p.files = loader.paths
@@ -122,6 +128,7 @@ struct Loader {
     mutating func expand(_ tree: SyntaxFile, dir: String) {
         for item in tree.items {
             guard case .include(let rel, let r) = item.kind else { items.append((item, tree.file)); continue }
+            if item.damaged { continue } // its path did not lex; already reported
             let full = rel.hasPrefix("/") || dir.isEmpty ? normalizePath(rel) : normalizePath(dir + "/" + rel)
             if let at = stack.firstIndex(where: { $0.path == full }) {
                 var notes: [DiagnosticNote] = []

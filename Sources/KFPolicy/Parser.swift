@@ -22,6 +22,7 @@ public struct Parser {
         var lexer = Lexer(source, file: file)
         let toks = lexer.tokenize()
         var p = Parser(tokens: toks, file: file)
+        p.lexerErrorOffsets = lexer.diagnostics.items.map(\.range.start)
         let tree = p.parseFile()
         var bag = lexer.diagnostics
         bag.append(contentsOf: p.diagnostics)
@@ -50,8 +51,14 @@ public struct Parser {
             let prev = tokens[i - 1].range
             r = SourceRange(file: prev.file, start: prev.end, end: prev.end)
         }
+        // A token the lexer already complained about (e.g. an unterminated string) explains this.
+        if i > 0, lexerErrorOffsets.contains(where: { $0 >= tokens[i - 1].range.start && $0 <= r.end }) { return }
         diagnostics.error(.expectedToken, "expected \(what), found \(describe(tok))", at: r, hint: hint)
     }
+    /// Start offsets of the lexer's errors in this file.
+    var lexerErrorOffsets: [Int] = []
+    /// Set while parsing an include whose path string the lexer rejected.
+    var includeBroken = false
 
     struct Recovery: Error {}
 
@@ -153,6 +160,7 @@ public struct Parser {
             advance()
             guard tok.kind == .string else { expected("a quoted path"); throw Recovery() }
             kind = .include(path: tok.text, range: tok.range)
+            includeBroken = lexerErrorOffsets.contains(tok.range.start)
             advance()
         case "context":
             advance()
@@ -191,6 +199,7 @@ public struct Parser {
             let name = try expectName("a kfunc name")
             try expectPunct("{", hint: "a kfunc's statements go in braces")
             var stmts: [KfuncStatement] = []
+            let errorsBefore = diagnostics.items.count
             while !isPunct("}") && tok.kind != .eof {
                 if tok.kind == .ident, Parser.itemKeywords.contains(tok.text), tok.startsLine, !Parser.statementKeywords.contains(tok.text) {
                     break // a missing '}' : let the next declaration parse
@@ -208,8 +217,10 @@ public struct Parser {
             advance()
             closing.trailing = nil
             trivia.trailing = takeTrailing()
-            return Item(kind: .kfunc(name, stmts, closing: closing), keyword: kw,
-                        range: SourceRange(file: file, start: start, end: end), trivia: trivia)
+            var item = Item(kind: .kfunc(name, stmts, closing: closing), keyword: kw,
+                            range: SourceRange(file: file, start: start, end: end), trivia: trivia)
+            item.damaged = diagnostics.items.count > errorsBefore
+            return item
         default:
             let suggestion = closest(to: kw.text, in: Parser.itemKeywords).map { "did you mean '\($0)'?" }
             diagnostics.error(.unexpectedToken, "unknown declaration '\(kw.text)'", at: kw.range,
@@ -217,9 +228,17 @@ public struct Parser {
             throw Recovery()
         }
         let end = tok.range.end
-        try expectPunct(";")
+        if !isPunct(";") && tok.startsLine {
+            // A missing ';' at the end of a line: report it and keep the declaration.
+            expected("';'")
+        } else {
+            try expectPunct(";")
+        }
         trivia.trailing = takeTrailing()
-        return Item(kind: kind, keyword: kw, range: SourceRange(file: file, start: start, end: end), trivia: trivia)
+        var item = Item(kind: kind, keyword: kw, range: SourceRange(file: file, start: start, end: end), trivia: trivia)
+        item.damaged = includeBroken
+        includeBroken = false
+        return item
     }
 
     mutating func parseStatement() throws -> KfuncStatement {

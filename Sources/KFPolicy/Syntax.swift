@@ -120,6 +120,9 @@ public struct Item: Sendable {
     public let keyword: Name
     public let range: SourceRange
     public var trivia: Trivia
+    /// True when a syntax error was recovered from inside it: the checker then skips checks
+    /// that would only repeat that error.
+    public var damaged = false
 }
 
 /// A parsed file: its items and the comments after the last one.
