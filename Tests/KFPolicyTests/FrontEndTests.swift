@@ -1,0 +1,158 @@
+import Foundation
+import KFPolicy
+import XCTest
+
+/// Lexer, parser and formatter.
+final class FrontEndTests: XCTestCase {
+    func tokens(_ s: String) -> [Token] {
+        var l = Lexer(SourceFile(path: "t", text: s), file: 0)
+        return l.tokenize()
+    }
+
+    func testLexerTokensCommentsAndPositions() {
+        let t = tokens("/// doc\ncontext a; // trailing\n\ngroup g = a | b - c & ~d;\nnest x -> y;")
+        XCTAssertEqual(t.map(\.text).joined(separator: " "), "context a ; group g = a | b - c & ~ d ; nest x -> y ; ")
+        XCTAssertEqual(t[0].comments.map(\.text), ["/// doc"])
+        XCTAssertTrue(t[0].comments[0].isDoc)
+        XCTAssertEqual(t[3].comments.first?.text, "// trailing")
+        XCTAssertFalse(t[3].comments.first!.ownLine, "a comment after code on its line is not on its own line")
+        XCTAssertTrue(t[3].blankBefore, "blank line before 'group'")
+        let arrow = t.first { $0.kind == .arrow }!
+        XCTAssertEqual(SourceFile(path: "t", text: "/// doc\ncontext a; // trailing\n\ngroup g = a | b - c & ~d;\nnest x -> y;").lineColumn(arrow.range.start).line, 5)
+    }
+
+    func testLexerReportsBadCharactersOnceAndGoesOn() {
+        var l = Lexer(SourceFile(path: "t", text: "context é a;"), file: 0)
+        let t = l.tokenize()
+        XCTAssertEqual(l.diagnostics.items.map(\.id), [.invalidCharacter])
+        XCTAssertEqual(t.map(\.text), ["context", "a", ";", ""])
+    }
+
+    func testLineColumnAndLineText() {
+        let f = SourceFile(path: "p", text: "ab\ncd\r\nef")
+        XCTAssertEqual(f.lineColumn(0).line, 1)
+        XCTAssertEqual(f.lineColumn(4).line, 2)
+        XCTAssertEqual(f.lineColumn(4).column, 2)
+        XCTAssertEqual(f.lineText(2), "cd")
+        XCTAssertEqual(f.lineText(3), "ef")
+    }
+
+    func testParserBuildsEveryDeclaration() {
+        let src = """
+            policy p for struct s_ops;
+            prefix pp;
+            include "x.policy";
+            context a;
+            group g = (a | b) & ~c - d;
+            callback x, y: a sleepable;
+            requirement r;
+            set s: struct_ops, syscall;
+            kfunc k {
+                in s;
+                flags KF_RCU | KF_ACQUIRE;
+                allow g;
+                requires sleepable, r;
+                invokes x;
+                impl y = k_y;
+            }
+            nest x -> y;
+            """
+        let (tree, bag) = Parser.parse(SourceFile(path: "t", text: src), file: 0)
+        XCTAssertFalse(bag.hasErrors)
+        XCTAssertEqual(tree.items.map(\.keyword.text), ["policy", "prefix", "include", "context", "group", "callback", "requirement", "set", "kfunc", "nest"])
+        guard case .group(_, let e) = tree.items[4].kind else { return XCTFail() }
+        XCTAssertEqual(Formatter.mask(e), "(a | b) & ~c - d")
+        guard case .callback(let ns, _, let props) = tree.items[5].kind else { return XCTFail() }
+        XCTAssertEqual(ns.map(\.text), ["x", "y"])
+        XCTAssertEqual(props.map(\.text), ["sleepable"])
+        guard case .kfunc(_, let stmts, _) = tree.items[8].kind else { return XCTFail() }
+        XCTAssertEqual(stmts.map(\.keyword.text), ["in", "flags", "allow", "requires", "invokes", "impl"])
+    }
+
+    func testParserRecoversAndReportsEveryError() {
+        let src = "policy p for struct s;\ncontext a\ncontext b;\ngroup = a;\nkfunc k { allow ; in s; }\ncallback x: a;\n"
+        let (tree, bag) = Parser.parse(SourceFile(path: "t", text: src), file: 0)
+        XCTAssertEqual(bag.items.count, 3, bag.items.map(\.message).joined(separator: "\n"))
+        // The declarations around the errors survive.
+        XCTAssertEqual(tree.items.map(\.keyword.text), ["policy", "context", "context", "kfunc", "callback"])
+        XCTAssertTrue(tree.items[3].damaged)
+    }
+
+    func testDocCommentsAttachToTheNextDeclarationOnly() {
+        let src = "policy p for struct s;\n/// about a\n/// more\ncontext a;\n/// detached\n\ncontext b;\ncallback x: a | b;\n"
+        let c = compileText(src)
+        XCTAssertEqual(c.policy.contexts.map(\.doc), ["about a\nmore", nil])
+    }
+
+    func testFormatterCanonicalLayoutKeepsComments() {
+        let src = """
+            // header comment
+
+            policy  p for struct s_ops ;
+            context a;   // why a
+            context b;
+
+
+            /// Doc for x.
+            callback x,y : a|b sleepable ;
+            set s : struct_ops,syscall;
+            kfunc k { in s; flags KF_RCU|KF_ACQUIRE;
+              // inside
+              allow a&~b; /* block */
+            // before close
+            }
+            // trailing comment
+            """
+        let (tree, bag) = Parser.parse(SourceFile(path: "t", text: src), file: 0)
+        XCTAssertFalse(bag.hasErrors)
+        let out = Formatter.format(tree)
+        XCTAssertEqual(out, """
+            // header comment
+
+            policy p for struct s_ops;
+            context a; // why a
+            context b;
+
+            /// Doc for x.
+            callback x, y: a | b sleepable;
+            set s: struct_ops, syscall;
+            kfunc k {
+                in s;
+                flags KF_RCU | KF_ACQUIRE;
+                // inside
+                allow a & ~b; /* block */
+                // before close
+            }
+            // trailing comment
+
+            """)
+    }
+
+    func testFormatterIsIdempotentOnEveryShippedPolicy() throws {
+        var files = shippedPolicies()
+        files.append("Policies/examples/common/shared.policy")
+        for rel in files {
+            let text = try String(contentsOfFile: packageRoot + "/" + rel, encoding: .utf8)
+            let (t1, b1) = Parser.parse(SourceFile(path: rel, text: text), file: 0)
+            XCTAssertFalse(b1.hasErrors, rel)
+            let once = Formatter.format(t1)
+            XCTAssertEqual(once, text, "\(rel) is not in canonical layout")
+            let (t2, _) = Parser.parse(SourceFile(path: rel, text: once), file: 0)
+            XCTAssertEqual(Formatter.format(t2), once, "formatting \(rel) twice changes it")
+            // Formatting never changes meaning.
+            let a = compileText(text, path: packageRoot + "/" + rel), b = compileText(once, path: packageRoot + "/" + rel)
+            XCTAssertEqual(a.policy.kfuncs.map(\.mask), b.policy.kfuncs.map(\.mask))
+        }
+    }
+
+    func testFormatterIsIdempotentOnMessyInput() {
+        let messy = "policy   p for struct s;/* a */context a;context b; // x\n\n\n\n// y\ncallback q:a|(b)  ;  // z\n"
+        let (t1, b1) = Parser.parse(SourceFile(path: "t", text: messy), file: 0)
+        XCTAssertFalse(b1.hasErrors)
+        let once = Formatter.format(t1)
+        let (t2, _) = Parser.parse(SourceFile(path: "t", text: once), file: 0)
+        XCTAssertEqual(Formatter.format(t2), once)
+        XCTAssertTrue(once.contains("/* a */"))
+        XCTAssertTrue(once.contains("callback q: a | (b); // z"))
+    }
+}
