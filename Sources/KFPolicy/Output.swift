@@ -88,8 +88,8 @@ public func lineDiff(old: String, new: String, path: String) -> String {
     var i = 0, j = 0
     while i < x.count || j < y.count {
         if i < x.count, j < y.count, x[i] == y[j] { out += " \(x[i])\n"; i += 1; j += 1 }
-        else if j < y.count, i == x.count || t[i][j + 1] >= t[i + 1][j] { out += "+\(y[j])\n"; j += 1 }
-        else { out += "-\(x[i])\n"; i += 1 }
+        else if i < x.count, j == y.count || t[i + 1][j] >= t[i][j + 1] { out += "-\(x[i])\n"; i += 1 }
+        else { out += "+\(y[j])\n"; j += 1 }
     }
     return out
 }
