@@ -374,7 +374,9 @@ static inline int bpf_tcp_ca_register_kfunc_sets(void)
  * current->scx.kf_mask): bpf_tcp_ca_kfp_enter() before calling a callback, bpf_tcp_ca_kfp_leave()
  * after, bpf_tcp_ca_kfp_allowed() in a kfunc. Which contexts may be entered inside which comes
  * from the policy's nesting graph, not from bit order: bpf_tcp_ca_kfp_may_nest[c] is every
- * context of a callback reachable from a callback running in c.
+ * context of a callback reachable from a callback running in c. Given the sched_ext
+ * policy these answer as 6.12's scx_kf_allow()/scx_kf_allowed() on every nesting the
+ * graph allows.
  */
 static const u32 bpf_tcp_ca_kfp_may_nest[BPF_TCP_CA_KFP_NR_CTX] BPF_TCP_CA_KFP_UNUSED = {
 	[0] = (BPF_TCP_CA_KFP_CTX_CA_INIT | BPF_TCP_CA_KFP_CTX_CA_RELEASE), /* inside ca_active */
@@ -416,10 +418,18 @@ static inline void bpf_tcp_ca_kfp_leave(u32 *cur, u32 ctx)
 	*cur &= ~(ctx & BPF_TCP_CA_KFP_CTX_ALL);
 }
 
-/* May a kfunc with context word kctx run now? Only the innermost callback's contexts count. */
+/*
+ * May a kfunc with context word kctx run now? Some running context must be in its mask,
+ * and no callback may be running nested inside the kfunc's last context (in declared
+ * order): a dispatch-only kfunc is refused while ops.dequeue runs inside ops.dispatch.
+ */
 static inline bool bpf_tcp_ca_kfp_allowed(u32 cur, u32 kctx)
 {
-	return kctx & bpf_tcp_ca_kfp_innermost(cur);
+	u32 mask = kctx & BPF_TCP_CA_KFP_CTX_ALL;
+
+	if (!(cur & mask))
+		return false;
+	return !(cur & bpf_tcp_ca_kfp_may_nest[31 - __builtin_clz(mask)]);
 }
 
 /*

@@ -306,7 +306,9 @@ static inline int demo_req_register_kfunc_sets(void)
  * current->scx.kf_mask): demo_req_kfp_enter() before calling a callback, demo_req_kfp_leave()
  * after, demo_req_kfp_allowed() in a kfunc. Which contexts may be entered inside which comes
  * from the policy's nesting graph, not from bit order: demo_req_kfp_may_nest[c] is every
- * context of a callback reachable from a callback running in c.
+ * context of a callback reachable from a callback running in c. Given the sched_ext
+ * policy these answer as 6.12's scx_kf_allow()/scx_kf_allowed() on every nesting the
+ * graph allows.
  */
 static const u32 demo_req_kfp_may_nest[DEMO_REQ_KFP_NR_CTX] DEMO_REQ_KFP_UNUSED = {
 	[0] = 0x00000000, /* inside setup */
@@ -347,10 +349,18 @@ static inline void demo_req_kfp_leave(u32 *cur, u32 ctx)
 	*cur &= ~(ctx & DEMO_REQ_KFP_CTX_ALL);
 }
 
-/* May a kfunc with context word kctx run now? Only the innermost callback's contexts count. */
+/*
+ * May a kfunc with context word kctx run now? Some running context must be in its mask,
+ * and no callback may be running nested inside the kfunc's last context (in declared
+ * order): a dispatch-only kfunc is refused while ops.dequeue runs inside ops.dispatch.
+ */
 static inline bool demo_req_kfp_allowed(u32 cur, u32 kctx)
 {
-	return kctx & demo_req_kfp_innermost(cur);
+	u32 mask = kctx & DEMO_REQ_KFP_CTX_ALL;
+
+	if (!(cur & mask))
+		return false;
+	return !(cur & demo_req_kfp_may_nest[31 - __builtin_clz(mask)]);
 }
 
 /*

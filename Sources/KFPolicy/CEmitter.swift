@@ -409,27 +409,16 @@ private struct Emitter {
         out.line("}")
     }
 
-    /// For each context, the contexts that may run nested inside it: derived from the nesting
-    /// graph (callback A's contexts may contain callback B's when B is reachable from A).
-    func contextNesting() -> [ContextMask] {
-        var may = [ContextMask](repeating: .empty, count: policy.contexts.count)
-        let g = graph
-        for (a, cb) in policy.callbacks.enumerated() {
-            var inner = ContextMask.empty
-            for b in g.nestedCallbacks(of: a) { inner = inner.union(policy.callbacks[b].contexts) }
-            for c in cb.contexts.indices where c < may.count { may[c] = may[c].union(inner) }
-        }
-        return may
-    }
-
     mutating func guards() {
-        let may = contextNesting()
+        let may = NestingGraph(policy).contextNesting()
         section("Run-time nesting guards", """
             For kernels that track the running callback's contexts in a per-task word (as 6.12's
             current->scx.kf_mask): \(n.p)_enter() before calling a callback, \(n.p)_leave()
             after, \(n.p)_allowed() in a kfunc. Which contexts may be entered inside which comes
             from the policy's nesting graph, not from bit order: \(n.p)_may_nest[c] is every
-            context of a callback reachable from a callback running in c.
+            context of a callback reachable from a callback running in c. Given the sched_ext
+            policy these answer as 6.12's scx_kf_allow()/scx_kf_allowed() on every nesting the
+            graph allows.
             """)
         out.line("static const u32 \(n.p)_may_nest[\(n.P)_NR_CTX] \(n.P)_UNUSED = {")
         out.indent()
@@ -474,10 +463,18 @@ private struct Emitter {
         out.line("\t*cur &= ~(ctx & \(n.P)_CTX_ALL);")
         out.line("}")
         out.line()
-        out.comment("May a kfunc with context word kctx run now? Only the innermost callback's contexts count.")
+        out.comment("""
+            May a kfunc with context word kctx run now? Some running context must be in its mask,
+            and no callback may be running nested inside the kfunc's last context (in declared
+            order): a dispatch-only kfunc is refused while ops.dequeue runs inside ops.dispatch.
+            """)
         out.line("static inline bool \(n.p)_allowed(u32 cur, u32 kctx)")
         out.line("{")
-        out.line("\treturn kctx & \(n.p)_innermost(cur);")
+        out.line("\tu32 mask = kctx & \(n.P)_CTX_ALL;")
+        out.line()
+        out.line("\tif (!(cur & mask))")
+        out.line("\t\treturn false;")
+        out.line("\treturn !(cur & \(n.p)_may_nest[31 - __builtin_clz(mask)]);")
         out.line("}")
     }
 

@@ -87,4 +87,16 @@ public struct NestingGraph: Sendable {
         }
         return out.sorted()
     }
+
+    /// For each context, the contexts that may run nested inside it: callback A's contexts may
+    /// contain callback B's when B is reachable from A. Drives the generated run-time guards.
+    public func contextNesting() -> [ContextMask] {
+        var may = [ContextMask](repeating: .empty, count: policy.contexts.count)
+        for (a, cb) in policy.callbacks.enumerated() {
+            var inner = ContextMask.empty
+            for b in nestedCallbacks(of: a) { inner = inner.union(policy.callbacks[b].contexts) }
+            for c in cb.contexts.indices where c < may.count { may[c] = may[c].union(inner) }
+        }
+        return may
+    }
 }

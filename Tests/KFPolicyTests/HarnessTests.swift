@@ -98,15 +98,26 @@ final class HarnessTests: XCTestCase {
             checked += 1
         }
         XCTAssertEqual(out.rows("P").count, p.kfuncs.count * ProgType.allCases.count, file: file, line: line)
-        // Guards: with one callback running, a kfunc passes iff its contexts meet the callback's.
+        // Guards: a kfunc passes iff its contexts meet the running ones and nothing runs nested
+        // inside its last context (see Scx612GuardTests for the independent check against 6.12).
+        let graph = NestingGraph(p)
+        let mayNest = graph.contextNesting()
+        func guardAllows(_ k: Int, _ running: ContextMask) -> Bool {
+            let m = p.kfuncs[k].mask
+            guard m.meets(running), let top = m.indices.last else { return false }
+            return !running.meets(mayNest[top])
+        }
         for r in out.rows("G") {
-            let want = p.kfuncs[kf[r[0]]!].mask.meets(p.callbacks[cb[r[1]]!].contexts)
+            let want = guardAllows(kf[r[0]]!, p.callbacks[cb[r[1]]!].contexts)
+            if !p.callbacks[cb[r[1]]!].contexts.meets(ContextMask(bits: mayNest.reduce(0) { $0 | $1.bits })) {
+                // No nesting possible among this callback's contexts: exactly the filter's rule.
+                XCTAssertEqual(want, p.kfuncs[kf[r[0]]!].mask.meets(p.callbacks[cb[r[1]]!].contexts), file: file, line: line)
+            }
             XCTAssertEqual(r[2] == "1", want, "guard: \(r[0]) in ops.\(r[1])", file: file, line: line)
             checked += 1
         }
         // Nesting: every nesting the graph allows can be entered, and then only the inner
         // callback's contexts count for kfuncs.
-        let graph = NestingGraph(p)
         for r in out.rows("N") {
             let a = cb[r[0]]!, b = cb[r[1]]!
             let reachable = graph.nestedCallbacks(of: a).contains(b)
@@ -116,7 +127,8 @@ final class HarnessTests: XCTestCase {
             }
             if !disjoint { XCTAssertEqual(r[2], "0", "guard lets ops.\(r[1]) re-enter contexts of ops.\(r[0])", file: file, line: line) }
             if r[2] == "1" {
-                let want = p.kfuncs.map { $0.mask.meets(p.callbacks[b].contexts) ? "1" : "0" }.joined()
+                let running = p.callbacks[a].contexts.union(p.callbacks[b].contexts)
+                let want = p.kfuncs.indices.map { guardAllows($0, running) ? "1" : "0" }.joined()
                 XCTAssertEqual(r[3], want, "kfunc verdicts with ops.\(r[1]) nested in ops.\(r[0])", file: file, line: line)
                 checked += p.kfuncs.count
             }
