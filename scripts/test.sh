@@ -9,7 +9,6 @@ swift test
 k=.build/debug/kfpolicy
 $k check Policies/*.policy Policies/examples/*.policy
 $k fmt --check Policies/*.policy Policies/examples/*.policy Policies/examples/common/*.policy
-if $k gen --help >/dev/null 2>&1; then
-    $k gen --check Policies/*.policy
-fi
+$k gen --check Policies/*.policy
+$k gen --check -o Generated/examples Policies/examples/*.policy
 echo "test.sh: all tests passed"
