@@ -32,6 +32,15 @@ public enum CEmitter {
         e.emit(sourceName: sourceName)
         return e.out.text
     }
+
+    /// The header and, per output line, the policy declaration it came from (`.none` for none).
+    /// The text is the same as `header`'s; the origins let a problem found in the C be traced
+    /// back to the policy.
+    public static func headerWithOrigins(_ policy: Policy, sourceName: String) -> (text: String, origins: [SourceRange]) {
+        var e = Emitter(policy: policy, n: CNamer(policy), out: CodePrinter())
+        e.emit(sourceName: sourceName)
+        return (e.out.text, e.out.origins)
+    }
 }
 
 private struct Emitter {
@@ -87,6 +96,7 @@ private struct Emitter {
     var opWords: Int { max(1, (policy.kfuncs.count + 63) / 64) }
 
     mutating func emit(sourceName: String) {
+        out.origin = policy.range
         banner(sourceName)
         contexts()
         ops()
@@ -143,7 +153,7 @@ private struct Emitter {
             """)
         for (i, c) in policy.contexts.enumerated() {
             if let d = docLines(c.doc) { out.comment(d) }
-            out.line("#define \(n.ctx(c.name)) \(hex(1 << UInt32(i)))")
+            out.line("#define \(n.ctx(c.name)) \(hex(1 << UInt32(i)))", from: c.range)
         }
         out.line("#define \(n.P)_NR_CTX \(policy.contexts.count)")
         out.line("#define \(n.P)_CTX_ALL \(hex(policy.allContexts.bits))")
@@ -153,13 +163,13 @@ private struct Emitter {
             out.line()
             for g in policy.groups {
                 if let d = docLines(g.doc) { out.comment(d) }
-                out.line("#define \(n.group(g.name)) \(maskExpr(g.mask))")
+                out.line("#define \(n.group(g.name)) \(maskExpr(g.mask))", from: g.range)
             }
         }
         out.line()
         out.line("static const char *const \(n.p)_ctx_name[\(n.P)_NR_CTX] \(n.P)_UNUSED = {")
         out.indent()
-        for c in policy.contexts { out.line("\(cString(c.name)),") }
+        for c in policy.contexts { out.line("\(cString(c.name)),", from: c.range) }
         out.outdent()
         out.line("};")
     }
@@ -178,26 +188,26 @@ private struct Emitter {
         out.line()
         out.line("enum \(n.p)_op {")
         out.indent()
-        for c in policy.callbacks { out.line("\(n.op(c.name)) = \(n.P)_OP_IDX(\(c.name)),") }
+        for c in policy.callbacks { out.line("\(n.op(c.name)) = \(n.P)_OP_IDX(\(c.name)),", from: c.range) }
         out.outdent()
         out.line("};")
         out.line()
         out.line("static const u32 \(n.p)_op_ctx[\(n.P)_NR_OPS] \(n.P)_UNUSED = {")
         out.indent()
-        for c in policy.callbacks { out.line("[\(n.op(c.name))] = \(cbWordValue(c)),") }
+        for c in policy.callbacks { out.line("[\(n.op(c.name))] = \(cbWordValue(c)),", from: c.range) }
         out.outdent()
         out.line("};")
         out.line()
         out.line("static const char *const \(n.p)_op_name[\(n.P)_NR_OPS] \(n.P)_UNUSED = {")
         out.indent()
-        for c in policy.callbacks { out.line("[\(n.op(c.name))] = \(cString(c.name)),") }
+        for c in policy.callbacks { out.line("[\(n.op(c.name))] = \(cString(c.name)),", from: c.range) }
         out.outdent()
         out.line("};")
         out.line()
         out.comment("Declared callbacks in declaration order, for walking the policy.")
         out.line("static const u16 \(n.p)_callbacks[\(n.P)_NR_CALLBACKS] \(n.P)_UNUSED = {")
         out.indent()
-        for c in policy.callbacks { out.line("\(n.op(c.name)),") }
+        for c in policy.callbacks { out.line("\(n.op(c.name)),", from: c.range) }
         out.outdent()
         out.line("};")
     }
@@ -209,25 +219,25 @@ private struct Emitter {
             """)
         out.line("enum \(n.p)_kfunc {")
         out.indent()
-        for (i, k) in policy.kfuncs.enumerated() { out.line("\(n.kfuncIndex(k.name)) = \(i),") }
+        for (i, k) in policy.kfuncs.enumerated() { out.line("\(n.kfuncIndex(k.name)) = \(i),", from: k.range) }
         out.line("\(n.P)_NR_KFUNCS = \(policy.kfuncs.count)")
         out.outdent()
         out.line("};")
         out.line()
         for k in policy.kfuncs {
             let req = k.requires.isEmpty ? "" : " requires \(k.requires.joined(separator: ", "))"
-            out.line("#define \(n.ctxWord(k.name)) \(ctxWordValue(k)) /* \(policy.describe(k.mask))\(req) */")
+            out.line("#define \(n.ctxWord(k.name)) \(ctxWordValue(k)) /* \(policy.describe(k.mask))\(req) */", from: k.range)
         }
         out.line()
         out.line("static const u32 \(n.p)_kfunc_ctx[\(n.P)_NR_KFUNCS] \(n.P)_UNUSED = {")
         out.indent()
-        for k in policy.kfuncs { out.line("[\(n.kfuncIndex(k.name))] = \(n.ctxWord(k.name)),") }
+        for k in policy.kfuncs { out.line("[\(n.kfuncIndex(k.name))] = \(n.ctxWord(k.name)),", from: k.range) }
         out.outdent()
         out.line("};")
         out.line()
         out.line("static const char *const \(n.p)_kfunc_name[\(n.P)_NR_KFUNCS] \(n.P)_UNUSED = {")
         out.indent()
-        for k in policy.kfuncs { out.line("[\(n.kfuncIndex(k.name))] = \(cString(k.name)),") }
+        for k in policy.kfuncs { out.line("[\(n.kfuncIndex(k.name))] = \(cString(k.name)),", from: k.range) }
         out.outdent()
         out.line("};")
     }
@@ -253,7 +263,7 @@ private struct Emitter {
         for k in policy.kfuncs {
             let ctxs = k.mask.indices.map { policy.contexts[$0].name }.joined(separator: "|")
             let req = k.requiresSleepable ? ";sleepable" : ""
-            out.line("#define \(n.tag(k.name)) \(n.P)_DECL_TAG(\"kfpolicy:\(policy.prefix):ctx=\(ctxs.isEmpty ? "none" : ctxs)\(req)\")")
+            out.line("#define \(n.tag(k.name)) \(n.P)_DECL_TAG(\"kfpolicy:\(policy.prefix):ctx=\(ctxs.isEmpty ? "none" : ctxs)\(req)\")", from: k.range)
         }
     }
 
@@ -264,12 +274,12 @@ private struct Emitter {
             """)
         for (si, s) in policy.sets.enumerated() {
             if let d = docLines(s.doc) { out.comment(d) }
-            out.line("BTF_KFUNCS_START(\(s.name))")
+            out.line("BTF_KFUNCS_START(\(s.name))", from: s.range)
             for k in policy.kfuncs where k.sets.contains(si) {
                 let flags = k.flags.map(\.rawValue).joined(separator: " | ")
-                out.line(flags.isEmpty ? "BTF_ID_FLAGS(func, \(k.name))" : "BTF_ID_FLAGS(func, \(k.name), \(flags))")
+                out.line(flags.isEmpty ? "BTF_ID_FLAGS(func, \(k.name))" : "BTF_ID_FLAGS(func, \(k.name), \(flags))", from: k.range)
             }
-            out.line("BTF_KFUNCS_END(\(s.name))")
+            out.line("BTF_KFUNCS_END(\(s.name))", from: s.range)
             out.line()
         }
         out.comment("""
@@ -282,7 +292,7 @@ private struct Emitter {
         out.line("#define \(n.P)_CTX_ENTRY(kfunc, ctxword) BTF_ID_FLAGS(func, kfunc, ctxword)")
         out.line()
         out.line("BTF_SET8_START(\(n.p)_ctx_ids)")
-        for k in policy.kfuncs { out.line("\(n.P)_CTX_ENTRY(\(k.name), \(n.ctxWord(k.name)))") }
+        for k in policy.kfuncs { out.line("\(n.P)_CTX_ENTRY(\(k.name), \(n.ctxWord(k.name)))", from: k.range) }
         out.line("BTF_SET8_END(\(n.p)_ctx_ids)")
         out.line()
         out.comment("The BTF id of \(structType), to recognise this interface's programs.")
@@ -371,9 +381,9 @@ private struct Emitter {
             each set for each program type the policy names. Call it from the subsystem's init.
             """)
         for s in policy.sets {
-            out.line("static const struct btf_kfunc_id_set \(n.idSet(s.name)) = {")
+            out.line("static const struct btf_kfunc_id_set \(n.idSet(s.name)) = {", from: s.range)
             out.line("\t.owner = THIS_MODULE,")
-            out.line("\t.set = &\(s.name),")
+            out.line("\t.set = &\(s.name),", from: s.range)
             out.line("\t.filter = \(n.filter),")
             out.line("};")
             out.line()
@@ -384,7 +394,7 @@ private struct Emitter {
         out.line("} \(n.p)_registrations[] \(n.P)_UNUSED = {")
         out.indent()
         for s in policy.sets {
-            for t in s.progTypes { out.line("{ \(t.cName), &\(n.idSet(s.name)) },") }
+            for t in s.progTypes { out.line("{ \(t.cName), &\(n.idSet(s.name)) },", from: s.range) }
         }
         out.line("{ BPF_PROG_TYPE_UNSPEC, NULL }")
         out.outdent()
@@ -422,7 +432,7 @@ private struct Emitter {
             """)
         out.line("static const u32 \(n.p)_may_nest[\(n.P)_NR_CTX] \(n.P)_UNUSED = {")
         out.indent()
-        for (i, c) in policy.contexts.enumerated() { out.line("[\(i)] = \(maskExpr(may[i])), /* inside \(c.name) */") }
+        for (i, c) in policy.contexts.enumerated() { out.line("[\(i)] = \(maskExpr(may[i])), /* inside \(c.name) */", from: c.range) }
         out.outdent()
         out.line("};")
         out.line()
@@ -498,7 +508,7 @@ private struct Emitter {
         out.indent()
         for k in policy.kfuncs {
             let list = k.invokes.map { n.op(policy.callbacks[$0].name) } + ["\(n.P)_NO_OP"]
-            out.line("[\(n.kfuncIndex(k.name))] = { \(list.joined(separator: ", ")) },")
+            out.line("[\(n.kfuncIndex(k.name))] = { \(list.joined(separator: ", ")) },", from: k.range)
         }
         out.outdent()
         out.line("};")
@@ -508,7 +518,7 @@ private struct Emitter {
         for (i, c) in policy.callbacks.enumerated() {
             let inner = policy.nests.filter { $0.outer == i }.map { n.op(policy.callbacks[$0.inner].name) }
             if !inner.isEmpty || true {
-                out.line("[\(n.op(c.name))] = { \((inner + ["\(n.P)_NO_OP"]).joined(separator: ", ")) },")
+                out.line("[\(n.op(c.name))] = { \((inner + ["\(n.P)_NO_OP"]).joined(separator: ", ")) },", from: c.range)
             }
         }
         out.outdent()
@@ -681,7 +691,8 @@ private struct Emitter {
         out.line("} \(n.p)_impls[\(n.P)_NR_IMPLS + 1] \(n.P)_UNUSED = {")
         out.indent()
         for (k, c, s) in impls {
-            out.line("{ \(n.op(policy.callbacks[c].name)), \(n.kfuncIndex(policy.kfuncs[k].name)), \(symbols.firstIndex(of: s)!) }, /* \(s) */")
+            out.line("{ \(n.op(policy.callbacks[c].name)), \(n.kfuncIndex(policy.kfuncs[k].name)), \(symbols.firstIndex(of: s)!) }, /* \(s) */",
+                     from: policy.kfuncs[k].impls.first { $0.callbacks.contains(c) }?.range ?? policy.range)
         }
         out.line("{ \(n.P)_NO_OP, 0, 0 }")
         out.outdent()

@@ -2,6 +2,11 @@
 
 public struct CodePrinter {
     public private(set) var text = ""
+    /// For each line printed, the policy declaration it came from (`.none` when none), so a
+    /// problem found in the generated text can be traced back to the policy.
+    public private(set) var origins: [SourceRange] = []
+    /// The declaration the next lines come from, unless a line names its own.
+    public var origin = SourceRange.none
     var level = 0
     let unit: String
 
@@ -9,9 +14,18 @@ public struct CodePrinter {
 
     /// Prints one line at the current indentation (an empty string prints an empty line).
     public mutating func line(_ s: String = "") {
+        origins.append(origin)
         if s.isEmpty { text += "\n"; return }
         for _ in 0..<level { text += unit }
         text += s + "\n"
+    }
+
+    /// Prints one line that comes from the declaration at `range`.
+    public mutating func line(_ s: String, from range: SourceRange) {
+        let saved = origin
+        origin = range
+        line(s)
+        origin = saved
     }
 
     /// Prints each line of a multi-line string at the current indentation.
