@@ -30,8 +30,6 @@ struct Checker {
 
     init(sources: SourceManager) { self.sources = sources }
 
-    func docOf(_ t: Trivia) -> String? { t.doc }
-
     // MARK: - Entry
 
     mutating func check(items: [(item: Item, file: Int)], rootFile: Int) -> Policy {
@@ -120,7 +118,7 @@ struct Checker {
     }
 
     mutating func declareContextsAndGroups(_ items: [(item: Item, file: Int)]) {
-        for (item, _) in items { if case .callback(let ns, _, _) = item.kind { for n in ns { callbackNames[n.text] = 0 } } }
+        for (item, _) in items { if case .callback(let ns, _, _) = item.kind { for n in ns { callbackNames.insert(n.text) } } }
         for (item, _) in items {
             switch item.kind {
             case .context(let n):
@@ -227,8 +225,7 @@ struct Checker {
                 usedGroupNames.insert(n.text)
                 return evaluateGroup(n.text)
             case nil:
-                if let c = policy.callback(named: n.text) ?? callbackNames[n.text] {
-                    _ = c
+                if callbackNames.contains(n.text) {
                     diagnostics.error(.wrongKind, "'\(n.text)' is a callback, not a context or group", at: n.range,
                                       hint: "a mask names contexts; write the contexts ops.\(n.text) runs in")
                 } else {
@@ -252,7 +249,7 @@ struct Checker {
     }
     var usedGroupNames = Set<String>()
     /// Every callback name, known before masks are evaluated (for wrong-kind messages).
-    var callbackNames: [String: Int] = [:]
+    var callbackNames = Set<String>()
     var kfuncNames = Set<String>()
     /// Kfuncs whose block had a syntax error: their semantic checks would repeat it.
     var damagedKfuncs = Set<String>()
