@@ -121,6 +121,31 @@ public enum DiagID: String, Sendable, CaseIterable {
     case unusedGroup = "KFP602"
     case unusedRequirement = "KFP603"
     case callbackNoContext = "KFP604"
+    // A policy compared with kernel sources (check --kernel-src, import)
+    case kernelStructNotFound = "KFP801"
+    case kernelCallbackNotMember = "KFP802"
+    case kernelMemberNotInPolicy = "KFP803"
+    case kernelKfuncNotFound = "KFP804"
+    case kernelFlagsDiffer = "KFP805"
+    case kernelSetDiffers = "KFP806"
+    case kernelSetNotFound = "KFP807"
+    case kernelProgTypesDiffer = "KFP808"
+    case importNotInferred = "KFP850"
+    // Generated C checked with libclang against the model (an error is a bug of kfpolicy)
+    case generatedCError = "KFP901"
+    case generatedCMismatch = "KFP902"
+    case generatedCWarning = "KFP903"
+}
+
+extension DiagID {
+    /// Ids that come from comparing a policy with C code (kernel sources, generated headers)
+    /// rather than from a policy alone; KernelSourceTests, ImportTests and ValidateTests
+    /// exercise them, not the invalid-policy corpus.
+    public static let fromCCode: Set<DiagID> = [
+        .kernelStructNotFound, .kernelCallbackNotMember, .kernelMemberNotInPolicy, .kernelKfuncNotFound,
+        .kernelFlagsDiffer, .kernelSetDiffers, .kernelSetNotFound, .kernelProgTypesDiffer, .importNotInferred,
+        .generatedCError, .generatedCMismatch, .generatedCWarning,
+    ]
 }
 
 /// A secondary message attached to a diagnostic, usually pointing at a related declaration.
