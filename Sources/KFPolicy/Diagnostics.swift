@@ -121,6 +121,17 @@ public enum DiagID: String, Sendable, CaseIterable {
     case unusedGroup = "KFP602"
     case unusedRequirement = "KFP603"
     case callbackNoContext = "KFP604"
+    // kfpolicy lint: BPF C programs checked against a policy (LintCorpusTests exercises them)
+    case lintKfuncNotAllowed = "KFP701"
+    case lintSleepableProgram = "KFP702"
+    case lintSleepableKfunc = "KFP703"
+    case lintUnknownKfunc = "KFP704"
+    case lintAddressTaken = "KFP705"
+    case lintUnresolvedCall = "KFP706"
+    case lintUnboundProgram = "KFP707"
+    case lintUnknownMember = "KFP708"
+    case lintClangError = "KFP709"
+    case lintNothingChecked = "KFP710"
     // A policy compared with kernel sources (check --kernel-src, import)
     case kernelStructNotFound = "KFP801"
     case kernelCallbackNotMember = "KFP802"
@@ -145,6 +156,8 @@ extension DiagID {
         .kernelStructNotFound, .kernelCallbackNotMember, .kernelMemberNotInPolicy, .kernelKfuncNotFound,
         .kernelFlagsDiffer, .kernelSetDiffers, .kernelSetNotFound, .kernelProgTypesDiffer, .importNotInferred,
         .generatedCError, .generatedCMismatch, .generatedCWarning,
+        .lintKfuncNotAllowed, .lintSleepableProgram, .lintSleepableKfunc, .lintUnknownKfunc, .lintAddressTaken,
+        .lintUnresolvedCall, .lintUnboundProgram, .lintUnknownMember, .lintClangError, .lintNothingChecked,
     ]
 }
 
