@@ -6,6 +6,8 @@ let package = Package(
     products: [
         .executable(name: "kfpolicy", targets: ["kfpolicy"]),
         .library(name: "KFPolicy", targets: ["KFPolicy"]),
+        .executable(name: "kfpolicy-gen", targets: ["kfpolicy-gen"]),
+        .plugin(name: "KFPolicyPlugin", targets: ["KFPolicyPlugin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -30,6 +32,22 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "KFPolicyTests", dependencies: ["KFPolicy", "KFPolicyClang"]),
+        // `kfpolicy gen` without libclang or ArgumentParser: the tool the build plugin runs.
+        .executableTarget(name: "kfpolicy-gen", dependencies: ["KFPolicy"]),
+        // Build-tool plugin: Swift tables for every .policy file of a target. Builds a command line only.
+        .plugin(name: "KFPolicyPlugin", capability: .buildTool(), dependencies: ["kfpolicy-gen"]),
+        // The committed Swift tables of every shipped policy, compiled so they stay valid Swift.
+        .target(
+            name: "GeneratedPolicies",
+            path: "Generated",
+            // Only the .swift files: the C headers beside them are not sources of this target.
+            sources: [
+                "ScxPolicy.swift", "TcpCongPolicy.swift",
+                "examples/GroupsPolicy.swift", "examples/ImplsPolicy.swift", "examples/IncludePolicy.swift",
+                "examples/MinimalPolicy.swift", "examples/NestingPolicy.swift", "examples/ProgtypesPolicy.swift",
+                "examples/RequirementsPolicy.swift", "examples/TestmodPolicy.swift",
+            ]
+        ),
+        .testTarget(name: "KFPolicyTests", dependencies: ["KFPolicy", "KFPolicyClang", "GeneratedPolicies"]),
     ]
 )

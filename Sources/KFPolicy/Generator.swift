@@ -4,6 +4,8 @@
 public enum OutputKind: String, Sendable, CaseIterable {
     /// The kernel C header.
     case c
+    /// Swift tables (SwiftEmitter), `<Stem>Policy.swift`.
+    case swift
 }
 
 public struct GeneratedFile: Sendable {
@@ -26,6 +28,7 @@ public enum Generator {
         for kind in emit {
             switch kind {
             case .c: files.append(GeneratedFile(name: "\(s)_kfpolicy.h", contents: CEmitter.header(policy, sourceName: base)))
+            case .swift: files.append(GeneratedFile(name: SwiftNamer.fileName(forPolicyAt: path), contents: SwiftEmitter.source(policy, sourceName: base)))
             }
         }
         return files

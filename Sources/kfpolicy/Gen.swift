@@ -12,7 +12,8 @@ struct Gen: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Generate the kernel C header (and other outputs) from policies.",
         discussion: """
-            Writes DIR/<stem>_kfpolicy.h for each FILE.policy. A file is written only when its \
+            Writes DIR/<stem>_kfpolicy.h (--emit c, the default) and/or DIR/<Stem>Policy.swift \
+            (--emit swift, Swift tables) for each FILE.policy. A file is written only when its \
             bytes change, and atomically (a temporary file renamed into place), so an \
             interrupted run never leaves a truncated output and make does not rebuild needlessly.
             """)
@@ -47,7 +48,7 @@ struct Gen: ParsableCommand {
                 let old = try? readFileBytes(path)
                 if old == bytes { continue }
                 stale = true
-                eprint("\(path): \(old == nil ? "missing" : "stale"); run 'kfpolicy gen \(files.joined(separator: " "))\(output == "Generated" ? "" : " -o \(output)")'\n")
+                eprint("\(path): \(old == nil ? "missing" : "stale"); run 'kfpolicy gen \(files.joined(separator: " "))\(output == "Generated" ? "" : " -o \(output)")\(emit == [.c] ? "" : " --emit " + emit.map(\.rawValue).joined(separator: " "))'\n")
                 if let old { print(lineDiff(old: String(decoding: old, as: UTF8.self), new: String(decoding: bytes, as: UTF8.self), path: path), terminator: "") }
             }
             if stale { throw ExitWith(status: .policyError) }
