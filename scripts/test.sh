@@ -9,6 +9,6 @@ swift test
 k=.build/debug/kfpolicy
 $k check Policies/*.policy Policies/examples/*.policy
 $k fmt --check Policies/*.policy Policies/examples/*.policy Policies/examples/common/*.policy
-$k gen --check Policies/*.policy
-$k gen --check -o Generated/examples Policies/examples/*.policy
+$k gen --check Policies/*.policy --emit c swift
+$k gen --check -o Generated/examples Policies/examples/*.policy --emit c swift
 echo "test.sh: all tests passed"
