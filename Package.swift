@@ -48,6 +48,12 @@ let package = Package(
                 "examples/RequirementsPolicy.swift", "examples/TestmodPolicy.swift",
             ]
         ),
-        .testTarget(name: "KFPolicyTests", dependencies: ["KFPolicy", "KFPolicyClang", "GeneratedPolicies"]),
+        // The -I is for debug builds: -enable-testing makes KFPolicyClang's internal import of
+        // CLibClang visible to its clients, so the tests need libclang's headers too.
+        .testTarget(
+            name: "KFPolicyTests",
+            dependencies: ["KFPolicy", "KFPolicyClang", "GeneratedPolicies"],
+            swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-14/include"])]
+        ),
     ]
 )
