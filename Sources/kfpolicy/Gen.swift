@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import KFPolicy
+import KFPolicyClang
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,6 +17,9 @@ struct Gen: ParsableCommand {
             (--emit swift, Swift tables) for each FILE.policy. A file is written only when its \
             bytes change, and atomically (a temporary file renamed into place), so an \
             interrupted run never leaves a truncated output and make does not rebuild needlessly.
+            Each C header is then parsed with libclang and what its C says (constants, tables, \
+            kfunc sets and flags, context words, registrations, implementations) is compared \
+            with the policy; a difference is a bug of kfpolicy (exit 3).
             """)
 
     @Argument(help: "Policy files.") var files: [String]
@@ -24,6 +28,9 @@ struct Gen: ParsableCommand {
     var emit: [OutputKind] = [.c]
     @Option(help: "Write a make dependency file listing every policy and include read.") var depfile: String?
     @Flag(help: "Write nothing; exit 1 and show a diff when an output is missing or stale.") var check = false
+    @Flag(help: "Do not check the generated C headers with libclang.") var noValidate = false
+    @Option(help: "Validate against the kernel headers of this build directory (e.g. /usr/src/linux-headers-6.12.<n>-amd64) instead of kfpolicy's stand-in.")
+    var kernelHeaders: String?
     @OptionGroup var diagnostics: OutputOptions
 
     func run() throws {
@@ -31,12 +38,18 @@ struct Gen: ParsableCommand {
         var planned: [(path: String, bytes: [UInt8])] = []
         var inputs: [String] = []
         var failed = false
+        var headers: [(path: String, text: String, origins: [SourceRange]?, policy: Policy)] = []
         for f in files {
             let c = try compileOrExit(f, sources: sources)
             report(c, diagnostics)
             if c.diagnostics.hasErrors { failed = true; continue }
             for g in Generator.outputs(c.policy, path: f, emit: emit) {
                 planned.append((output + "/" + g.name, Array(g.contents.utf8)))
+                if g.name.hasSuffix("_kfpolicy.h") {
+                    let base = f.split(separator: "/").last.map(String.init) ?? f
+                    let withOrigins = CEmitter.headerWithOrigins(c.policy, sourceName: base)
+                    headers.append((output + "/" + g.name, g.contents, withOrigins.text == g.contents ? withOrigins.origins : nil, c.policy))
+                }
             }
             for i in c.policy.files where !inputs.contains(i) { inputs.append(i) }
         }
@@ -52,6 +65,7 @@ struct Gen: ParsableCommand {
                 if let old { print(lineDiff(old: String(decoding: old, as: UTF8.self), new: String(decoding: bytes, as: UTF8.self), path: path), terminator: "") }
             }
             if stale { throw ExitWith(status: .policyError) }
+            try validate(headers, sources)
             return
         }
         do {
@@ -64,5 +78,24 @@ struct Gen: ParsableCommand {
             eprint("kfpolicy: error: \(error)\n")
             throw ExitWith(status: .usageOrIO)
         }
+        try validate(headers, sources)
+    }
+
+    /// Checks each C header with libclang against its policy; any difference is an internal error.
+    func validate(_ headers: [(path: String, text: String, origins: [SourceRange]?, policy: Policy)], _ sources: SourceManager) throws {
+        if noValidate { return }
+        var all: [Diagnostic] = []
+        for h in headers {
+            do {
+                let r = try HeaderValidator.validate(header: h.text, path: h.path, policy: h.policy, sources: sources,
+                                                     origins: h.origins, options: ValidationOptions(kernelHeaders: kernelHeaders))
+                all += r.diagnostics
+            } catch {
+                eprint("kfpolicy: error: cannot validate \(h.path): \(error)\n")
+                throw ExitWith(status: kernelHeaders == nil ? .internalError : .usageOrIO)
+            }
+        }
+        if !all.isEmpty { report(all, sources: sources, diagnostics) }
+        if all.contains(where: { $0.severity == .error }) { throw ExitWith(status: .internalError) }
     }
 }

@@ -1,0 +1,172 @@
+import Foundation
+import KFPolicy
+import KFPolicyClang
+import XCTest
+
+/// The libclang cross-check of generated headers: every shipped policy's header parses cleanly
+/// and says what the model says; deliberately broken headers are caught, each with a message
+/// that names the fact, a location in the header and a note at the policy declaration.
+final class ValidateTests: XCTestCase {
+    /// Generates the header of a shipped policy and validates it.
+    func generateAndValidate(_ rel: String, edit: ((String) -> String)? = nil, handEdited: Bool = false,
+                             kernelHeaders: String? = nil) throws -> (result: ValidationResult, sources: SourceManager, header: String) {
+        let c = try compileShipped(rel)
+        let (text, origins) = CEmitter.headerWithOrigins(c.policy, sourceName: Generator.stem(of: rel) + ".policy")
+        XCTAssertEqual(text, CEmitter.header(c.policy, sourceName: Generator.stem(of: rel) + ".policy"), "origins must not change the header")
+        XCTAssertEqual(origins.count, text.split(separator: "\n", omittingEmptySubsequences: false).count - 1, "one origin per line")
+        let header = edit.map { $0(text) } ?? text
+        let r = try HeaderValidator.validate(header: header, path: "Generated/\(Generator.stem(of: rel))_kfpolicy.h",
+                                             policy: c.policy, sources: c.sources, origins: origins,
+                                             options: ValidationOptions(kernelHeaders: kernelHeaders, handEdited: handEdited))
+        return (r, c.sources, header)
+    }
+
+    func render(_ r: ValidationResult, _ s: SourceManager) -> String {
+        r.diagnostics.map(DiagnosticRenderer(sources: s, color: false).render).joined()
+    }
+
+    /// Replaces exactly one occurrence of `old`.
+    func replacingOnce(_ text: String, _ old: String, _ new: String, file: StaticString = #filePath, line: UInt = #line) -> String {
+        let parts = text.components(separatedBy: old)
+        XCTAssertEqual(parts.count, 2, "'\(old)' should occur once", file: file, line: line)
+        return parts.joined(separator: new)
+    }
+
+    /// The 1-based line of the first occurrence of `s` in `text`.
+    func lineOf(_ s: String, in text: String) -> Int {
+        let before = text.components(separatedBy: s)[0]
+        return before.filter { $0 == "\n" }.count + 1
+    }
+
+    func testEveryShippedHeaderValidates() throws {
+        for rel in shippedPolicies() {
+            let (r, s, _) = try generateAndValidate(rel)
+            XCTAssertEqual(r.diagnostics.count, 0, "\(rel):\n" + render(r, s))
+            let c = try compileShipped(rel)
+            // At least one fact per context, callback, kfunc, set and kfunc-in-set.
+            let p = c.policy
+            let minimum = p.contexts.count + 2 * p.callbacks.count + 3 * p.kfuncs.count + p.sets.count
+            XCTAssertGreaterThan(r.factsChecked, minimum, rel)
+        }
+    }
+
+    func testFlippedContextBitInOpTableIsCaught() throws {
+        // ops.dispatch runs in `dispatch`; make its table entry say `enqueue`.
+        let (r, s, header) = try generateAndValidate("Policies/scx.policy") {
+            self.replacingOnce($0, "[SCX_KFP_OP_DISPATCH] = (SCX_KFP_CTX_DISPATCH),", "[SCX_KFP_OP_DISPATCH] = (SCX_KFP_CTX_ENQUEUE),")
+        }
+        let text = render(r, s)
+        XCTAssertTrue(r.hasErrors)
+        let line = lineOf("[SCX_KFP_OP_DISPATCH] = (SCX_KFP_CTX_ENQUEUE)", in: header)
+        XCTAssertTrue(text.contains("Generated/scx_kfpolicy.h:\(line):"), text)
+        XCTAssertTrue(text.contains("op-context entry of callback 'dispatch' is 0x00000008, the policy gives 0x00000004 (dispatch) [KFP902]"), text)
+        XCTAssertTrue(text.contains("scx.policy:"), "a note at the policy declaration:\n" + text)
+        XCTAssertEqual(r.diagnostics.count, 1, text)
+    }
+
+    func testFlippedContextConstantIsCaught() throws {
+        let (r, s, _) = try generateAndValidate("Policies/scx.policy") {
+            self.replacingOnce($0, "#define SCX_KFP_CTX_REST 0x00000020", "#define SCX_KFP_CTX_REST 0x00000040")
+        }
+        let text = render(r, s)
+        XCTAssertTrue(text.contains("context 'rest': SCX_KFP_CTX_REST is 0x00000040 in the header, the policy gives 0x00000020"), text)
+        // Everything built from it is wrong too, and each is reported.
+        XCTAssertTrue(text.contains("op-context entry of callback 'tick'"), text)
+    }
+
+    func testDroppedKFFlagIsCaught() throws {
+        let (r, s, header) = try generateAndValidate("Policies/scx.policy") {
+            self.replacingOnce($0, "BTF_ID_FLAGS(func, scx_bpf_task_cgroup, KF_ACQUIRE | KF_RCU)", "BTF_ID_FLAGS(func, scx_bpf_task_cgroup, KF_RCU)")
+        }
+        let text = render(r, s)
+        let line = lineOf("BTF_ID_FLAGS(func, scx_bpf_task_cgroup, KF_RCU)", in: header)
+        XCTAssertTrue(text.contains("Generated/scx_kfpolicy.h:\(line):1: error: header disagrees with the policy: kfunc 'scx_bpf_task_cgroup' has KF_ flags KF_RCU in set 'scx_kfunc_ids_any', the policy gives KF_ACQUIRE | KF_RCU [KFP902]"), text)
+        XCTAssertTrue(text.contains("note: the policy declares it here"), text)
+        XCTAssertTrue(text.contains("flags KF_RCU | KF_ACQUIRE;") || text.contains("flags KF_ACQUIRE | KF_RCU;"), "the note shows the policy's flags line:\n" + text)
+        XCTAssertEqual(r.diagnostics.count, 1, text)
+    }
+
+    func testChangedTableEntriesAreCaught() throws {
+        // A kfunc's context word, a registration and an implementation, each changed once.
+        var (r, s, _) = try generateAndValidate("Policies/scx.policy") {
+            self.replacingOnce($0, "[SCX_KFP_K_SCX_BPF_CONSUME] = SCX_KFP_CTXW_SCX_BPF_CONSUME,", "[SCX_KFP_K_SCX_BPF_CONSUME] = SCX_KFP_CTXW_SCX_BPF_DISPATCH,")
+        }
+        var text = render(r, s)
+        XCTAssertTrue(text.contains("kfunc-context entry of 'scx_bpf_consume' is 0x0000000c, the policy gives 0x00000004"), text)
+        (r, s, _) = try generateAndValidate("Policies/scx.policy") {
+            self.replacingOnce($0, "{ BPF_PROG_TYPE_TRACING, &scx_kfp_idset_scx_kfunc_ids_any },", "{ BPF_PROG_TYPE_LSM, &scx_kfp_idset_scx_kfunc_ids_any },")
+        }
+        text = render(r, s)
+        XCTAssertTrue(text.contains("set 'scx_kfunc_ids_any' is registered for BPF_PROG_TYPE_LSM, BPF_PROG_TYPE_STRUCT_OPS, BPF_PROG_TYPE_SYSCALL, the policy gives BPF_PROG_TYPE_STRUCT_OPS, BPF_PROG_TYPE_SYSCALL, BPF_PROG_TYPE_TRACING"), text)
+        (r, s, _) = try generateAndValidate("Policies/examples/impls.policy") {
+            // The dispatch entry moved to ops.tick.
+            self.replacingOnce($0, "{ DEMO_IMPL_KFP_OP_DISPATCH, DEMO_IMPL_KFP_K_DEMO_INSERT, 0 },", "{ DEMO_IMPL_KFP_OP_TICK, DEMO_IMPL_KFP_K_DEMO_INSERT, 0 },")
+        }
+        text = render(r, s)
+        XCTAssertTrue(text.contains("the implementation table lacks: in ops.dispatch, 'demo_insert' is implemented by 'demo_insert_deferred'"), text)
+        XCTAssertTrue(text.contains("the implementation table says: in ops.tick, 'demo_insert' is implemented by 'demo_insert_deferred'; the policy does not"), text)
+    }
+
+    func testContextWordInBTFIdsIsCaught() throws {
+        let (r, s, _) = try generateAndValidate("Policies/scx.policy") {
+            self.replacingOnce($0, "SCX_KFP_CTX_ENTRY(scx_bpf_consume, SCX_KFP_CTXW_SCX_BPF_CONSUME)", "SCX_KFP_CTX_ENTRY(scx_bpf_consume, SCX_KFP_CTXW_SCX_BPF_KICK_CPU)")
+        }
+        let text = render(r, s)
+        XCTAssertTrue(text.contains("the context word of 'scx_bpf_consume' in .BTF_ids is 0x0000003f, the policy gives 0x00000004 (dispatch)"), text)
+    }
+
+    func testKfuncMovedBetweenSetsIsCaught() throws {
+        let (r, s, _) = try generateAndValidate("Policies/scx.policy") { t in
+            let a = self.replacingOnce(t, "BTF_ID_FLAGS(func, scx_bpf_consume)\n", "")
+            return self.replacingOnce(a, "BTF_KFUNCS_END(scx_kfunc_ids_any)", "BTF_ID_FLAGS(func, scx_bpf_consume)\nBTF_KFUNCS_END(scx_kfunc_ids_any)")
+        }
+        let text = render(r, s)
+        XCTAssertTrue(text.contains("set 'scx_kfunc_ids_dispatch' lacks kfunc 'scx_bpf_consume'"), text)
+        XCTAssertTrue(text.contains("set 'scx_kfunc_ids_any' lists 'scx_bpf_consume', which the policy does not put in that set"), text)
+    }
+
+    func testClangErrorIsReportedAtTheLineWithItsPolicyDeclaration() throws {
+        // Break the line generated for callback 'enqueue' in the op table.
+        let (r, s, header) = try generateAndValidate("Policies/scx.policy") {
+            self.replacingOnce($0, "[SCX_KFP_OP_ENQUEUE] = (SCX_KFP_CTX_ENQUEUE),", "[SCX_KFP_OP_ENQUEUE] = (SCX_KFP_CTX_ENQUEUED),")
+        }
+        let text = render(r, s)
+        let line = lineOf("SCX_KFP_CTX_ENQUEUED", in: header)
+        XCTAssertTrue(text.contains("Generated/scx_kfpolicy.h:\(line):"), text)
+        XCTAssertTrue(text.contains("error: clang: use of undeclared identifier 'SCX_KFP_CTX_ENQUEUED'"), text)
+        XCTAssertTrue(text.contains("[KFP901]"), text)
+        XCTAssertTrue(text.contains("note: this line of the header was generated from this declaration"), text)
+        XCTAssertTrue(text.contains("callback enqueue: enqueue;"), "the note quotes the callback's declaration:\n" + text)
+        XCTAssertTrue(text.contains("hint: this is a bug in kfpolicy"), text)
+    }
+
+    func testDuplicateDesignatedEntryIsAnError() throws {
+        let (r, s, _) = try generateAndValidate("Policies/scx.policy") {
+            self.replacingOnce($0, "[SCX_KFP_OP_ENQUEUE] = (SCX_KFP_CTX_ENQUEUE),", "[SCX_KFP_OP_ENQUEUE] = (SCX_KFP_CTX_ENQUEUE),\n\t[SCX_KFP_OP_DISPATCH] = (SCX_KFP_CTX_ENQUEUE),")
+        }
+        let text = render(r, s)
+        XCTAssertTrue(text.contains("initializer overrides prior initialization") && text.contains("[KFP901]"), text)
+    }
+
+    func testHandEditedHeaderGetsAHandEditedHint() throws {
+        let (r, s, _) = try generateAndValidate("Policies/scx.policy", edit: {
+            self.replacingOnce($0, "BTF_ID_FLAGS(func, scx_bpf_create_dsq, KF_SLEEPABLE)", "BTF_ID_FLAGS(func, scx_bpf_create_dsq)")
+        }, handEdited: true)
+        let text = render(r, s)
+        XCTAssertTrue(text.contains("kfunc 'scx_bpf_create_dsq' has KF_ flags none in set 'scx_kfunc_ids_unlocked', the policy gives KF_SLEEPABLE"), text)
+        XCTAssertTrue(text.contains("hint: the header was changed by hand or is stale"), text)
+    }
+
+    /// With Debian's kernel headers instead of the stand-in (skipped where they are absent).
+    func testValidatesAgainstRealKernelHeaders() throws {
+        let dirs = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/src")) ?? [])
+            .filter { $0.hasPrefix("linux-headers-6.12") && $0.hasSuffix("-amd64") }.sorted()
+        guard let dir = dirs.last else { throw XCTSkip("no linux-headers-6.12-amd64 under /usr/src") }
+        let (r, s, _) = try generateAndValidate("Policies/scx.policy", kernelHeaders: "/usr/src/" + dir)
+        XCTAssertFalse(r.hasErrors, render(r, s))
+        let (broken, s2, _) = try generateAndValidate("Policies/scx.policy", edit: {
+            self.replacingOnce($0, "BTF_ID_FLAGS(func, scx_bpf_task_cgroup, KF_ACQUIRE | KF_RCU)", "BTF_ID_FLAGS(func, scx_bpf_task_cgroup, KF_RCU)")
+        }, kernelHeaders: "/usr/src/" + dir)
+        XCTAssertTrue(render(broken, s2).contains("has KF_ flags KF_RCU in set 'scx_kfunc_ids_any'"), render(broken, s2))
+    }
+}
