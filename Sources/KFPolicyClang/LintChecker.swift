@@ -1,0 +1,374 @@
+// kfpolicy lint, phase 2: for each program (a struct_ops callback bound in a map, or a program
+// of another type), walk its calls breadth first and judge every kfunc it can reach with the
+// policy's decision function. Sees only LintIndex, never libclang.
+
+import KFPolicy
+
+/// One lint diagnostic with the call chain that leads to it, for tests and tools:
+/// `["vtime_ops.enqueue", "vt_enqueue", "[QUEUE]", "helper", "scx_bpf_consume"]`.
+public struct LintFinding: Sendable {
+    public let diagnostic: Diagnostic
+    /// The entry (`map.member` or a program's section), then each function, macros in
+    /// brackets, and the kfunc or function the diagnostic is about. Empty when not about a call.
+    public let chain: [String]
+}
+
+/// A program kfpolicy checks: where its kfunc calls are judged from.
+struct LintEntry {
+    /// `map.member`, or the section of a program that is not struct_ops.
+    let label: String
+    let caller: Caller
+    let function: LintFunction
+    let sleepable: Bool
+    /// Where the binding is written, and what the first note says about it.
+    let site: SourceRange
+    let note: String
+    /// `ops.enqueue` or `syscall programs`: how messages name the caller.
+    let callerText: String
+}
+
+/// A step of a call path: the function the edge leaves, and the edge.
+typealias LintStep = (from: LintFunction, edge: LintEdge)
+
+struct LintChecker {
+    let policy: Policy
+    let index: LintIndex
+    /// The policy file as the user named it, for `kfpolicy explain` hints.
+    let policyPath: String
+    var findings: [LintFinding] = []
+
+    init(policy: Policy, index: LintIndex, policyPath: String) {
+        self.policy = policy; self.index = index; self.policyPath = policyPath
+    }
+
+    mutating func run() -> [LintFinding] {
+        for e in index.clangErrors {
+            add(.error, .lintClangError, e.message, at: e.site, hint: "kfpolicy lint parses each file with '-target bpf -D__TARGET_ARCH_x86' and the clang arguments given after '--' (include paths, defines)")
+        }
+        let entries = makeEntries()
+        var judged: Set<String> = []
+        var unresolved: Set<SourceRange> = []
+        var unknown: Set<String> = []
+        for entry in entries {
+            let paths = reach(from: entry.function)
+            for (steps, edge) in paths.kfuncCalls {
+                judge(entry, steps, edge, judged: &judged, unknown: &unknown)
+            }
+            for (steps, edge) in paths.unresolved where !unresolved.contains(edge.site) {
+                unresolved.insert(edge.site)
+                let (notes, chain) = chainNotes(entry, steps, edge)
+                add(.warning, .lintUnresolvedCall,
+                    "cannot follow the call to '\(edge.spelled)' from \(entry.callerText): no file given defines it, so kfunc calls inside it are not checked",
+                    at: edge.site, notes: notes, hint: "pass the file that defines '\(edge.spelled)' to kfpolicy lint with the others", chain: chain)
+            }
+        }
+        escapes()
+        if entries.isEmpty && index.clangErrors.isEmpty {
+            add(.warning, .lintNothingChecked,
+                "no struct_ops map of struct \(policy.structName) and no program was found, so nothing was checked",
+                at: index.fileStarts.first ?? .none,
+                hint: "pass every file of the scheduler, including the one that defines its SEC(\".struct_ops.link\") map")
+        }
+        return findings
+    }
+
+    mutating func add(_ severity: Severity, _ id: DiagID, _ message: String, at range: SourceRange,
+                      notes: [DiagnosticNote] = [], hint: String? = nil, chain: [String] = []) {
+        findings.append(LintFinding(diagnostic: Diagnostic(severity, id, message, at: range, notes: notes, hint: hint), chain: chain))
+    }
+
+    // MARK: Entries
+
+    /// The programs to check, in file order: map bindings first, then programs of other types.
+    mutating func makeEntries() -> [LintEntry] {
+        var entries: [LintEntry] = []
+        var bound: Set<String> = []
+        for m in index.maps {
+            for b in m.bindings {
+                if let k = b.function { bound.insert(k) }
+                guard let key = b.function, let f = index.functions[key], f.isDefined else {
+                    add(.warning, .lintUnresolvedCall,
+                        "\(m.name).\(b.member) is bound to '\(b.functionName)', which no file given defines, so it is not checked",
+                        at: b.site, hint: "pass the file that defines '\(b.functionName)' to kfpolicy lint with the others")
+                    continue
+                }
+                let sleepable = f.section?.hasPrefix("struct_ops.s/") ?? false
+                let label = "\(m.name).\(b.member)"
+                if m.structName != policy.structName {
+                    entries.append(LintEntry(label: label, caller: .progType(.struct_ops), function: f, sleepable: sleepable, site: b.site,
+                                             note: "struct_ops map '\(m.name)' of struct \(m.structName) binds '\(b.functionName)' to its member '\(b.member)'",
+                                             callerText: "struct_ops programs of struct \(m.structName)"))
+                    continue
+                }
+                guard let cb = policy.callback(named: b.member) else {
+                    add(.warning, .lintUnknownMember,
+                        "'\(b.member)' is not a callback of policy '\(policy.name)' (struct \(policy.structName)), so '\(b.functionName)' is not checked",
+                        at: b.site, hint: "the policy describes one kernel's struct \(policy.structName); use a policy for the kernel that has '\(b.member)'")
+                    continue
+                }
+                let c = policy.callbacks[cb]
+                if sleepable && !c.sleepable {
+                    add(.error, .lintSleepableProgram,
+                        "'\(b.functionName)' is a sleepable program (SEC(\"\(f.section ?? "")\")) but ops.\(c.name) may not be sleepable",
+                        at: b.site,
+                        notes: [DiagnosticNote("'\(f.name)' is defined here", at: f.site),
+                                DiagnosticNote("ops.\(c.name) is not declared sleepable", at: c.range)],
+                        hint: "define it with BPF_STRUCT_OPS (section struct_ops/...) instead of BPF_STRUCT_OPS_SLEEPABLE",
+                        chain: [label, f.name])
+                }
+                entries.append(LintEntry(label: label, caller: .callback(cb), function: f, sleepable: sleepable, site: b.site,
+                                         note: "ops.\(c.name) is '\(b.functionName)' in struct_ops map '\(m.name)'",
+                                         callerText: "ops.\(c.name)"))
+            }
+        }
+        for key in index.functionOrder {
+            guard let f = index.functions[key], f.isDefined, let sec = f.section, !bound.contains(key) else { continue }
+            if sec.hasPrefix("struct_ops/") || sec.hasPrefix("struct_ops.s/") || sec == "struct_ops" || sec == "struct_ops.s" {
+                add(.warning, .lintUnboundProgram,
+                    "struct_ops program '\(f.name)' is bound by no struct_ops map in the files given, so its kfunc calls are not checked",
+                    at: f.site, hint: "pass the file with the SEC(\".struct_ops.link\") map that binds it, or remove the program")
+                continue
+            }
+            guard let (type, sleepable) = programType(ofSection: sec) else { continue }
+            entries.append(LintEntry(label: sec, caller: .progType(type), function: f, sleepable: sleepable, site: f.site,
+                                     note: "'\(f.name)' is a \(type.rawValue) program (SEC(\"\(sec)\"))",
+                                     callerText: "\(type.rawValue) programs"))
+        }
+        return entries
+    }
+
+    // MARK: Reaching kfuncs
+
+    struct Reach {
+        var kfuncCalls: [(steps: [LintStep], edge: LintEdge)] = []
+        var unresolved: [(steps: [LintStep], edge: LintEdge)] = []
+    }
+
+    func isKfunc(_ edge: LintEdge) -> Bool {
+        index.kfuncs[edge.spelled] != nil && !(index.functions[edge.target]?.isDefined ?? false)
+    }
+
+    /// Every kfunc call and unresolved call reachable from `start`, each with the shortest path.
+    func reach(from start: LintFunction) -> Reach {
+        var r = Reach()
+        var pathTo: [String: [LintStep]] = [start.key: []]
+        var queue = [start]
+        var head = 0
+        while head < queue.count {
+            let f = queue[head]
+            head += 1
+            let here = pathTo[f.key]!
+            for e in f.edges {
+                if isKfunc(e) {
+                    r.kfuncCalls.append((here, e))
+                } else if let g = index.functions[e.target], g.isDefined {
+                    if pathTo[g.key] == nil {
+                        pathTo[g.key] = here + [(f, e)]
+                        queue.append(g)
+                    }
+                } else {
+                    r.unresolved.append((here + [(f, e)], e))
+                }
+            }
+        }
+        return r
+    }
+
+    /// Two functions made by one macro invocation (BPF_STRUCT_OPS's outer function and the body
+    /// it calls) are one function to the reader.
+    func isGlue(_ a: LintFunction, _ b: LintFunction) -> Bool {
+        guard let x = a.expansion, let y = b.expansion else { return false }
+        return a.unit == b.unit && x.file == y.file && x.offset == y.offset
+    }
+
+    /// Notes for each step from the entry to `last` (the call the diagnostic is about), and the
+    /// chain of names.
+    func chainNotes(_ entry: LintEntry, _ steps: [LintStep], _ last: LintEdge) -> ([DiagnosticNote], [String]) {
+        var notes = [DiagnosticNote(entry.note, at: entry.site)]
+        var chain = [entry.label, entry.function.name]
+        var shown = entry.function.name
+        for (from, e) in steps {
+            guard let to = index.functions[e.target] else { continue }
+            if isGlue(from, to) { continue }
+            notes.append(DiagnosticNote(stepText(shown, e), at: e.site))
+            for m in e.macros {
+                notes.append(DiagnosticNote("macro '\(m.name)' expands to '\(m.next)'", at: m.range))
+                chain.append("[\(m.name)]")
+            }
+            shown = to.name
+            chain.append(shown)
+        }
+        // The last call: its site is the diagnostic's own location; only its macros need notes.
+        if case .call = last.kind {} else { notes.append(DiagnosticNote(stepText(shown, last), at: last.site)) }
+        for m in last.macros {
+            notes.append(DiagnosticNote("macro '\(m.name)' expands to '\(m.next)'", at: m.range))
+            chain.append("[\(m.name)]")
+        }
+        chain.append(last.spelled)
+        return (notes, chain)
+    }
+
+    func stepText(_ from: String, _ e: LintEdge) -> String {
+        let via = e.macros.first.map { " through macro '\($0.name)'" } ?? ""
+        switch e.kind {
+        case .call: return "'\(from)' calls '\(e.spelled)'\(via)"
+        case .callback(let helper): return "'\(from)' passes '\(e.spelled)' to \(helper), which calls it"
+        case .cleanup(let v): return "'\(from)' calls '\(e.spelled)' when '\(v)' goes out of scope (cleanup attribute)\(via)"
+        }
+    }
+
+    // MARK: Judging kfunc calls
+
+    /// The kernel's name for a kfunc: libbpf ignores everything from `___` on.
+    static func kernelName(_ spelled: String) -> String {
+        let b = Array(spelled.utf8)
+        guard let i = b.firstIndex(of: Array("___".utf8), from: 0) else { return spelled }
+        return String(decoding: b[..<i], as: UTF8.self)
+    }
+
+    mutating func judge(_ entry: LintEntry, _ steps: [LintStep], _ edge: LintEdge, judged: inout Set<String>, unknown: inout Set<String>) {
+        let name = Self.kernelName(edge.spelled)
+        let flavour = name == edge.spelled ? "" : "; called as '\(edge.spelled)'"
+        guard let k = policy.kfunc(named: name) else {
+            if unknown.insert(name).inserted {
+                let decl = index.kfuncs[edge.spelled]
+                let (notes, chain) = chainNotes(entry, steps, edge)
+                let called = name == edge.spelled ? "" : " (called as '\(edge.spelled)', which libbpf binds to '\(name)')"
+                add(.warning, .lintUnknownKfunc,
+                    "kfunc '\(name)'\(called) is not in policy '\(policy.name)', so its calls are not checked",
+                    at: edge.site, notes: (decl.map { [DiagnosticNote("'\(edge.spelled)' is declared here", at: $0.site)] } ?? []) + notes,
+                    hint: "a policy describes one kernel's kfuncs; lint against a policy for the kernel that has '\(name)', or add it to the policy",
+                    chain: chain)
+            }
+            return
+        }
+        let key = "\(entry.caller)|\(edge.site.file):\(edge.site.start)|\(name)"
+        guard judged.insert(key).inserted else { return }
+        let d = policy.decide(k, entry.caller)
+        let kf = policy.kfuncs[k]
+        if !d.allowed {
+            let (notes, chain) = chainNotes(entry, steps, edge)
+            let reasons = d.reasons.map { DiagnosticNote($0.message, at: $0.range) }
+            var hint: String?
+            if case .callback(let c) = entry.caller {
+                hint = "'kfpolicy explain \(policyPath) \(name) \(policy.callbacks[c].name)' shows the rule"
+            }
+            add(.error, .lintKfuncNotAllowed,
+                "'\(name)' is not allowed in \(entry.callerText) (allowed in: \(allowedText(k)))\(flavour)",
+                at: edge.site, notes: notes + reasons, hint: hint, chain: chain)
+            return
+        }
+        if (kf.requiresSleepable || kf.has(.KF_SLEEPABLE)) && !entry.sleepable {
+            let (notes, chain) = chainNotes(entry, steps, edge)
+            let range = kf.requiresSleepable ? kf.requiresRange : kf.flagsRange
+            let sec = entry.function.section.map { " (SEC(\"\($0)\"))" } ?? ""
+            add(.error, .lintSleepableKfunc,
+                "'\(name)' needs a sleepable program, and '\(entry.function.name)'\(sec), bound to \(entry.callerText), is not sleepable\(flavour)",
+                at: edge.site,
+                notes: notes + [DiagnosticNote("'\(name)' \(kf.requiresSleepable ? "requires sleepable" : "is KF_SLEEPABLE")", at: range)],
+                hint: "define '\(entry.function.name)' with BPF_STRUCT_OPS_SLEEPABLE (section struct_ops.s/...)",
+                chain: chain)
+        }
+    }
+
+    /// `dispatch` or `select_cpu, enqueue; tracing, syscall programs`.
+    func allowedText(_ k: Int) -> String {
+        let cbs = policy.allowedCallbacks(of: k).map { policy.callbacks[$0].name }
+        let types = policy.progTypes(of: k).filter { $0 != .struct_ops }.map(\.rawValue)
+        var parts: [String] = []
+        if cbs.count == policy.callbacks.count {
+            parts.append("every callback")
+        } else if cbs.count > 8 {
+            parts.append(cbs.prefix(8).joined(separator: ", ") + " and \(cbs.count - 8) more")
+        } else if !cbs.isEmpty {
+            parts.append(cbs.joined(separator: ", "))
+        }
+        if !types.isEmpty { parts.append(types.joined(separator: ", ") + " programs") }
+        return parts.isEmpty ? "no callback" : parts.joined(separator: "; ")
+    }
+
+    // MARK: Addresses taken
+
+    /// kfuncs a function can reach by calls (names, sorted), memoized.
+    func kfuncsReached(from f: LintFunction, memo: inout [String: [String]]) -> [String] {
+        if let m = memo[f.key] { return m }
+        var names: Set<String> = []
+        var seen: Set<String> = [f.key]
+        var stack = [f]
+        while let g = stack.popLast() {
+            for e in g.edges {
+                if isKfunc(e) { names.insert(e.spelled) }
+                else if let h = index.functions[e.target], h.isDefined, seen.insert(h.key).inserted { stack.append(h) }
+            }
+        }
+        let out = names.sorted()
+        memo[f.key] = out
+        return out
+    }
+
+    /// The name a reader knows a function by: the body of a BPF_STRUCT_OPS program is shown as
+    /// the program.
+    func displayNames() -> [String: String] {
+        var out: [String: String] = [:]
+        for key in index.functionOrder {
+            guard let a = index.functions[key] else { continue }
+            for e in a.edges { if let b = index.functions[e.target], isGlue(a, b) { out[b.key] = a.name } }
+        }
+        return out
+    }
+
+    mutating func escapes() {
+        let shown = displayNames()
+        var memo: [String: [String]] = [:]
+        var seen: Set<SourceRange> = []
+        var all: [(LintFunction?, LintEscape)] = []
+        for key in index.functionOrder { if let f = index.functions[key] { for e in f.escapes { all.append((f, e)) } } }
+        for e in index.globalEscapes { all.append((nil, e)) }
+        for (owner, e) in all where seen.insert(e.site).inserted {
+            let inside = owner.map { " in '\(shown[$0.key] ?? $0.name)'" } ?? ""
+            if index.kfuncs[e.spelled] != nil, !(index.functions[e.target]?.isDefined ?? false) {
+                add(.warning, .lintAddressTaken,
+                    "the address of kfunc '\(e.spelled)' is taken here\(inside); a call through the pointer cannot be checked",
+                    at: e.site, hint: "call '\(e.spelled)' directly so kfpolicy lint can check the callback it runs in",
+                    chain: [e.spelled])
+                continue
+            }
+            guard let target = index.functions[e.target], target.isDefined else { continue }
+            let ks = kfuncsReached(from: target, memo: &memo)
+            if ks.isEmpty { continue }
+            let list = ks.prefix(3).map { "'\($0)'" }.joined(separator: ", ") + (ks.count > 3 ? ", ..." : "")
+            add(.warning, .lintAddressTaken,
+                "the address of '\(target.name)' is taken here\(inside); it calls kfuncs (\(list)) that are not checked when it is called through the pointer",
+                at: e.site, notes: [DiagnosticNote("'\(target.name)' is defined here", at: target.site)],
+                hint: "kfpolicy lint follows direct calls and callbacks passed to bpf_loop; the context a timer or other callback runs in is not known",
+                chain: [target.name])
+        }
+    }
+}
+
+/// The program type (and whether it is sleepable) of a libbpf section name, for the program
+/// types a policy can name. nil for sections kfpolicy does not judge.
+func programType(ofSection s: String) -> (ProgType, Bool)? {
+    func has(_ p: String) -> Bool { s == p || s.hasPrefix(p + "/") || s.hasPrefix(p + ".") }
+    let sleepable = s.contains(".s/") || s.hasSuffix(".s")
+    if s == "syscall" { return (.syscall, true) }
+    for p in ["tp_btf", "fentry", "fexit", "fmod_ret", "iter", "fentry.s", "fexit.s", "fmod_ret.s", "iter.s"] where has(p) { return (.tracing, sleepable) }
+    for p in ["lsm", "lsm.s", "lsm_cgroup"] where has(p) { return (.lsm, sleepable) }
+    for p in ["kprobe", "kretprobe", "uprobe", "uretprobe", "ksyscall", "kretsyscall", "usdt", "uprobe.s", "uretprobe.s"] where has(p) { return (.kprobe, sleepable) }
+    for p in ["tracepoint", "tp"] where has(p) { return (.tracepoint, false) }
+    for p in ["raw_tracepoint", "raw_tp", "raw_tracepoint.w", "raw_tp.w"] where has(p) { return (.raw_tracepoint, false) }
+    if has("perf_event") { return (.perf_event, false) }
+    if has("xdp") { return (.xdp, false) }
+    for p in ["tc", "tcx", "classifier", "netkit"] where has(p) { return (.sched_cls, false) }
+    if has("action") { return (.sched_act, false) }
+    if has("cgroup_skb") { return (.cgroup_skb, false) }
+    if has("sk_skb") { return (.sk_skb, false) }
+    if has("netfilter") { return (.netfilter, false) }
+    if s.hasPrefix("cgroup/") {
+        let rest = s.dropFirst(7)
+        if ["skb", "ingress", "egress"].contains(where: { rest.hasPrefix($0) }) { return (.cgroup_skb, false) }
+        if ["sock_create", "sock_release", "post_bind4", "post_bind6", "sock"].contains(where: { rest == $0 }) { return (.cgroup_sock, false) }
+        if ["bind", "connect", "getpeername", "getsockname", "sendmsg", "recvmsg"].contains(where: { rest.hasPrefix($0) }) { return (.cgroup_sock_addr, false) }
+    }
+    return nil
+}
