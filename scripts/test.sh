@@ -5,9 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 swift build --product kfpolicy
+# The Linux 6.12 files that the kernel-source tests read (unpacked once into .build-kernel-src).
+kernel_src=$(./scripts/kernel-src.sh)
 swift test
 k=.build/debug/kfpolicy
 $k check Policies/*.policy Policies/examples/*.policy
+$k check Policies/scx.policy Policies/tcp_cong.policy --kernel-src "$kernel_src"
 $k fmt --check Policies/*.policy Policies/examples/*.policy Policies/examples/common/*.policy
 $k gen --check Policies/*.policy --emit c swift
 $k gen --check -o Generated/examples Policies/examples/*.policy --emit c swift

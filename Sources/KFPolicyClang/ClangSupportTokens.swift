@@ -153,17 +153,20 @@ func splitArguments(_ tokens: [ClangToken]) -> [[ClangToken]] {
 /// Tokens as C text, spaced as people write declarations: `struct task_struct *p`,
 /// `f(a, b)`, `x[1]`.
 func tokenText(_ tokens: some Sequence<ClangToken>) -> String {
+    let ts = Array(tokens)
     var s = ""
-    var prev: ClangToken?
-    for t in tokens {
-        if let p = prev {
+    for (i, t) in ts.enumerated() {
+        if i > 0 {
+            let p = ts[i - 1]
+            let next = i + 1 < ts.count ? ts[i + 1].text : ""
+            // `f(x)` and `a[i]` but `int (*f)(void)`: a `(` that opens a declarator keeps its space.
+            let call = (t.text == "(" || t.text == "[") && (p.kind == .identifier || p.kind == .keyword || p.text == ")" || p.text == "]") && next != "*"
             let tight = [",", ")", "]", ";", ".", "->"].contains(t.text)
                 || ["(", "[", ".", "->", "*", "!", "~"].contains(p.text)
-                || ((t.text == "(" || t.text == "[") && (p.kind == .identifier || p.kind == .keyword))
+                || call
             if !tight { s += " " }
         }
         s += t.text
-        prev = t
     }
     return s
 }

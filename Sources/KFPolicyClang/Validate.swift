@@ -55,6 +55,8 @@ struct BTFInvocation {
     let args: [String]
     /// Where it is written in the header (the wrapper's position for a wrapped one).
     let offset: Int
+    /// The index of that name in the file's code tokens.
+    let tokenIndex: Int
 }
 
 /// The BTF id macros whose invocations describe .BTF_ids.
@@ -70,7 +72,7 @@ func btfInvocations(_ st: SourceTokens) -> [BTFInvocation] {
         let name = code[i].text
         if btfMacros.contains(name) {
             if let (args, _) = st.arguments(at: i + 1) {
-                out.append(BTFInvocation(macro: name, args: args.map(tokenText), offset: code[i].location.offset))
+                out.append(BTFInvocation(macro: name, args: args.map(tokenText), offset: code[i].location.offset, tokenIndex: i))
             }
         } else if let m = st.macros[name], m.params != nil, m.body.contains(where: { btfMacros.contains($0.text) }),
                   let (args, _) = st.arguments(at: i + 1) {
@@ -84,7 +86,7 @@ func btfInvocations(_ st: SourceTokens) -> [BTFInvocation] {
                 }
                 guard end < body.count else { continue }
                 let inner = splitArguments(Array(body[(j + 2)..<end]))
-                out.append(BTFInvocation(macro: body[j].text, args: inner.map(tokenText), offset: code[i].location.offset))
+                out.append(BTFInvocation(macro: body[j].text, args: inner.map(tokenText), offset: code[i].location.offset, tokenIndex: i))
             }
         }
     }

@@ -2,17 +2,28 @@
 
 import ArgumentParser
 import KFPolicy
+import KFPolicyClang
 #if canImport(Glibc)
 import Glibc
 #endif
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check policies and report every error and warning.")
+        abstract: "Check policies and report every error and warning.",
+        discussion: """
+            With --kernel-src DIR, also compare each policy with a kernel source tree: every \
+            callback must be a function-pointer member of the policy's struct (members the policy \
+            leaves out are warnings), every kfunc must be defined with __bpf_kfunc or declared, \
+            listed in the sets the policy names with the same KF_ flags, and each set registered \
+            for the policy's program types. The sources are scanned as libclang tokens, not \
+            compiled, so both branches of an #if count.
+            """)
 
     @Argument(help: "Policy files to check.") var files: [String]
     @OptionGroup var output: OutputOptions
     @Flag(help: "Treat warnings as errors.") var warningsAsErrors = false
+    @Option(help: "A kernel source tree (the directory holding kernel/ and include/) to compare each policy with.")
+    var kernelSrc: String?
 
     func run() throws {
         let sources = SourceManager()
@@ -20,8 +31,17 @@ struct Check: ParsableCommand {
         var failed = false
         for f in files {
             let c = try compileOrExit(f, sources: sources)
-            all += c.diagnostics.sorted
-            if c.diagnostics.hasErrors || (warningsAsErrors && c.diagnostics.warningCount > 0) { failed = true }
+            var ds = c.diagnostics.sorted
+            if let kernelSrc, !c.diagnostics.hasErrors {
+                let ks: KernelSource
+                do { ks = try KernelSource(root: kernelSrc, structNames: [c.policy.structName], sources: sources) } catch {
+                    eprint("kfpolicy: error: --kernel-src: \(error)\n")
+                    throw ExitWith(status: .usageOrIO)
+                }
+                ds += ks.check(c.policy)
+            }
+            all += ds
+            if ds.contains(where: { $0.severity == .error }) || (warningsAsErrors && ds.contains { $0.severity == .warning }) { failed = true }
         }
         report(all, sources: sources, output)
         if failed { throw ExitWith(status: .policyError) }

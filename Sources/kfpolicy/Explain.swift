@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import KFPolicy
+import KFPolicyClang
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,6 +15,8 @@ struct Explain: ParsableCommand {
     @Argument(help: "The policy file.") var file: String
     @Argument(help: "The kfunc.") var kfunc: String
     @Argument(help: "The callback or program type.") var caller: String
+    @Option(help: "A kernel source tree: also show the kfunc's and the callback's declarations there.")
+    var kernelSrc: String?
     @OptionGroup var output: OutputOptions
 
     func run() throws {
@@ -33,6 +36,24 @@ struct Explain: ParsableCommand {
         }
         let d = p.decide(k, who)
         print(explainText(p, k, d, sources: c.sources), terminator: "")
+        if let kernelSrc {
+            let ks: KernelSource
+            do { ks = try KernelSource(root: kernelSrc, structNames: [p.structName], sources: c.sources) } catch {
+                eprint("kfpolicy: error: --kernel-src: \(error)\n")
+                throw ExitWith(status: .usageOrIO)
+            }
+            if let sig = ks.signature(ofKfunc: kfunc) {
+                print("  kernel: \(sig.text)\n    at \(sig.location)")
+            } else {
+                print("  kernel: '\(kfunc)' is not defined or declared under \(kernelSrc)")
+            }
+            for (set, e) in ks.entries(of: kfunc) {
+                print("  kernel: in set \(set.name): BTF_ID_FLAGS(func, \(kfunc)\(e.flags.isEmpty ? "" : ", " + e.flags.joined(separator: " | "))) at \(ks.describe(e.location))")
+            }
+            if case .callback(let cb) = who, let m = ks.structs[p.structName]?.members.first(where: { $0.name == p.callbacks[cb].name }) {
+                print("  kernel: struct \(p.structName) member: \(m.declaration)\n    at \(ks.describe(m.location))")
+            }
+        }
         if !d.allowed { throw ExitWith(status: .policyError) }
     }
 }
