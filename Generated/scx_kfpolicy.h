@@ -19,12 +19,9 @@
 #include <linux/errno.h>
 #include <linux/stddef.h>
 #include <linux/version.h>
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 9, 0)
+#error "kfpolicy headers need kfunc set filters and struct_ops from Linux 6.9 or newer"
 #endif
-
-/* Kernels before 6.8 have no BTF_KFUNCS_START/END: fall back to a plain set8. */
-#ifndef BTF_KFUNCS_START
-#define BTF_KFUNCS_START(name) BTF_SET8_START(name)
-#define BTF_KFUNCS_END(name) BTF_SET8_END(name)
 #endif
 
 #define SCX_KFP_UNUSED __attribute__((__unused__))
@@ -134,23 +131,23 @@ static const u32 scx_kfp_op_ctx[SCX_KFP_NR_OPS] SCX_KFP_UNUSED = {
 	[SCX_KFP_OP_UPDATE_IDLE] = (SCX_KFP_CTX_REST),
 	[SCX_KFP_OP_CPU_ACQUIRE] = (SCX_KFP_CTX_REST),
 	[SCX_KFP_OP_CPU_RELEASE] = (SCX_KFP_CTX_CPU_RELEASE),
-	[SCX_KFP_OP_INIT_TASK] = (SCX_KFP_CTX_UNLOCKED) | SCX_KFP_CB_SLEEPABLE,
+	[SCX_KFP_OP_INIT_TASK] = (SCX_KFP_CTX_UNLOCKED | SCX_KFP_CB_SLEEPABLE),
 	[SCX_KFP_OP_EXIT_TASK] = (SCX_KFP_CTX_REST),
 	[SCX_KFP_OP_ENABLE] = (SCX_KFP_CTX_REST),
 	[SCX_KFP_OP_DISABLE] = (SCX_KFP_CTX_REST),
 	[SCX_KFP_OP_DUMP] = (SCX_KFP_CTX_UNLOCKED),
 	[SCX_KFP_OP_DUMP_CPU] = (SCX_KFP_CTX_REST),
 	[SCX_KFP_OP_DUMP_TASK] = (SCX_KFP_CTX_REST),
-	[SCX_KFP_OP_CGROUP_INIT] = (SCX_KFP_CTX_UNLOCKED) | SCX_KFP_CB_SLEEPABLE,
-	[SCX_KFP_OP_CGROUP_EXIT] = (SCX_KFP_CTX_UNLOCKED) | SCX_KFP_CB_SLEEPABLE,
-	[SCX_KFP_OP_CGROUP_PREP_MOVE] = (SCX_KFP_CTX_UNLOCKED) | SCX_KFP_CB_SLEEPABLE,
+	[SCX_KFP_OP_CGROUP_INIT] = (SCX_KFP_CTX_UNLOCKED | SCX_KFP_CB_SLEEPABLE),
+	[SCX_KFP_OP_CGROUP_EXIT] = (SCX_KFP_CTX_UNLOCKED | SCX_KFP_CB_SLEEPABLE),
+	[SCX_KFP_OP_CGROUP_PREP_MOVE] = (SCX_KFP_CTX_UNLOCKED | SCX_KFP_CB_SLEEPABLE),
 	[SCX_KFP_OP_CGROUP_MOVE] = (SCX_KFP_CTX_UNLOCKED),
 	[SCX_KFP_OP_CGROUP_CANCEL_MOVE] = (SCX_KFP_CTX_UNLOCKED),
 	[SCX_KFP_OP_CGROUP_SET_WEIGHT] = (SCX_KFP_CTX_UNLOCKED),
-	[SCX_KFP_OP_CPU_ONLINE] = (SCX_KFP_CTX_UNLOCKED) | SCX_KFP_CB_SLEEPABLE,
-	[SCX_KFP_OP_CPU_OFFLINE] = (SCX_KFP_CTX_UNLOCKED) | SCX_KFP_CB_SLEEPABLE,
-	[SCX_KFP_OP_INIT] = (SCX_KFP_CTX_UNLOCKED) | SCX_KFP_CB_SLEEPABLE,
-	[SCX_KFP_OP_EXIT] = (SCX_KFP_CTX_UNLOCKED) | SCX_KFP_CB_SLEEPABLE,
+	[SCX_KFP_OP_CPU_ONLINE] = (SCX_KFP_CTX_UNLOCKED | SCX_KFP_CB_SLEEPABLE),
+	[SCX_KFP_OP_CPU_OFFLINE] = (SCX_KFP_CTX_UNLOCKED | SCX_KFP_CB_SLEEPABLE),
+	[SCX_KFP_OP_INIT] = (SCX_KFP_CTX_UNLOCKED | SCX_KFP_CB_SLEEPABLE),
+	[SCX_KFP_OP_EXIT] = (SCX_KFP_CTX_UNLOCKED | SCX_KFP_CB_SLEEPABLE),
 };
 
 static const char *const scx_kfp_op_name[SCX_KFP_NR_OPS] SCX_KFP_UNUSED = {
@@ -399,7 +396,7 @@ static const char *const scx_kfp_kfunc_name[SCX_KFP_NR_KFUNCS] SCX_KFP_UNUSED = 
  * Kfunc annotations
  *
  * Write SCX_KFP_KFUNC(name) in front of a kfunc's definition instead of __bpf_kfunc:
- *     SCX_KFP_KFUNC(scx_bpf_example) void scx_bpf_example(u64 arg) { ... }
+ *     SCX_KFP_KFUNC(scx_bpf_select_cpu_dfl) <type> scx_bpf_select_cpu_dfl(<args>) { ... }
  * It adds a BTF decl tag "kfpolicy:scx:ctx=<contexts>" carrying the kfunc's
  * allowed contexts, which pahole copies into BTF (compilers without btf_decl_tag get
  * plain __bpf_kfunc).
@@ -914,7 +911,7 @@ struct scx_kfp_frame {
 static inline void scx_kfp_fill_path(struct scx_kfp_path *path, const struct scx_kfp_frame *stack,
 					unsigned int depth, bool last_kfunc)
 {
-            	unsigned int d;
+	unsigned int d;
 
 	path->len = 0;
 	for (d = 0; d <= depth && path->len + 2 <= SCX_KFP_MAX_PATH; d++) {

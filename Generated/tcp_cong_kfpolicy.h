@@ -22,12 +22,9 @@
 #include <linux/errno.h>
 #include <linux/stddef.h>
 #include <linux/version.h>
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 9, 0)
+#error "kfpolicy headers need kfunc set filters and struct_ops from Linux 6.9 or newer"
 #endif
-
-/* Kernels before 6.8 have no BTF_KFUNCS_START/END: fall back to a plain set8. */
-#ifndef BTF_KFUNCS_START
-#define BTF_KFUNCS_START(name) BTF_SET8_START(name)
-#define BTF_KFUNCS_END(name) BTF_SET8_END(name)
 #endif
 
 #define BPF_TCP_CA_KFP_UNUSED __attribute__((__unused__))
@@ -202,7 +199,7 @@ static const char *const bpf_tcp_ca_kfp_kfunc_name[BPF_TCP_CA_KFP_NR_KFUNCS] BPF
  * Kfunc annotations
  *
  * Write BPF_TCP_CA_KFP_KFUNC(name) in front of a kfunc's definition instead of __bpf_kfunc:
- *     BPF_TCP_CA_KFP_KFUNC(scx_bpf_example) void scx_bpf_example(u64 arg) { ... }
+ *     BPF_TCP_CA_KFP_KFUNC(tcp_reno_ssthresh) <type> tcp_reno_ssthresh(<args>) { ... }
  * It adds a BTF decl tag "kfpolicy:bpf_tcp_ca:ctx=<contexts>" carrying the kfunc's
  * allowed contexts, which pahole copies into BTF (compilers without btf_decl_tag get
  * plain __bpf_kfunc).
@@ -504,7 +501,7 @@ struct bpf_tcp_ca_kfp_frame {
 static inline void bpf_tcp_ca_kfp_fill_path(struct bpf_tcp_ca_kfp_path *path, const struct bpf_tcp_ca_kfp_frame *stack,
 					unsigned int depth, bool last_kfunc)
 {
-            	unsigned int d;
+	unsigned int d;
 
 	path->len = 0;
 	for (d = 0; d <= depth && path->len + 2 <= BPF_TCP_CA_KFP_MAX_PATH; d++) {

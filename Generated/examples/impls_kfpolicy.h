@@ -20,12 +20,9 @@
 #include <linux/errno.h>
 #include <linux/stddef.h>
 #include <linux/version.h>
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 9, 0)
+#error "kfpolicy headers need kfunc set filters and struct_ops from Linux 6.9 or newer"
 #endif
-
-/* Kernels before 6.8 have no BTF_KFUNCS_START/END: fall back to a plain set8. */
-#ifndef BTF_KFUNCS_START
-#define BTF_KFUNCS_START(name) BTF_SET8_START(name)
-#define BTF_KFUNCS_END(name) BTF_SET8_END(name)
 #endif
 
 #define DEMO_IMPL_KFP_UNUSED __attribute__((__unused__))
@@ -129,7 +126,7 @@ static const char *const demo_impl_kfp_kfunc_name[DEMO_IMPL_KFP_NR_KFUNCS] DEMO_
  * Kfunc annotations
  *
  * Write DEMO_IMPL_KFP_KFUNC(name) in front of a kfunc's definition instead of __bpf_kfunc:
- *     DEMO_IMPL_KFP_KFUNC(scx_bpf_example) void scx_bpf_example(u64 arg) { ... }
+ *     DEMO_IMPL_KFP_KFUNC(demo_insert) <type> demo_insert(<args>) { ... }
  * It adds a BTF decl tag "kfpolicy:demo_impl:ctx=<contexts>" carrying the kfunc's
  * allowed contexts, which pahole copies into BTF (compilers without btf_decl_tag get
  * plain __bpf_kfunc).
@@ -405,7 +402,7 @@ struct demo_impl_kfp_frame {
 static inline void demo_impl_kfp_fill_path(struct demo_impl_kfp_path *path, const struct demo_impl_kfp_frame *stack,
 					unsigned int depth, bool last_kfunc)
 {
-            	unsigned int d;
+	unsigned int d;
 
 	path->len = 0;
 	for (d = 0; d <= depth && path->len + 2 <= DEMO_IMPL_KFP_MAX_PATH; d++) {

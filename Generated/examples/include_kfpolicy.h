@@ -19,12 +19,9 @@
 #include <linux/errno.h>
 #include <linux/stddef.h>
 #include <linux/version.h>
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 9, 0)
+#error "kfpolicy headers need kfunc set filters and struct_ops from Linux 6.9 or newer"
 #endif
-
-/* Kernels before 6.8 have no BTF_KFUNCS_START/END: fall back to a plain set8. */
-#ifndef BTF_KFUNCS_START
-#define BTF_KFUNCS_START(name) BTF_SET8_START(name)
-#define BTF_KFUNCS_END(name) BTF_SET8_END(name)
 #endif
 
 #define DEMO_INCLUDE_KFP_UNUSED __attribute__((__unused__))
@@ -82,8 +79,8 @@ enum demo_include_kfp_op {
 };
 
 static const u32 demo_include_kfp_op_ctx[DEMO_INCLUDE_KFP_NR_OPS] DEMO_INCLUDE_KFP_UNUSED = {
-	[DEMO_INCLUDE_KFP_OP_OPEN] = (DEMO_INCLUDE_KFP_CTX_UNLOCKED) | DEMO_INCLUDE_KFP_CB_SLEEPABLE,
-	[DEMO_INCLUDE_KFP_OP_STOP] = (DEMO_INCLUDE_KFP_CTX_UNLOCKED) | DEMO_INCLUDE_KFP_CB_SLEEPABLE,
+	[DEMO_INCLUDE_KFP_OP_OPEN] = (DEMO_INCLUDE_KFP_CTX_UNLOCKED | DEMO_INCLUDE_KFP_CB_SLEEPABLE),
+	[DEMO_INCLUDE_KFP_OP_STOP] = (DEMO_INCLUDE_KFP_CTX_UNLOCKED | DEMO_INCLUDE_KFP_CB_SLEEPABLE),
 	[DEMO_INCLUDE_KFP_OP_XMIT] = (DEMO_INCLUDE_KFP_CTX_TX_LOCKED),
 	[DEMO_INCLUDE_KFP_OP_POLL] = (DEMO_INCLUDE_KFP_CTX_RX_LOCKED),
 	[DEMO_INCLUDE_KFP_OP_RESET] = (DEMO_INCLUDE_KFP_CTX_RESETTING),
@@ -139,7 +136,7 @@ static const char *const demo_include_kfp_kfunc_name[DEMO_INCLUDE_KFP_NR_KFUNCS]
  * Kfunc annotations
  *
  * Write DEMO_INCLUDE_KFP_KFUNC(name) in front of a kfunc's definition instead of __bpf_kfunc:
- *     DEMO_INCLUDE_KFP_KFUNC(scx_bpf_example) void scx_bpf_example(u64 arg) { ... }
+ *     DEMO_INCLUDE_KFP_KFUNC(demo_dev_stats_add) <type> demo_dev_stats_add(<args>) { ... }
  * It adds a BTF decl tag "kfpolicy:demo_include:ctx=<contexts>" carrying the kfunc's
  * allowed contexts, which pahole copies into BTF (compilers without btf_decl_tag get
  * plain __bpf_kfunc).
@@ -436,7 +433,7 @@ struct demo_include_kfp_frame {
 static inline void demo_include_kfp_fill_path(struct demo_include_kfp_path *path, const struct demo_include_kfp_frame *stack,
 					unsigned int depth, bool last_kfunc)
 {
-            	unsigned int d;
+	unsigned int d;
 
 	path->len = 0;
 	for (d = 0; d <= depth && path->len + 2 <= DEMO_INCLUDE_KFP_MAX_PATH; d++) {

@@ -19,12 +19,9 @@
 #include <linux/errno.h>
 #include <linux/stddef.h>
 #include <linux/version.h>
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 9, 0)
+#error "kfpolicy headers need kfunc set filters and struct_ops from Linux 6.9 or newer"
 #endif
-
-/* Kernels before 6.8 have no BTF_KFUNCS_START/END: fall back to a plain set8. */
-#ifndef BTF_KFUNCS_START
-#define BTF_KFUNCS_START(name) BTF_SET8_START(name)
-#define BTF_KFUNCS_END(name) BTF_SET8_END(name)
 #endif
 
 #define DEMO_REQ_KFP_UNUSED __attribute__((__unused__))
@@ -77,8 +74,8 @@ enum demo_req_kfp_op {
 };
 
 static const u32 demo_req_kfp_op_ctx[DEMO_REQ_KFP_NR_OPS] DEMO_REQ_KFP_UNUSED = {
-	[DEMO_REQ_KFP_OP_INIT_QUEUE] = (DEMO_REQ_KFP_CTX_SETUP) | DEMO_REQ_KFP_CB_SLEEPABLE,
-	[DEMO_REQ_KFP_OP_EXIT_QUEUE] = (DEMO_REQ_KFP_CTX_SETUP) | DEMO_REQ_KFP_CB_SLEEPABLE,
+	[DEMO_REQ_KFP_OP_INIT_QUEUE] = (DEMO_REQ_KFP_CTX_SETUP | DEMO_REQ_KFP_CB_SLEEPABLE),
+	[DEMO_REQ_KFP_OP_EXIT_QUEUE] = (DEMO_REQ_KFP_CTX_SETUP | DEMO_REQ_KFP_CB_SLEEPABLE),
 	[DEMO_REQ_KFP_OP_QUEUE_STATS] = (DEMO_REQ_KFP_CTX_PROCESS),
 	[DEMO_REQ_KFP_OP_INSERT_REQUEST] = (DEMO_REQ_KFP_CTX_QUEUE),
 	[DEMO_REQ_KFP_OP_DISPATCH_REQUEST] = (DEMO_REQ_KFP_CTX_QUEUE),
@@ -141,7 +138,7 @@ static const char *const demo_req_kfp_kfunc_name[DEMO_REQ_KFP_NR_KFUNCS] DEMO_RE
  * Kfunc annotations
  *
  * Write DEMO_REQ_KFP_KFUNC(name) in front of a kfunc's definition instead of __bpf_kfunc:
- *     DEMO_REQ_KFP_KFUNC(scx_bpf_example) void scx_bpf_example(u64 arg) { ... }
+ *     DEMO_REQ_KFP_KFUNC(demo_alloc_sched_data) <type> demo_alloc_sched_data(<args>) { ... }
  * It adds a BTF decl tag "kfpolicy:demo_req:ctx=<contexts>" carrying the kfunc's
  * allowed contexts, which pahole copies into BTF (compilers without btf_decl_tag get
  * plain __bpf_kfunc).
@@ -427,7 +424,7 @@ struct demo_req_kfp_frame {
 static inline void demo_req_kfp_fill_path(struct demo_req_kfp_path *path, const struct demo_req_kfp_frame *stack,
 					unsigned int depth, bool last_kfunc)
 {
-            	unsigned int d;
+	unsigned int d;
 
 	path->len = 0;
 	for (d = 0; d <= depth && path->len + 2 <= DEMO_REQ_KFP_MAX_PATH; d++) {

@@ -20,12 +20,9 @@
 #include <linux/errno.h>
 #include <linux/stddef.h>
 #include <linux/version.h>
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 9, 0)
+#error "kfpolicy headers need kfunc set filters and struct_ops from Linux 6.9 or newer"
 #endif
-
-/* Kernels before 6.8 have no BTF_KFUNCS_START/END: fall back to a plain set8. */
-#ifndef BTF_KFUNCS_START
-#define BTF_KFUNCS_START(name) BTF_SET8_START(name)
-#define BTF_KFUNCS_END(name) BTF_SET8_END(name)
 #endif
 
 #define KFP_TESTMOD_KFP_UNUSED __attribute__((__unused__))
@@ -76,7 +73,7 @@ enum kfp_testmod_kfp_op {
 };
 
 static const u32 kfp_testmod_kfp_op_ctx[KFP_TESTMOD_KFP_NR_OPS] KFP_TESTMOD_KFP_UNUSED = {
-	[KFP_TESTMOD_KFP_OP_INIT] = (KFP_TESTMOD_KFP_CTX_SETUP) | KFP_TESTMOD_KFP_CB_SLEEPABLE,
+	[KFP_TESTMOD_KFP_OP_INIT] = (KFP_TESTMOD_KFP_CTX_SETUP | KFP_TESTMOD_KFP_CB_SLEEPABLE),
 	[KFP_TESTMOD_KFP_OP_SUBMIT] = (KFP_TESTMOD_KFP_CTX_QUEUE),
 	[KFP_TESTMOD_KFP_OP_COMPLETE] = (KFP_TESTMOD_KFP_CTX_COMPLETE),
 	[KFP_TESTMOD_KFP_OP_REPORT] = (KFP_TESTMOD_KFP_CTX_SETUP),
@@ -138,7 +135,7 @@ static const char *const kfp_testmod_kfp_kfunc_name[KFP_TESTMOD_KFP_NR_KFUNCS] K
  * Kfunc annotations
  *
  * Write KFP_TESTMOD_KFP_KFUNC(name) in front of a kfunc's definition instead of __bpf_kfunc:
- *     KFP_TESTMOD_KFP_KFUNC(scx_bpf_example) void scx_bpf_example(u64 arg) { ... }
+ *     KFP_TESTMOD_KFP_KFUNC(kfp_testmod_alloc) <type> kfp_testmod_alloc(<args>) { ... }
  * It adds a BTF decl tag "kfpolicy:kfp_testmod:ctx=<contexts>" carrying the kfunc's
  * allowed contexts, which pahole copies into BTF (compilers without btf_decl_tag get
  * plain __bpf_kfunc).
@@ -438,7 +435,7 @@ struct kfp_testmod_kfp_frame {
 static inline void kfp_testmod_kfp_fill_path(struct kfp_testmod_kfp_path *path, const struct kfp_testmod_kfp_frame *stack,
 					unsigned int depth, bool last_kfunc)
 {
-            	unsigned int d;
+	unsigned int d;
 
 	path->len = 0;
 	for (d = 0; d <= depth && path->len + 2 <= KFP_TESTMOD_KFP_MAX_PATH; d++) {

@@ -47,7 +47,6 @@ private struct Emitter {
     let policy: Policy
     let n: CNamer
     var out: CodePrinter
-    var graph: NestingGraph { NestingGraph(policy) }
 
     func hex(_ v: UInt32) -> String {
         let h = String(v, radix: 16)
@@ -66,7 +65,9 @@ private struct Emitter {
     }
 
     func cbWordValue(_ c: Callback) -> String {
-        c.sleepable ? "\(maskExpr(c.contexts)) | \(n.P)_CB_SLEEPABLE" : maskExpr(c.contexts)
+        guard c.sleepable else { return maskExpr(c.contexts) }
+        let parts = c.contexts.indices.filter { $0 < policy.contexts.count }.map { n.ctx(policy.contexts[$0].name) }
+        return "(" + (parts + ["\(n.P)_CB_SLEEPABLE"]).joined(separator: " | ") + ")"
     }
 
     func cString(_ s: String) -> String {
@@ -133,12 +134,9 @@ private struct Emitter {
         for h in ["linux/bpf.h", "linux/btf.h", "linux/btf_ids.h", "linux/bug.h", "linux/errno.h", "linux/stddef.h", "linux/version.h"] {
             out.line("#include <\(h)>")
         }
+        out.line("#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 9, 0)")
+        out.line("#error \"kfpolicy headers need kfunc set filters and struct_ops from Linux 6.9 or newer\"")
         out.line("#endif")
-        out.line()
-        out.comment("Kernels before 6.8 have no BTF_KFUNCS_START/END: fall back to a plain set8.")
-        out.line("#ifndef BTF_KFUNCS_START")
-        out.line("#define BTF_KFUNCS_START(name) BTF_SET8_START(name)")
-        out.line("#define BTF_KFUNCS_END(name) BTF_SET8_END(name)")
         out.line("#endif")
         out.line()
         out.line("#define \(n.P)_UNUSED __attribute__((__unused__))")
@@ -242,10 +240,12 @@ private struct Emitter {
         out.line("};")
     }
 
+    var exampleKfunc: String { policy.kfuncs.first?.name ?? "my_kfunc" }
+
     mutating func annotations() {
         section("Kfunc annotations", """
             Write \(n.P)_KFUNC(name) in front of a kfunc's definition instead of __bpf_kfunc:
-                \(n.P)_KFUNC(scx_bpf_example) void scx_bpf_example(u64 arg) { ... }
+                \(n.P)_KFUNC(\(exampleKfunc)) <type> \(exampleKfunc)(<args>) { ... }
             It adds a BTF decl tag "kfpolicy:\(policy.prefix):ctx=<contexts>" carrying the kfunc's
             allowed contexts, which pahole copies into BTF (compilers without btf_decl_tag get
             plain __bpf_kfunc).
@@ -497,8 +497,6 @@ private struct Emitter {
             indices its program calls), checks that every call is allowed and that the nesting
             it can produce is acyclic, and on failure fills in the offending path.
             """)
-        let nc = policy.callbacks.count
-        _ = nc
         out.line("#define \(n.P)_MAX_INVOKES \(maxInvokes)")
         out.line("#define \(n.P)_MAX_NESTS \(maxNests)")
         out.line("#define \(n.P)_KFUNC_WORDS \(opWords)")
@@ -517,9 +515,7 @@ private struct Emitter {
         out.indent()
         for (i, c) in policy.callbacks.enumerated() {
             let inner = policy.nests.filter { $0.outer == i }.map { n.op(policy.callbacks[$0.inner].name) }
-            if !inner.isEmpty || true {
-                out.line("[\(n.op(c.name))] = { \((inner + ["\(n.P)_NO_OP"]).joined(separator: ", ")) },", from: c.range)
-            }
+            out.line("[\(n.op(c.name))] = { \((inner + ["\(n.P)_NO_OP"]).joined(separator: ", ")) },", from: c.range)
         }
         out.outdent()
         out.line("};")
@@ -558,7 +554,7 @@ private struct Emitter {
             static inline void \(n.p)_fill_path(struct \(n.p)_path *path, const struct \(n.p)_frame *stack,
             \t\t\t\t\tunsigned int depth, bool last_kfunc)
             {
-                        \tunsigned int d;
+            \tunsigned int d;
 
             \tpath->len = 0;
             \tfor (d = 0; d <= depth && path->len + 2 <= \(n.P)_MAX_PATH; d++) {
