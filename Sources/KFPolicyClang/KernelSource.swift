@@ -124,6 +124,13 @@ public final class KernelSource {
         }
     }
 
+    /// Records a file read after the initial scan.
+    func appendFile(_ rel: String, _ st: SourceTokens, _ id: Int) {
+        fileNames.append(rel)
+        files.append(st)
+        fileIDs.append(id)
+    }
+
     /// Relative paths of .c and .h files, sorted, skipping trees that are not kernel code.
     static func cFiles(under root: String) -> [String] {
         var out: [String] = []
