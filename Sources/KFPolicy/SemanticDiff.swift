@@ -41,22 +41,23 @@ public struct PolicyChange: Sendable {
         case kfuncAdded = "kfunc-added"
         case callbackAdded = "callback-added"
         case progTypeAdded = "program-type-added"
-        case callAllowed = "call-allowed"
         case contextGained = "callback-context-gained"
         case sleepableGained = "callback-sleepable-gained"
         case flagRemoved = "kfunc-flag-removed"
         case requirementDropped = "kfunc-requirement-dropped"
         case nestingEdgeAdded = "nesting-edge-added"
+        /// Last of its group: the per-pair verdicts the facts above lead to.
+        case callAllowed = "call-allowed"
         // Narrowings.
         case kfuncRemoved = "kfunc-removed"
         case callbackRemoved = "callback-removed"
         case progTypeRemoved = "program-type-removed"
-        case callDenied = "call-denied"
         case contextLost = "callback-context-lost"
         case sleepableLost = "callback-sleepable-lost"
         case flagAdded = "kfunc-flag-added"
         case requirementAdded = "kfunc-requirement-added"
         case nestingEdgeRemoved = "nesting-edge-removed"
+        case callDenied = "call-denied"
         // Other changes.
         case policyChanged = "policy-changed"
         case renamed = "renamed"
@@ -409,11 +410,12 @@ struct Differ {
         compareDoc("policy", n.name, o.doc, o.range, n.doc, n.range)
     }
 
-    mutating func compareDoc(_ what: String, _ name: String, _ od: String?, _ or: SourceRange, _ nd: String?, _ nr: SourceRange) {
+    /// `name` is the new name; `oldName` the old one when it was renamed.
+    mutating func compareDoc(_ what: String, _ name: String, _ od: String?, _ or: SourceRange, _ nd: String?, _ nr: SourceRange, oldName: String? = nil) {
         guard od != nd else { return }
         func q(_ d: String?) -> String { d.map { "\"" + $0.replacingAll("\n", with: " ") + "\"" } ?? "no doc comment" }
         add(.docChanged, "\(what) \(name)", "doc comment of \(what) '\(name)' changed",
-            old: old.evidence(q(od), [(or, "\(what) '\(name)'")]), new: new.evidence(q(nd), [(nr, "\(what) '\(name)'")]),
+            old: old.evidence(q(od), [(or, "\(what) '\(oldName ?? name)'")]), new: new.evidence(q(nd), [(nr, "\(what) '\(name)'")]),
             key: "\(name) \(what)")
     }
 
@@ -455,7 +457,7 @@ struct Differ {
         }
         for c in np.contexts {
             guard let oc = op.contexts.first(where: { ctx($0.name) == c.name }) else { continue }
-            compareDoc("context", c.name, oc.doc, oc.range, c.doc, c.range)
+            compareDoc("context", c.name, oc.doc, oc.range, c.doc, c.range, oldName: oc.name)
         }
     }
 
@@ -473,7 +475,7 @@ struct Differ {
                     old: old.evidence("group \(og.name) = \(op.describe(og.mask))", [(og.range, "group '\(og.name)'")]),
                     new: new.evidence("group \(g.name) = \(np.describe(g.mask))", [(g.range, "group '\(g.name)'")]))
             }
-            compareDoc("group", g.name, og.doc, og.range, g.doc, g.range)
+            compareDoc("group", g.name, og.doc, og.range, g.doc, g.range, oldName: og.name)
         }
         for g in op.groups where !np.groups.contains(where: { $0.name == grp(g.name) }) {
             add(.groupChanged, g.name, "group '\(g.name)' is removed",
@@ -489,7 +491,7 @@ struct Differ {
                     new: new.evidence("requirement \(r.name)", [(r.range, "requirement '\(r.name)'")]))
                 continue
             }
-            compareDoc("requirement", r.name, orq.doc, orq.range, r.doc, r.range)
+            compareDoc("requirement", r.name, orq.doc, orq.range, r.doc, r.range, oldName: orq.name)
         }
         for r in op.requirements where !np.requirements.contains(where: { $0.name == req(r.name) }) {
             add(.requirementDeclChanged, r.name, "requirement '\(r.name)' is removed",
@@ -511,7 +513,7 @@ struct Differ {
                     old: old.evidence("set \(os.name): \(types(os))", [(os.range, "set '\(os.name)'")]),
                     new: new.evidence("set \(s.name): \(types(s))", [(s.range, "set '\(s.name)'")]))
             }
-            compareDoc("set", s.name, os.doc, os.range, s.doc, s.range)
+            compareDoc("set", s.name, os.doc, os.range, s.doc, s.range, oldName: os.name)
         }
         for s in op.sets where !np.sets.contains(where: { $0.name == set(s.name) }) {
             add(.setChanged, s.name, "set '\(s.name)' is removed",
@@ -559,7 +561,7 @@ struct Differ {
             } else if ocb.sleepable && !ncb.sleepable {
                 add(.sleepableLost, ncb.name, "ops.\(ncb.name) may no longer be a sleepable program", old: oe, new: ne)
             }
-            compareDoc("callback", ncb.name, ocb.doc, ocb.range, ncb.doc, ncb.range)
+            compareDoc("callback", ncb.name, ocb.doc, ocb.range, ncb.doc, ncb.range, oldName: ocb.name)
         }
     }
 
@@ -640,7 +642,7 @@ struct Differ {
                     old: old.evidence("implemented by \(a)", [(oi[c]?.1 ?? ok.range, "in ops.\(c): '\(a)'")]),
                     new: new.evidence("implemented by \(b)", [(ni[c]?.1 ?? nk.range, "in ops.\(c): '\(b)'")]), key: "\(name) \(c)")
             }
-            compareDoc("kfunc", name, ok.doc, ok.range, nk.doc, nk.range)
+            compareDoc("kfunc", name, ok.doc, ok.range, nk.doc, nk.range, oldName: ok.name)
         }
     }
 
@@ -681,7 +683,7 @@ struct Differ {
         for t in DiffInput.otherProgTypes {
             let a = callable(old, t), b = callable(new, t)
             if a.isEmpty && !b.isEmpty {
-                add(.progTypeAdded, t.rawValue, "\(t.rawValue) programs may now call kfuncs of this policy (\(b.count))", old: nil, new: ev(new, t, b))
+                add(.progTypeAdded, t.rawValue, "\(t.rawValue) programs may now call \(b.count) kfunc\(b.count == 1 ? "" : "s") of this policy", old: nil, new: ev(new, t, b))
             } else if !a.isEmpty && b.isEmpty {
                 add(.progTypeRemoved, t.rawValue, "\(t.rawValue) programs may no longer call any kfunc of this policy", old: ev(old, t, a), new: nil)
             }

@@ -159,13 +159,23 @@ public func compileInTree(_ rel: String, top: String) throws(FileError) -> Compi
 
 /// The two sides git hands an external diff driver (`diff.<driver>.command`), which gets
 /// `path old-file old-hex old-mode new-file new-hex new-mode`. Git does not say which revision
-/// each blob comes from, so includes are read from the index, HEAD or the working tree,
-/// whichever holds that very blob at `path`; otherwise from the working tree, with a note.
+/// each blob comes from, so each side's includes are read from the first of these that holds
+/// that very blob at `path`: the working tree (when git passes no blob id), the index, HEAD,
+/// or the most recent commit that introduced the blob (`git log --find-object`); failing all,
+/// from the working tree. A note says so whenever the choice was a guess.
 public struct GitDriverSides {
+    public let path: String
     public let old: Compilation
     public let new: Compilation
     /// Caveats to print with the report.
     public let notes: [String]
+    /// True when a side declares no `policy`: an included file, which means nothing alone.
+    public var isIncludedFile: Bool {
+        [old, new].contains { $0.diagnostics.items.contains { $0.id == .missingPolicy } }
+    }
+    /// The two files' texts, for a plain line diff of an included file.
+    public let oldText: String
+    public let newText: String
 
     public static func load(arguments a: [String], directory: String? = nil) throws(FileError) -> GitDriverSides {
         guard a.count == 7 else {
@@ -175,31 +185,33 @@ public struct GitDriverSides {
         let git = GitRevisionReader(revision: "HEAD", directory: directory)
         let top = try git.topLevel()
         var notes: [String] = []
-        func side(_ file: String, _ hex: String, _ label: String, preferTree: Bool) throws(FileError) -> Compilation {
-            if file == "/dev/null" { return .absent() }
+        func side(_ file: String, _ hex: String, _ label: String) throws(FileError) -> (Compilation, String) {
+            if file == "/dev/null" { return (.absent(), "") }
             let bytes = try readFileBytes(file)
-            let zero = hex.allSatisfy { $0 == "0" } || hex == "."
-            // Where the blob of `path` equals this side's blob: that source holds its includes too.
-            var sources: [(String, String?)] = preferTree ? [("working tree", nil), ("index", ""), ("HEAD", "HEAD")]
-                                                           : [("index", ""), ("HEAD", "HEAD"), ("working tree", nil)]
-            if zero { sources = [("working tree", nil)] }
-            var chosen: (String, String?)?
-            for s in sources {
-                let blob: String?
-                if let rev = s.1 {
+            let inTree = hex == "." || hex.allSatisfy { $0 == "0" }
+            var chosen: (name: String, rev: String?)? = inTree ? ("the working tree", nil) : nil
+            if !inTree {
+                for (name, rev) in [("the index", ""), ("HEAD", "HEAD")] {
                     let r = try git.git(["rev-parse", "-q", "--verify", "\(rev):\(path)"])
-                    blob = r.status == 0 ? String(decoding: r.stdout, as: UTF8.self).trimmingNewline() : nil
-                } else if zero {
-                    blob = hex
-                } else {
-                    let r = try git.git(["hash-object", "--", top + "/" + path])
-                    blob = r.status == 0 ? String(decoding: r.stdout, as: UTF8.self).trimmingNewline() : nil
+                    if r.status == 0 && String(decoding: r.stdout, as: UTF8.self).trimmingNewline() == hex { chosen = (name, rev); break }
                 }
-                if let blob, blob == hex || (zero && s.1 == nil) { chosen = s; break }
             }
-            let source = chosen ?? ("working tree", nil)
+            if chosen == nil {
+                // Commits where the blob appears or disappears at `path`, newest first: the
+                // first one whose tree holds it introduced it.
+                let r = try git.git(["log", "--all", "-n", "32", "--format=%H", "--find-object=\(hex)", "--", path])
+                let commits = r.status == 0 ? String(decoding: r.stdout, as: UTF8.self).split(separator: "\n").map(String.init) : []
+                for commit in commits {
+                    let at = try git.git(["rev-parse", "-q", "--verify", "\(commit):\(path)"])
+                    if at.status == 0 && String(decoding: at.stdout, as: UTF8.self).trimmingNewline() == hex {
+                        chosen = ("commit \(commit.prefix(12))", commit)
+                        notes.append("the \(label) side's includes were read at commit \(commit.prefix(12)), the latest that introduced this version of \(path) (git does not tell a diff driver the revision)")
+                        break
+                    }
+                }
+            }
             let reader: (String) throws(FileError) -> [UInt8]
-            if let rev = source.1 {
+            if let rev = chosen?.rev {
                 let r = GitRevisionReader(revision: rev, directory: top)
                 reader = { (p: String) throws(FileError) -> [UInt8] in try r.read(p) }
             } else {
@@ -209,11 +221,11 @@ public struct GitDriverSides {
             if chosen == nil && c.policy.files.count > 1 {
                 notes.append("the \(label) side's includes were read from the working tree: git does not tell a diff driver which revision \(hex.prefix(12)) comes from")
             }
-            return c.relabeled { "\(label)/\($0)" }
+            return (c.relabeled { "\(label)/\($0)" }, String(decoding: bytes, as: UTF8.self))
         }
-        let old = try side(a[1], a[2], "a", preferTree: false)
-        let new = try side(a[4], a[5], "b", preferTree: true)
-        return GitDriverSides(old: old, new: new, notes: notes)
+        let (old, oldText) = try side(a[1], a[2], "a")
+        let (new, newText) = try side(a[4], a[5], "b")
+        return GitDriverSides(path: path, old: old, new: new, notes: notes, oldText: oldText, newText: newText)
     }
 }
 

@@ -118,7 +118,7 @@ public enum DiffRenderer {
                     out += "- \(impact == .other ? md(c.summary) : "**" + md(c.summary) + "**") <sub>`\(c.kind.rawValue)`</sub>\n"
                     let sides = [("old", c.old), ("new", c.new)].compactMap { s in s.1.map { (s.0, $0) } }
                     if sides.allSatisfy({ $0.1.locations.isEmpty }) { continue }
-                    out += "  <details><summary>declarations</summary>\n\n"
+                    out += "  <details><summary>deciding declarations</summary>\n\n"
                     for (side, ev) in sides {
                         out += "  - **\(side)**: \(md(ev.summary))\n"
                         for l in ev.locations { out += "    - `\(l.position)` \(md(l.message))\n" }

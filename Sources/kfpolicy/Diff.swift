@@ -83,7 +83,10 @@ struct Diff: ParsableCommand {
     func run() throws {
         let pairs: [(old: Compilation, new: Compilation)]
         let notes: [String]
-        do { (pairs, notes) = try loadPairs() } catch {
+        do {
+            guard let loaded = try loadPairs() else { return }
+            (pairs, notes) = loaded
+        } catch {
             eprint("kfpolicy: error: cannot read \(error)\n")
             throw ExitWith(status: .usageOrIO)
         }
@@ -93,22 +96,11 @@ struct Diff: ParsableCommand {
         for (o, n) in pairs {
             for (what, c) in [("old", o), ("new", n)] where c.diagnostics.hasErrors {
                 failed = true
-                let label = c.sources.files.first?.path ?? what
-                if gitDriver {
-                    // git shows the driver's standard output: put the errors there.
-                    let r = DiagnosticRenderer(sources: c.sources, color: false)
-                    print("kfpolicy diff: the \(what) side (\(label)) has errors; no semantic diff:")
-                    for d in c.diagnostics.sorted where d.severity == .error { print(r.render(d), terminator: "") }
-                } else {
-                    eprint("kfpolicy: error: the \(what) side (\(label)) has errors; no semantic diff\n")
-                    report(c.diagnostics.sorted.filter { $0.severity == .error }, sources: c.sources, diagnostics)
-                }
+                eprint("kfpolicy: error: the \(what) side (\(c.sources.files.first?.path ?? what)) has errors; no semantic diff\n")
+                report(c.diagnostics.sorted.filter { $0.severity == .error }, sources: c.sources, diagnostics)
             }
         }
-        if failed {
-            if gitDriver { return }
-            throw ExitWith(status: .policyError)
-        }
+        if failed { throw ExitWith(status: .policyError) }
 
         let diffs = pairs.map { SemanticDiff.compare(old: $0.old, new: $0.new) }
         var text: String
@@ -152,10 +144,29 @@ struct Diff: ParsableCommand {
 }
 
 extension Diff {
-    /// The (old, new) compilations to compare, and notes for the report.
-    func loadPairs() throws(FileError) -> ([(old: Compilation, new: Compilation)], [String]) {
+    /// The (old, new) compilations to compare, and notes for the report; nil when there is
+    /// nothing to compare (the git driver was given an included file and printed its lines).
+    func loadPairs() throws(FileError) -> ([(old: Compilation, new: Compilation)], [String])? {
         if gitDriver {
             let s = try GitDriverSides.load(arguments: sides)
+            if s.isIncludedFile {
+                // An included file means nothing alone: show its lines, and say how to see
+                // what it changes.
+                print("kfpolicy diff: \(s.path) declares no policy (an included file); its line diff follows.")
+                print("Run 'kfpolicy diff --git REV' to see what it changes in the policies that include it.")
+                printLineDiff(s)
+                return nil
+            }
+            if s.old.diagnostics.hasErrors || s.new.diagnostics.hasErrors {
+                // git shows the driver's standard output: put the errors there, then the lines.
+                for (what, c) in [("old", s.old), ("new", s.new)] where c.diagnostics.hasErrors {
+                    let r = DiagnosticRenderer(sources: c.sources, color: false)
+                    print("kfpolicy diff: the \(what) side (\(c.sources.files.first?.path ?? what)) has errors; no semantic diff:")
+                    for d in c.diagnostics.sorted where d.severity == .error { print(r.render(d), terminator: "") }
+                }
+                printLineDiff(s)
+                return nil
+            }
             return ([(s.old, s.new)], s.notes)
         }
         guard let rev = git else { return ([(try loadSide(sides[0]), try loadSide(sides[1]))], []) }
@@ -173,6 +184,13 @@ extension Diff {
         }
         return (pairs, pairs.isEmpty ? ["no *.policy file in \(dirRel) at \(rev) or in the working tree"] : [])
     }
+}
+
+/// The plain line diff of the two files git gave the driver.
+func printLineDiff(_ s: GitDriverSides) {
+    let body = lineDiff(old: s.oldText, new: s.newText, path: s.path).split(separator: "\n", omittingEmptySubsequences: false).dropFirst(2)
+    let text = "--- a/\(s.path)\n+++ b/\(s.path)\n" + body.joined(separator: "\n")
+    print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
 }
 
 /// `./a/../b` to `b`; `.` stays `.`.
