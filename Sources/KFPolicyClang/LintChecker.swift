@@ -213,7 +213,7 @@ struct LintChecker {
         switch e.kind {
         case .call: return "'\(from)' calls '\(e.spelled)'\(via)"
         case .callback(let helper): return "'\(from)' passes '\(e.spelled)' to \(helper), which calls it"
-        case .cleanup(let v): return "'\(from)' calls '\(e.spelled)' when '\(v)' goes out of scope (cleanup attribute)\(via)"
+        case .cleanup(let v): return "'\(from)' calls '\(e.spelled)'\(via) when '\(v)' goes out of scope (cleanup attribute)"
         }
     }
 

@@ -238,7 +238,7 @@ struct LintIndexBuilder {
         f.expansion = c.location
         guard let body = c.children.last(where: \.isCompoundStmt) else { return }
         var walker = BodyWalker(builder: self)
-        walker.walk(body, parents: [])
+        walker.walk(body)
         f.edges = walker.edges
         f.escapes = walker.escapes
         macroPathCache = walker.builder.macroPathCache
@@ -253,7 +253,7 @@ struct LintIndexBuilder {
         // Any other initializer: functions whose address it stores escape.
         guard let initExpr = c.children.last(where: { $0.isExpression }) else { return }
         var walker = BodyWalker(builder: self)
-        walker.walk(initExpr, parents: [])
+        walker.walk(initExpr)
         index.globalEscapes += walker.escapes
         // Calls cannot appear in a global initializer; edges are ignored.
     }
@@ -350,19 +350,26 @@ struct BodyWalker {
     /// A cursor with the position it has among its parent's children.
     struct Frame { let cursor: ClangCursor; let childIndex: Int }
 
-    mutating func walk(_ c: ClangCursor, parents: [Frame]) {
+    /// The ancestors of the cursor being visited, innermost last.
+    var parents: [Frame] = []
+
+    mutating func walk(_ c: ClangCursor) {
         if c.isUnevaluated { return }
         if c.isCallExpr {
-            call(c, parents: parents)
+            call(c)
             return
         }
         if c.isDeclRefExpr {
-            reference(c, parents: parents)
+            reference(c)
             return
         }
         if c.isVarDecl { cleanupAttribute(c) }
         let kids = c.children
-        for (i, k) in kids.enumerated() { walk(k, parents: parents + [Frame(cursor: c, childIndex: i)]) }
+        for (i, k) in kids.enumerated() {
+            parents.append(Frame(cursor: c, childIndex: i))
+            walk(k)
+            parents.removeLast()
+        }
     }
 
     /// The DeclRefExpr a callee expression names, through implicit casts and parentheses.
@@ -372,7 +379,7 @@ struct BodyWalker {
         return nil
     }
 
-    mutating func call(_ c: ClangCursor, parents: [Frame]) {
+    mutating func call(_ c: ClangCursor) {
         let kids = c.children
         let calleeRef = kids.first.flatMap { calleeReference($0) }
         let decl = calleeRef?.referenced
@@ -391,12 +398,13 @@ struct BodyWalker {
         }
         for (i, k) in kids.enumerated() {
             if i == 0, calleeRef != nil, k.isDeclRefExpr || k.isTransparentExpr, calleeReference(k) != nil { continue }
-            let frames = parents + [Frame(cursor: c, childIndex: i)]
             if let helper, i > 0, let ref = calleeReference(k), ref.referenced.isFunctionDecl {
                 addEdge(target: ref.referenced, use: ref, kind: .callback(helper: helper))
                 continue
             }
-            walk(k, parents: frames)
+            parents.append(Frame(cursor: c, childIndex: i))
+            walk(k)
+            parents.removeLast()
         }
     }
 
@@ -410,7 +418,7 @@ struct BodyWalker {
 
     /// A function named outside a call: a test of a weak kfunc (`bpf_ksym_exists(f)`, `!f`,
     /// `f == NULL`, `if (f)`) is harmless; anything else lets the address escape.
-    mutating func reference(_ c: ClangCursor, parents: [Frame]) {
+    mutating func reference(_ c: ClangCursor) {
         let decl = c.referenced
         guard decl.isFunctionDecl else { return }
         // The nearest ancestor that is more than a cast or parentheses.

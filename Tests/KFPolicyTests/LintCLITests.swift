@@ -41,7 +41,7 @@ final class LintCLITests: XCTestCase {
         XCTAssertTrue(text.contains("common.h:21:3: note: 'balance_queues' calls 'pull_user_dsq'\n"), text)
         XCTAssertTrue(text.contains("Policies/scx.policy:176:11: note: 'scx_bpf_consume' may be called in: dispatch\n"), text)
         XCTAssertTrue(text.contains("hint: 'kfpolicy explain Policies/scx.policy scx_bpf_consume enqueue' shows the rule"), text)
-        XCTAssertTrue(text.hasSuffix("7 errors, 0 warnings\n"), text)
+        XCTAssertTrue(text.hasSuffix("8 errors, 0 warnings\n"), text)
         // The same run twice prints the same bytes.
         let again = try lint(["--color", "never", "\(cases)/violations/violations.bpf.c", "--", "-I", "\(cases)/include"])
         XCTAssertEqual(again.err, text)
@@ -110,7 +110,7 @@ final class LintCLITests: XCTestCase {
         let all = try lint(["--compile-commands", dir + "/compile_commands.json", "--diagnostics-format", "json"])
         XCTAssertEqual(all.status, 1, all.err)
         let parsed = try JSONSerialization.jsonObject(with: Data(all.out.utf8)) as! [[String: Any]]
-        XCTAssertEqual(parsed.filter { ($0["severity"] as? String) == "error" }.count, 7, all.out)
+        XCTAssertEqual(parsed.filter { ($0["severity"] as? String) == "error" }.count, 8, all.out)
         // One file named on the command line, found by its path.
         let one = try lint(["--compile-commands", dir, "\(cases)/fifo_ok/fifo.bpf.c"])
         XCTAssertEqual(one.status, 0, one.err)

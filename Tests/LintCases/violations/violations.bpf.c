@@ -72,12 +72,29 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(bad_init_task, struct task_struct *p, struct scx_in
 	return cg ? 0 : -1;
 }
 
+/* A cleanup function that calls a dispatch-only kfunc when the variable it guards goes out of
+ * scope: it runs as part of the callback that declares the variable. */
+static void cancel_batch(int *batch)
+{
+	if (*batch == 0)
+		scx_bpf_dispatch_cancel(); // EXPECT-ERROR: 'scx_bpf_dispatch_cancel' is not allowed in ops.quiescent (allowed in: dispatch)
+	// EXPECT-CHAIN: bad_ops.quiescent -> bad_quiescent -> cancel_batch -> scx_bpf_dispatch_cancel
+}
+
+void BPF_STRUCT_OPS(bad_quiescent, struct task_struct *p, u64 deq_flags)
+{
+	int batch __attribute__((cleanup(cancel_batch))) = 0;
+
+	batch += p->scx.slice == 0;
+}
+
 SCX_OPS_DEFINE(bad_ops,
 	       .select_cpu		= (void *)bad_select_cpu,
 	       .enqueue			= (void *)bad_enqueue,
 	       .dispatch		= (void *)bad_dispatch,
 	       .running			= (void *)bad_running,
 	       .stopping		= (void *)bad_stopping,
+	       .quiescent		= (void *)bad_quiescent,
 	       .tick			= (void *)bad_tick,
 	       .cpu_release		= (void *)bad_cpu_release,
 	       .init_task		= (void *)bad_init_task,
