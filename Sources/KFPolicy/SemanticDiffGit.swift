@@ -77,7 +77,7 @@ public func runSubprocess(_ argv: [String], input: [UInt8] = []) throws(FileErro
     return ProcessResult(status: code, stdout: out, stderr: err)
 }
 
-/// Reads policy files from a git revision with `git show REV:path`.
+/// Reads policy files as they are at a git revision (`git cat-file blob REV:path`).
 public struct GitRevisionReader: Sendable {
     /// A revision (`HEAD~1`, a branch, a commit) or `""` for the index (`git show :path`).
     public let revision: String
@@ -90,9 +90,10 @@ public struct GitRevisionReader: Sendable {
         try runSubprocess(["git"] + (directory.map { ["-C", $0] } ?? []) + args)
     }
 
-    /// Reads one file; `path` is relative to the repository's top directory.
+    /// Reads one file; `path` is relative to the repository's top directory. (`cat-file blob`
+    /// rather than `show`, which would list a directory instead of failing.)
     public func read(_ path: String) throws(FileError) -> [UInt8] {
-        let r = try git(["show", "\(revision):\(path)"])
+        let r = try git(["cat-file", "blob", "\(revision):\(path)"])
         guard r.status == 0 else {
             var why = r.errorLine
             if why.hasPrefix("fatal: ") { why.removeFirst(7) }
