@@ -7,11 +7,18 @@ import XCTest
 final class MakeIntegrationTests: XCTestCase {
     var kfpolicy: String { SwiftTablesGeneratedFilesTests.builtProduct("kfpolicy") }
 
-    /// A copy of examples/make to build in, so the repository stays clean.
+    /// A copy of examples/make's sources to build in (not what a build there left behind), so
+    /// the repository stays clean and every build starts from nothing.
     func copyExample() throws -> String {
-        let dir = makeTempDir("make")
-        try FileManager.default.removeItem(atPath: dir)
-        try FileManager.default.copyItem(atPath: packageRoot + "/examples/make", toPath: dir)
+        let dir = makeTempDir("make"), src = packageRoot + "/examples/make"
+        let fm = FileManager.default
+        for rel in try fm.subpathsOfDirectory(atPath: src).sorted() {
+            let name = (rel as NSString).lastPathComponent
+            let isSource = ["Makefile", "Kbuild"].contains(name) || ["policy", "c", "mk", "kbuild"].contains((name as NSString).pathExtension)
+            guard isSource, !rel.hasPrefix("generated/"), !name.hasSuffix(".mod.c") else { continue }
+            try fm.createDirectory(atPath: dir + "/" + (rel as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try fm.copyItem(atPath: src + "/" + rel, toPath: dir + "/" + rel)
+        }
         return dir
     }
 
