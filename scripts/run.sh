@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 swift build -c release --product kfpolicy
-.build/release/kfpolicy gen Policies/scx.policy "$@"
+.build/release/kfpolicy gen Policies/scx.policy --emit c swift "$@"
