@@ -95,6 +95,12 @@ private struct Emitter {
         return max(1, counts.max() ?? 0)
     }
     var opWords: Int { max(1, (policy.kfuncs.count + 63) / 64) }
+    /// The C type of op and kfunc indices in the tables: u16, or u32 for a policy too large
+    /// for 16 bits (only possible past the kernel's limits, with gen --ignore-kernel-limits).
+    var idx: String {
+        let impls = policy.kfuncs.reduce(0) { $0 + $1.impls.reduce(0) { $0 + $1.callbacks.count } }
+        return max(policy.kfuncs.count, policy.callbacks.count, impls) < 0xffff ? "u16" : "u32"
+    }
 
     mutating func emit(sourceName: String) {
         out.origin = policy.range
@@ -203,7 +209,7 @@ private struct Emitter {
         out.line("};")
         out.line()
         out.comment("Declared callbacks in declaration order, for walking the policy.")
-        out.line("static const u16 \(n.p)_callbacks[\(n.P)_NR_CALLBACKS] \(n.P)_UNUSED = {")
+        out.line("static const \(idx) \(n.p)_callbacks[\(n.P)_NR_CALLBACKS] \(n.P)_UNUSED = {")
         out.indent()
         for c in policy.callbacks { out.line("\(n.op(c.name)),", from: c.range) }
         out.outdent()
@@ -272,10 +278,14 @@ private struct Emitter {
             The policy's sets, each kfunc with its KF_ flags. Every occurrence of a kfunc carries
             the same flags (they come from one declaration).
             """)
+        // The kfuncs of each set in declaration order, found in one pass over the kfuncs.
+        var members = [[Int]](repeating: [], count: policy.sets.count)
+        for (k, kf) in policy.kfuncs.enumerated() { for si in kf.sets { members[si].append(k) } }
         for (si, s) in policy.sets.enumerated() {
             if let d = docLines(s.doc) { out.comment(d) }
             out.line("BTF_KFUNCS_START(\(s.name))", from: s.range)
-            for k in policy.kfuncs where k.sets.contains(si) {
+            for ki in members[si] {
+                let k = policy.kfuncs[ki]
                 let flags = k.flags.map(\.rawValue).joined(separator: " | ")
                 out.line(flags.isEmpty ? "BTF_ID_FLAGS(func, \(k.name))" : "BTF_ID_FLAGS(func, \(k.name), \(flags))", from: k.range)
             }
@@ -500,9 +510,9 @@ private struct Emitter {
         out.line("#define \(n.P)_MAX_INVOKES \(maxInvokes)")
         out.line("#define \(n.P)_MAX_NESTS \(maxNests)")
         out.line("#define \(n.P)_KFUNC_WORDS \(opWords)")
-        out.line("#define \(n.P)_NO_OP 0xffff")
+        out.line("#define \(n.P)_NO_OP \(idx == "u16" ? "0xffff" : "0xffffffff")")
         out.line()
-        out.line("static const u16 \(n.p)_kfunc_invokes[\(n.P)_NR_KFUNCS][\(n.P)_MAX_INVOKES + 1] \(n.P)_UNUSED = {")
+        out.line("static const \(idx) \(n.p)_kfunc_invokes[\(n.P)_NR_KFUNCS][\(n.P)_MAX_INVOKES + 1] \(n.P)_UNUSED = {")
         out.indent()
         for k in policy.kfuncs {
             let list = k.invokes.map { n.op(policy.callbacks[$0].name) } + ["\(n.P)_NO_OP"]
@@ -511,10 +521,12 @@ private struct Emitter {
         out.outdent()
         out.line("};")
         out.line()
-        out.line("static const u16 \(n.p)_op_nests[\(n.P)_NR_OPS][\(n.P)_MAX_NESTS + 1] \(n.P)_UNUSED = {")
+        out.line("static const \(idx) \(n.p)_op_nests[\(n.P)_NR_OPS][\(n.P)_MAX_NESTS + 1] \(n.P)_UNUSED = {")
         out.indent()
+        var nestsOf = [[Int]](repeating: [], count: policy.callbacks.count)
+        for x in policy.nests { nestsOf[x.outer].append(x.inner) }
         for (i, c) in policy.callbacks.enumerated() {
-            let inner = policy.nests.filter { $0.outer == i }.map { n.op(policy.callbacks[$0.inner].name) }
+            let inner = nestsOf[i].map { n.op(policy.callbacks[$0].name) }
             out.line("[\(n.op(c.name))] = { \((inner + ["\(n.P)_NO_OP"]).joined(separator: ", ")) },", from: c.range)
         }
         out.outdent()
@@ -532,7 +544,7 @@ private struct Emitter {
         out.line()
         out.line("struct \(n.p)_path {")
         out.line("\tunsigned int len;")
-        out.line("\tu16 node[\(n.P)_MAX_PATH];")
+        out.line("\t\(idx) node[\(n.P)_MAX_PATH];")
         out.line("\tu8 kind[\(n.P)_MAX_PATH];")
         out.line("};")
         out.line()
@@ -546,7 +558,7 @@ private struct Emitter {
             indices that op's program calls. Iterative depth-first search; no recursion.
             """)
         out.line("struct \(n.p)_frame {")
-        out.line("\tu16 op, k, i, phase;")
+        out.line("\t\(idx) op, k, i, phase;")
         out.line("};")
         out.line()
         let fill = """
@@ -593,11 +605,11 @@ private struct Emitter {
             \tstack[0].op = root; stack[0].k = 0; stack[0].i = 0; stack[0].phase = 0;
             \tstate[root] = 1;
             \twhile (1) {
-            \t\tu16 op = stack[depth].op, next = \(n.P)_NO_OP;
+            \t\t\(idx) op = stack[depth].op, next = \(n.P)_NO_OP;
 
             \t\t/* phase 0: kfuncs the op calls, then what each invokes; phase 1: kernel nests */
             \t\twhile (stack[depth].phase == 0 && stack[depth].k < nr_kfuncs) {
-            \t\t\tu16 k = stack[depth].k;
+            \t\t\t\(idx) k = stack[depth].k;
 
             \t\t\tif (!\(n.p)_test_bit(calls[op], k)) {
             \t\t\t\tstack[depth].k++;
@@ -667,7 +679,8 @@ private struct Emitter {
             callback, or -1 for the kfunc itself.
             """)
         var symbols: [String] = []
-        for (_, _, s) in impls where !symbols.contains(s) { symbols.append(s) }
+        var symbolIndex: [String: Int] = [:]
+        for (_, _, s) in impls where symbolIndex[s] == nil { symbolIndex[s] = symbols.count; symbols.append(s) }
         out.line("#define \(n.P)_NR_IMPLS \(impls.count)")
         if !symbols.isEmpty {
             out.line("BTF_ID_LIST(\(n.p)_impl_ids)")
@@ -681,13 +694,13 @@ private struct Emitter {
         }
         out.line()
         out.line("static const struct \(n.p)_impl {")
-        out.line("\tu16 op;")
-        out.line("\tu16 kfunc;")
-        out.line("\tu16 impl; /* index into \(n.p)_impl_ids */")
+        out.line("\t\(idx) op;")
+        out.line("\t\(idx) kfunc;")
+        out.line("\t\(idx) impl; /* index into \(n.p)_impl_ids */")
         out.line("} \(n.p)_impls[\(n.P)_NR_IMPLS + 1] \(n.P)_UNUSED = {")
         out.indent()
         for (k, c, s) in impls {
-            out.line("{ \(n.op(policy.callbacks[c].name)), \(n.kfuncIndex(policy.kfuncs[k].name)), \(symbols.firstIndex(of: s)!) }, /* \(s) */",
+            out.line("{ \(n.op(policy.callbacks[c].name)), \(n.kfuncIndex(policy.kfuncs[k].name)), \(symbolIndex[s]!) }, /* \(s) */",
                      from: policy.kfuncs[k].impls.first { $0.callbacks.contains(c) }?.range ?? policy.range)
         }
         out.line("{ \(n.P)_NO_OP, 0, 0 }")

@@ -26,7 +26,6 @@ struct Checker {
     /// Groups: syntax by name, evaluation state.
     var groupSyntax: [String: (item: Item, expr: MaskExpr)] = [:]
     var groupValue: [String: ContextMask] = [:]
-    var groupInProgress: [String] = []
 
     init(sources: SourceManager) { self.sources = sources }
 
@@ -41,6 +40,7 @@ struct Checker {
         declareKfuncs(items)
         declareNests(items)
         policy.kfuncIndex = Dictionary(policy.kfuncs.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        checkKernelLimits()
         checkMangledNames()
         checkKfuncSemantics()
         checkNestingGraph()
@@ -63,13 +63,17 @@ struct Checker {
         }
     }
 
+    /// Edit-distance work left for "did you mean" suggestions: many unknown names against many
+    /// declared names must not make checking quadratic. Suggestions stop when it runs out.
+    var suggestionWork = 20_000_000
+
     mutating func unknown(_ kind: String, _ n: Name, candidates: some Sequence<String>, extraHint: String? = nil) {
         if kind == "callback", kfuncNames.contains(n.text) {
             diagnostics.error(.wrongKind, "'\(n.text)' is a kfunc, not a callback", at: n.range,
                               hint: "name a member of struct \(policy.structName)")
             return
         }
-        let s = closest(to: n.text, in: candidates)
+        let s = suggestionWork > 0 ? closest(to: n.text, in: candidates, work: &suggestionWork) : nil
         diagnostics.error(.unknownName, "unknown \(kind) '\(n.text)'", at: n.range,
                           hint: s.map { "did you mean '\($0)'?" } ?? extraHint)
     }
@@ -159,28 +163,58 @@ struct Checker {
         }
     }
 
-    mutating func evaluateGroup(_ name: String) -> ContextMask {
-        if let v = groupValue[name] { return v }
-        guard let syn = groupSyntax[name] else { return .empty }
-        if let at = groupInProgress.firstIndex(of: name) {
-            let path = groupInProgress[at...] + [name]
-            diagnostics.error(.groupCycle, "group '\(name)' is defined in terms of itself: \(path.joined(separator: " -> "))",
-                              at: syn.expr.range, hint: "a group may only use contexts and other groups that do not use it")
-            groupValue[name] = .empty
-            brokenGroups.formUnion(path)
-            return .empty
+    /// Evaluates a group after the groups it uses, depth first with an explicit stack, so that
+    /// a chain of any length, declared in any order, cannot exhaust the call stack.
+    mutating func evaluateGroup(_ root: String) -> ContextMask {
+        if let v = groupValue[root] { return v }
+        guard let rootSyntax = groupSyntax[root] else { return .empty }
+        var stack: [(name: String, uses: [String], next: Int)] = [(root, groupsUsed(by: rootSyntax.expr), 0)]
+        var onStack: [String: Int] = [root: 0]
+        while let top = stack.last {
+            if top.next < top.uses.count {
+                let name = top.uses[top.next]
+                stack[stack.count - 1].next += 1
+                guard groupValue[name] == nil, let syn = groupSyntax[name] else { continue }
+                if let at = onStack[name] {
+                    let path = stack[at...].map(\.name) + [name]
+                    diagnostics.error(.groupCycle, "group '\(name)' is defined in terms of itself: \(elided(path).joined(separator: " -> "))",
+                                      at: syn.expr.range, hint: "a group may only use contexts and other groups that do not use it")
+                    groupValue[name] = .empty
+                    brokenGroups.formUnion(path)
+                    continue
+                }
+                onStack[name] = stack.count
+                stack.append((name, groupsUsed(by: syn.expr), 0))
+            } else {
+                stack.removeLast()
+                onStack[top.name] = nil
+                // Every group it uses has a value now, so this evaluation does not recurse.
+                groupValue[top.name] = evaluateMask(groupSyntax[top.name]!.expr, what: "group '\(top.name)'")
+            }
         }
-        if groupInProgress.count >= Parser.maxMaskDepth {
-            diagnostics.error(.nestingTooDeep, "groups nested more than \(Parser.maxMaskDepth) levels deep", at: syn.expr.range,
-                              hint: "declare groups before the groups that use them")
-            groupValue[name] = .empty
-            return .empty
+        return groupValue[root] ?? .empty
+    }
+
+    /// A long path in a message keeps its first and last steps: a cycle through 100 000
+    /// declarations must not make a megabyte message.
+    func elided(_ path: [String]) -> [String] {
+        path.count <= 12 ? path : Array(path.prefix(6)) + ["... (\(path.count - 11) more)"] + Array(path.suffix(5))
+    }
+
+    /// The groups a mask names, in the order `eval` reaches them.
+    func groupsUsed(by e: MaskExpr) -> [String] {
+        var out: [String] = []
+        func walk(_ e: MaskExpr) {
+            switch e {
+            case .name(let n): if case .group = atoms[n.text] { out.append(n.text) }
+            case .any, .none: break
+            case .complement(let x, _), .paren(let x, _): walk(x)
+            case .union(let xs): for x in xs { walk(x) }
+            case .chain(let x, let rest): walk(x); for r in rest { walk(r.rhs) }
+            }
         }
-        groupInProgress.append(name)
-        let m = evaluateMask(syn.expr, what: "group '\(name)'")
-        groupInProgress.removeLast()
-        groupValue[name] = m
-        return m
+        walk(e)
+        return out
     }
 
     /// Evaluates a mask; reports unknown names and masks that come out empty without saying
@@ -229,7 +263,7 @@ struct Checker {
                     diagnostics.error(.wrongKind, "'\(n.text)' is a callback, not a context or group", at: n.range,
                                       hint: "a mask names contexts; write the contexts ops.\(n.text) runs in")
                 } else {
-                    unknown("context or group", n, candidates: atoms.keys.sorted())
+                    unknown("context or group", n, candidates: atoms.keys)
                 }
                 return .empty
             }
@@ -358,7 +392,7 @@ struct Checker {
                 case .sets(let names):
                     setsRange = s.range
                     for sn in names {
-                        guard let i = setIndex[sn.text] else { unknown("set", sn, candidates: setIndex.keys.sorted(), extraHint: "declare it with 'set \(sn.text): struct_ops;'"); continue }
+                        guard let i = setIndex[sn.text] else { unknown("set", sn, candidates: setIndex.keys, extraHint: "declare it with 'set \(sn.text): struct_ops;'"); continue }
                         if sets.contains(i) { diagnostics.error(.duplicateMember, "set '\(sn.text)' listed twice", at: sn.range); continue }
                         sets.append(i)
                     }
@@ -387,7 +421,7 @@ struct Checker {
                     for r in names {
                         if r.text == "sleepable" { requires.append(r.text); continue }
                         guard let i = requirementIndex[r.text] else {
-                            unknown("requirement", r, candidates: requirementIndex.keys.sorted() + ["sleepable"],
+                            unknown("requirement", r, candidates: [AnySequence(requirementIndex.keys), AnySequence(["sleepable"])].joined(),
                                     extraHint: "declare it with 'requirement \(r.text);'")
                             continue
                         }
@@ -398,7 +432,7 @@ struct Checker {
                     invokesRange = s.range
                     for c in names {
                         guard let i = policy.callback(named: c.text) else {
-                            unknown("callback", c, candidates: policy.callbacks.map(\.name)); continue
+                            unknown("callback", c, candidates: policy.callbacks.lazy.map(\.name)); continue
                         }
                         if invokes.contains(i) { diagnostics.error(.duplicateMember, "callback '\(c.text)' listed twice", at: c.range); continue }
                         invokes.append(i)
@@ -407,7 +441,7 @@ struct Checker {
                     var idx: [Int] = []
                     for c in cbs {
                         guard let i = policy.callback(named: c.text) else {
-                            unknown("callback", c, candidates: policy.callbacks.map(\.name)); continue
+                            unknown("callback", c, candidates: policy.callbacks.lazy.map(\.name)); continue
                         }
                         if let prev = implFor[i] {
                             diagnostics.error(.duplicateImpl, "kfunc '\(n.text)' has two implementations in callback '\(c.text)'", at: c.range,
@@ -437,8 +471,8 @@ struct Checker {
             guard case .nest(let from, let to) = item.kind else { continue }
             let a = policy.callback(named: from.text)
             let b = policy.callback(named: to.text)
-            if a == nil { unknown("callback", from, candidates: policy.callbacks.map(\.name)) }
-            if b == nil { unknown("callback", to, candidates: policy.callbacks.map(\.name)) }
+            if a == nil { unknown("callback", from, candidates: policy.callbacks.lazy.map(\.name)) }
+            if b == nil { unknown("callback", to, candidates: policy.callbacks.lazy.map(\.name)) }
             if let a, let b, a == b {
                 diagnostics.error(.selfNest, "ops.\(from.text) cannot run nested inside itself", at: item.range,
                                   hint: "the nesting graph must be acyclic; remove this line")
@@ -449,6 +483,56 @@ struct Checker {
     }
 
     // MARK: - Semantics
+
+    /// Linux 6.12's limits on what the generated header registers (KFP409 in
+    /// docs/diagnostics.md). `kfpolicy gen --ignore-kernel-limits` makes these warnings.
+    static let maxStructOpsMembers = 64      // BPF_STRUCT_OPS_MAX_NR_MEMBERS, include/linux/bpf.h
+    static let maxKfuncsPerHook = 256        // BTF_KFUNC_SET_MAX_CNT, kernel/bpf/btf.c
+
+    /// The kfunc hook a program type's sets are merged into (6.12 bpf_prog_type_to_kfunc_hook);
+    /// nil for a type that has none (registering a set for it fails).
+    static func kfuncHook(_ t: ProgType) -> String? {
+        switch t {
+        case .struct_ops: return "STRUCT_OPS"
+        case .tracing, .tracepoint, .perf_event, .lsm: return "TRACING"
+        case .syscall: return "SYSCALL"
+        case .kprobe: return "KPROBE"
+        case .xdp: return "XDP"
+        case .sched_cls: return "TC"
+        case .sched_act: return "SCHED_ACT"
+        case .cgroup_skb, .cgroup_sock, .cgroup_sock_addr: return "CGROUP"
+        case .sk_skb: return "SK_SKB"
+        case .netfilter: return "NETFILTER"
+        case .raw_tracepoint: return nil
+        }
+    }
+
+    mutating func checkKernelLimits() {
+        if policy.callbacks.count > Checker.maxStructOpsMembers {
+            let c = policy.callbacks[Checker.maxStructOpsMembers]
+            diagnostics.error(.kernelLimit, "struct \(policy.structName) would have \(policy.callbacks.count) callbacks; Linux registers no struct_ops with more than \(Checker.maxStructOpsMembers) members (BPF_STRUCT_OPS_MAX_NR_MEMBERS)",
+                              at: c.range, hint: "split the interface into several structs, each with its own policy")
+        }
+        // register_btf_kfunc_id_set() concatenates every set registered for one hook of one BTF
+        // into one set of at most 256 entries (a set registered for two types of one hook, or a
+        // kfunc in two such sets, counts twice); past that it fails with -E2BIG.
+        var size = [Int](repeating: 0, count: policy.sets.count)
+        for k in policy.kfuncs { for s in k.sets { size[s] += 1 } }
+        var total: [String: Int] = [:]
+        var types: [String: [String]] = [:]
+        for (i, s) in policy.sets.enumerated() {
+            for t in s.progTypes {
+                guard let hook = Checker.kfuncHook(t) else { continue }
+                let before = total[hook, default: 0]
+                total[hook] = before + size[i]
+                if !(types[hook]?.contains(t.rawValue) ?? false) { types[hook, default: []].append(t.rawValue) }
+                if before <= Checker.maxKfuncsPerHook, before + size[i] > Checker.maxKfuncsPerHook {
+                    diagnostics.error(.kernelLimit, "with set '\(s.name)', the sets registered for \(types[hook]!.joined(separator: ", ")) programs hold more than \(Checker.maxKfuncsPerHook) kfunc entries; Linux merges the sets of one program-type hook (\(hook)) into one set of at most \(Checker.maxKfuncsPerHook) (BTF_KFUNC_SET_MAX_CNT), and registering more fails with -E2BIG",
+                                      at: s.range, hint: "register fewer kfuncs for these program types; the kernel's own sets for the hook count too")
+                }
+            }
+        }
+    }
 
     /// Generated C names upper-case policy names (SCX_KFP_CTX_DISPATCH): two names that differ
     /// only in case would collide there, and a context called 'all' would clash with CTX_ALL.
@@ -472,15 +556,50 @@ struct Checker {
             diagnostics.error(.reservedName, "a context cannot be called '\(c.name)': the generated \(policy.prefix.uppercased())_KFP_CTX_ALL means every context",
                               at: c.range, hint: "call it something else, or use the built-in 'any'")
         }
+        for c in policy.contexts where c.name.uppercased() == "ENTRY" {
+            diagnostics.error(.reservedName, "a context cannot be called '\(c.name)': its constant would be the generated macro \(policy.prefix.uppercased())_KFP_CTX_ENTRY()",
+                              at: c.range, hint: "call it something else")
+        }
+        // Set names, kfunc names and implementing functions are C symbols of one namespace, with
+        // the generated globals of this policy.
+        let p = policy.prefix
+        var symbols: [String: (String, SourceRange)] = [:]
+        var decls: [(String, String, SourceRange)] = policy.kfuncs.map { ("kfunc", $0.name, $0.range) }
+        decls += policy.sets.map { ("set", $0.name, $0.range) }
+        for k in policy.kfuncs { for im in k.impls { decls.append(("implementing function", im.symbol, im.range)) } }
+        for (what, name, range) in decls {
+            if name.hasPrefix(p + "_kfp_") || name == p + "_kfunc_filter" || name == p + "_register_kfunc_sets" {
+                diagnostics.error(.reservedName, "\(what) '\(name)' would collide with a name the generated header defines",
+                                  at: range, hint: "names starting with '\(p)_kfp_', and '\(p)_kfunc_filter' and '\(p)_register_kfunc_sets', belong to the generated code")
+                continue
+            }
+            if let (other, prev) = symbols[name] {
+                if other != what, !(other == "kfunc" && what == "implementing function") {
+                    diagnostics.error(.reservedName, "\(what) '\(name)' has the name of a \(other); both are C symbols and would collide",
+                                      at: range, notes: [DiagnosticNote("the \(other) '\(name)' is declared here", at: prev)],
+                                      hint: "rename one of them")
+                }
+                continue
+            }
+            symbols[name] = (what, range)
+        }
     }
 
     mutating func checkKfuncSemantics() {
         var setUsed = [Bool](repeating: false, count: policy.sets.count)
+        // A kfunc is allowed in some callback when its mask meets the contexts of some callback
+        // (of some sleepable one, if it requires sleepable): one union each, not a scan per kfunc.
+        var anyCallback = ContextMask.empty, sleepableCallback = ContextMask.empty
+        for c in policy.callbacks {
+            anyCallback = anyCallback.union(c.contexts)
+            if c.sleepable { sleepableCallback = sleepableCallback.union(c.contexts) }
+        }
         for (k, kf) in policy.kfuncs.enumerated() {
             for s in kf.sets { setUsed[s] = true }
             if damagedKfuncs.contains(kf.name) { continue }
             let structOps = kf.sets.contains { policy.sets[$0].progTypes.contains(.struct_ops) }
-            if structOps, !kf.sets.isEmpty, !brokenMasks.contains(kf.maskRange), policy.allowedCallbacks(of: k).isEmpty {
+            if structOps, !kf.sets.isEmpty, !brokenMasks.contains(kf.maskRange),
+               !kf.mask.meets(kf.requiresSleepable ? sleepableCallback : anyCallback) {
                 let reason = kf.mask.isEmpty ? "its mask is '\(policy.describe(kf.mask))'"
                     : "no callback runs in \(policy.describe(kf.mask))\(kf.requiresSleepable ? " and is sleepable" : "")"
                 diagnostics.error(.kfuncNoCallback, "kfunc '\(kf.name)' is registered for struct_ops but allowed in no callback: \(reason)",
@@ -517,9 +636,9 @@ struct Checker {
         for cycle in graph.cycles() {
             let first = cycle[0]
             var notes: [DiagnosticNote] = []
-            for e in cycle { notes.append(DiagnosticNote(e.describe(policy), at: e.range)) }
+            for e in cycle.prefix(32) { notes.append(DiagnosticNote(e.describe(policy), at: e.range)) }
             let path = cycle.map { graph.nodeName($0.from) } + [graph.nodeName(first.from)]
-            diagnostics.error(.nestingCycle, "nesting graph is not a DAG: \(path.joined(separator: " -> "))",
+            diagnostics.error(.nestingCycle, "nesting graph is not a DAG: \(elided(path).joined(separator: " -> "))",
                               at: first.range, notes: notes,
                               hint: "remove one of the 'invokes', 'nest' or 'allow' facts on this path")
         }

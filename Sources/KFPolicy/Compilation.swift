@@ -66,6 +66,12 @@ public struct Compilation: Sendable {
     public let rootSyntax: SyntaxFile?
     public var succeeded: Bool { !diagnostics.hasErrors }
 
+    /// The same compilation with the errors of `ids` reported as warnings, e.g. the kernel's
+    /// size limits (`.kernelLimit`) for `gen --ignore-kernel-limits`.
+    public func downgrading(_ ids: Set<DiagID>) -> Compilation {
+        Compilation(sources: sources, policy: policy, diagnostics: diagnostics.downgrading(ids), rootSyntax: rootSyntax)
+    }
+
     /// Reads, parses and checks `path` and its includes. Throws only when the root file
     /// cannot be read; everything else is a diagnostic.
     public static func compile(path: String, sources: SourceManager = SourceManager(),

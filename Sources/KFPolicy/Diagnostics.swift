@@ -113,6 +113,7 @@ public enum DiagID: String, Sendable, CaseIterable {
     case duplicateImpl = "KFP406"
     case emptySet = "KFP407"
     case flagsConflict = "KFP408"
+    case kernelLimit = "KFP409"
     // Nesting
     case nestingCycle = "KFP501"
     case selfNest = "KFP502"
@@ -199,6 +200,15 @@ public struct DiagnosticBag: Sendable {
         items.append(Diagnostic(.warning, id, message, at: range, notes: notes, hint: hint))
     }
     public mutating func append(contentsOf other: DiagnosticBag) { items += other.items }
+    /// The same diagnostics, with the errors of `ids` reported as warnings.
+    public func downgrading(_ ids: Set<DiagID>) -> DiagnosticBag {
+        var b = DiagnosticBag()
+        b.items = items.map { d in
+            guard d.severity == .error, ids.contains(d.id) else { return d }
+            return Diagnostic(.warning, d.id, d.message, at: d.range, notes: d.notes, hint: d.hint)
+        }
+        return b
+    }
     public var hasErrors: Bool { items.contains { $0.severity == .error } }
     public var errorCount: Int { items.filter { $0.severity == .error }.count }
     public var warningCount: Int { items.filter { $0.severity == .warning }.count }
@@ -225,13 +235,27 @@ public struct DiagnosticRenderer {
     public func render(_ d: Diagnostic) -> String {
         var out = ""
         let sevColor = d.severity == .error ? "1;31" : d.severity == .warning ? "1;35" : "1;36"
-        out += header(d.range, d.severity.rawValue, sevColor, d.message + " [\(d.id.rawValue)]")
+        out += header(d.range, d.severity.rawValue, sevColor, escapeControls(d.message) + " [\(d.id.rawValue)]")
         out += snippet(d.range)
         for n in d.notes {
-            out += header(n.range, "note", "1;36", n.message)
+            out += header(n.range, "note", "1;36", escapeControls(n.message))
             out += snippet(n.range)
         }
-        if let h = d.hint { out += paint("  hint: ", "1;32") + h + "\n" }
+        if let h = d.hint { out += paint("  hint: ", "1;32") + escapeControls(h) + "\n" }
+        return out
+    }
+
+    /// Control characters from a hostile file (escape sequences, carriage returns) must not
+    /// reach the terminal: `\x1b` in messages.
+    private func escapeControls(_ s: String) -> String {
+        guard s.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return s }
+        var out = ""
+        for u in s.unicodeScalars {
+            if u.value < 0x20 || u.value == 0x7F {
+                let h = String(u.value, radix: 16)
+                out += "\\x" + (h.count == 1 ? "0" : "") + h
+            } else { out.unicodeScalars.append(u) }
+        }
         return out
     }
 
@@ -243,12 +267,27 @@ public struct DiagnosticRenderer {
     private func snippet(_ r: SourceRange) -> String {
         guard let f = sources.file(r) else { return "" }
         let (line, col) = f.lineColumn(r.start)
-        let text = f.lineText(line)
         let (endLine, endCol) = f.lineColumn(max(r.start, r.end))
-        let width = endLine == line ? max(1, endCol - col) : max(1, text.utf8.count - col + 1)
+        let lineStart = f.lineStarts[line - 1]
+        var lineEnd = line < f.lineStarts.count ? f.lineStarts[line] - 1 : f.text.count
+        if lineEnd > lineStart, f.text[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
+        let width = endLine == line ? max(1, endCol - col) : max(1, lineEnd - lineStart - col + 1)
+        // Show at most 400 bytes of the line, around the caret: a long line (a 10 MB one, say)
+        // must cost no more per diagnostic than a short one.
+        var from = lineStart
+        if col > 300 {
+            from = r.start - 100
+            while from < r.start, f.text[from] & 0xC0 == 0x80 { from += 1 } // not inside a character
+        }
+        var to = min(lineEnd, from + 400)
+        while to < lineEnd, to > from, f.text[to] & 0xC0 == 0x80 { to -= 1 }
+        let lead = from > lineStart ? "..." : ""
+        // Control characters (but tabs) show as '?', one column each, so none reaches the terminal.
+        let visible = f.text[from..<max(from, to)].map { $0 == 9 || ($0 >= 0x20 && $0 != 0x7F) ? $0 : UInt8(ascii: "?") }
+        let shown = lead + String(decoding: visible, as: UTF8.self) + (to < lineEnd ? "..." : "")
         // Keep tabs so the caret lines up under the source text.
-        let pad = String(text.utf8.prefix(col - 1).map { $0 == 9 ? "\t" : " " }.joined())
-        let shown = text.utf8.count > 400 ? String(decoding: text.utf8.prefix(400), as: UTF8.self) + "..." : text
+        let pad = String(repeating: " ", count: lead.utf8.count)
+            + String(f.text[from..<min(max(from, r.start), max(from, to))].map { $0 == 9 ? "\t" : " " }.joined())
         return "  \(shown)\n  \(pad)\(paint("^" + String(repeating: "~", count: min(width, 200) - 1), "1;32"))\n"
     }
 
@@ -308,10 +347,26 @@ func editDistance(_ a: String, _ b: String) -> Int {
 }
 
 /// The closest candidate within a distance proportional to the name's length, if any.
+/// Names longer than 128 bytes get no suggestion: the cost is the product of the lengths.
 func closest(to name: String, in candidates: some Sequence<String>) -> String? {
+    var work = Int.max
+    return closest(to: name, in: candidates, work: &work)
+}
+
+/// As `closest(to:in:)`, spending at most `work` edit-distance cells (and deducting them), so a
+/// caller can bound the cost of many suggestions. When the work runs out it answers nil, never
+/// a partial best: the answer must not depend on the order of the candidates.
+func closest(to name: String, in candidates: some Sequence<String>, work: inout Int) -> String? {
+    let n = name.utf8.count
+    guard n <= 128 else { return nil }
     var best: (String, Int)?
     let limit = max(1, name.count / 3)
     for c in candidates {
+        // The distance is at least the difference in length: skip without computing it.
+        let m = c.utf8.count
+        if abs(m - n) > limit { continue }
+        if work <= 0 { return nil }
+        work -= max(1, n * m)
         let d = editDistance(name, c)
         if d <= limit, best == nil || d < best!.1 || (d == best!.1 && c < best!.0) { best = (c, d) }
     }

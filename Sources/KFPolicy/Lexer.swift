@@ -27,6 +27,10 @@ public struct Lexer {
 
     func range(_ a: Int, _ b: Int) -> SourceRange { SourceRange(file: file, start: a, end: b) }
 
+    /// The longest identifier: the kernel keeps BTF and symbol names shorter than KSYM_NAME_LEN
+    /// (512 since Linux 6.1).
+    static let maxIdentifierLength = 511
+
     static func isIdentStart(_ b: UInt8) -> Bool {
         (b >= 97 && b <= 122) || (b >= 65 && b <= 90) || b == 95
     }
@@ -84,6 +88,10 @@ public struct Lexer {
             var tok: Token
             if Lexer.isIdentStart(b) {
                 while pos < n, Lexer.isIdent(bytes[pos]) { pos += 1 }
+                if pos - start > Lexer.maxIdentifierLength {
+                    diagnostics.error(.kernelLimit, "identifier of \(pos - start) bytes; names in kernel BTF and kallsyms are at most \(Lexer.maxIdentifierLength) bytes (KSYM_NAME_LEN)",
+                                      at: range(start, start + 1), hint: "use a shorter name")
+                }
                 tok = Token(kind: .ident, text: String(decoding: bytes[start..<pos], as: UTF8.self), range: range(start, pos))
             } else if b == 34 {
                 pos += 1

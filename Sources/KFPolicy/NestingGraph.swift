@@ -30,7 +30,11 @@ public struct NestingGraph: Sendable {
         edges = Array(repeating: [], count: nc + p.kfuncs.count)
         for n in p.nests { edges[n.outer].append(Edge(from: n.outer, to: n.inner, kind: .nests, range: n.range)) }
         for (k, kf) in p.kfuncs.enumerated() where !kf.invokes.isEmpty {
-            for c in p.allowedCallbacks(of: k) {
+            // The callbacks where it is allowed: p.allowedCallbacks(of: k), without copying the
+            // kfunc once per callback.
+            let structOps = kf.sets.contains { p.sets[$0].progTypes.contains(.struct_ops) }
+            for (c, cb) in p.callbacks.enumerated()
+            where structOps && kf.mask.meets(cb.contexts) && (!kf.requiresSleepable || cb.sleepable) {
                 edges[c].append(Edge(from: c, to: nc + k, kind: .calls, range: kf.maskRange))
             }
             for c in kf.invokes { edges[nc + k].append(Edge(from: nc + k, to: c, kind: .invokes, range: kf.invokesRange)) }
@@ -92,11 +96,47 @@ public struct NestingGraph: Sendable {
     /// contain callback B's when B is reachable from A. Drives the generated run-time guards.
     public func contextNesting() -> [ContextMask] {
         var may = [ContextMask](repeating: .empty, count: policy.contexts.count)
+        let inner = nestedContexts()
         for (a, cb) in policy.callbacks.enumerated() {
-            var inner = ContextMask.empty
-            for b in nestedCallbacks(of: a) { inner = inner.union(policy.callbacks[b].contexts) }
-            for c in cb.contexts.indices where c < may.count { may[c] = may[c].union(inner) }
+            for c in cb.contexts.indices where c < may.count { may[c] = may[c].union(inner[a]) }
         }
         return may
+    }
+
+    /// For each node, the contexts of the callbacks reachable from it through one or more
+    /// edges. On a DAG (every checked policy) one depth-first pass computes all of them in
+    /// O(nodes + edges); on a graph with a cycle it falls back to one search per callback.
+    func nestedContexts() -> [ContextMask] {
+        let nc = policy.callbacks.count
+        var reach = [ContextMask](repeating: .empty, count: edges.count)
+        var state = [UInt8](repeating: 0, count: edges.count) // 0 new, 1 on the stack, 2 done
+        var stack: [(node: Int, next: Int)] = []
+        for root in 0..<nc where state[root] == 0 {
+            stack.append((root, 0))
+            state[root] = 1
+            while let top = stack.last {
+                if top.next < edges[top.node].count {
+                    stack[stack.count - 1].next += 1
+                    let to = edges[top.node][top.next].to
+                    if state[to] == 1 {
+                        // A cycle: reachability is not a post-order sum. Search per callback.
+                        return (0..<nc).map { a in
+                            nestedCallbacks(of: a).reduce(ContextMask.empty) { $0.union(policy.callbacks[$1].contexts) }
+                        }
+                    }
+                    if state[to] == 0 { state[to] = 1; stack.append((to, 0)) }
+                } else {
+                    var m = ContextMask.empty
+                    for e in edges[top.node] {
+                        if e.to < nc { m = m.union(policy.callbacks[e.to].contexts) }
+                        m = m.union(reach[e.to])
+                    }
+                    reach[top.node] = m
+                    state[top.node] = 2
+                    stack.removeLast()
+                }
+            }
+        }
+        return reach
     }
 }

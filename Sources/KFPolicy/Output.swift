@@ -17,16 +17,30 @@ public struct WriteError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Replaces `path` with `bytes` atomically: the new content goes to a temporary file beside it,
-/// is flushed to disk, and is renamed over the old file.
+/// is flushed to disk, and is renamed over the old file. If the process is killed by SIGINT,
+/// SIGTERM, SIGHUP or SIGQUIT meanwhile, a handler removes the temporary file (see
+/// `removeTemporaryFileOnSignals`), so an interrupted run leaves the old file and nothing else.
 public func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws(WriteError) {
     let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
     let base = path.split(separator: "/").last.map(String.init) ?? path
     var template = Array("\(dir.isEmpty ? "/" : dir)/.\(base).tmp.XXXXXX".utf8CString)
+    removeTemporaryFileOnSignals()
+    // Signals wait until the temporary file is created and registered for removal.
+    var blocked = sigset_t(), saved = sigset_t()
+    sigemptyset(&blocked)
+    for sig in cleanupSignals { sigaddset(&blocked, sig) }
+    pthread_sigmask(SIG_BLOCK, &blocked, &saved)
     let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-    guard fd >= 0 else { throw WriteError(path: path, reason: String(cString: strerror(errno))) }
+    let mkstempErrno = errno
+    let registered = fd >= 0 && registerPendingTemp(template)
+    pthread_sigmask(SIG_SETMASK, &saved, nil)
+    guard fd >= 0 else { throw WriteError(path: path, reason: String(cString: strerror(mkstempErrno))) }
     let tmp = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     var ok = false
-    defer { if !ok { unlink(tmp) } }
+    defer {
+        if !ok { unlink(tmp) }
+        if registered { pendingTempActive = 0 }
+    }
     var off = 0
     while off < bytes.count {
         let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + off, bytes.count - off) }
@@ -40,8 +54,66 @@ public func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws(WriteEr
     }
     fchmod(fd, 0o644)
     if fsync(fd) != 0 || close(fd) != 0 { throw WriteError(path: path, reason: String(cString: strerror(errno))) }
+    pauseBeforeRenameForTests()
     guard rename(tmp, path) == 0 else { throw WriteError(path: path, reason: String(cString: strerror(errno))) }
     ok = true
+}
+
+// MARK: - Removing the temporary file when a signal kills the process
+
+private let cleanupSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
+
+/// The temporary file being written, for the signal handler: a buffer allocated once, so the
+/// handler only reads memory and calls unlink(2), which is async-signal-safe. One write at a
+/// time is covered; a concurrent second writer is simply not registered.
+nonisolated(unsafe) private let pendingTemp: UnsafeMutablePointer<CChar> = {
+    let p = UnsafeMutablePointer<CChar>.allocate(capacity: Int(PATH_MAX) + 1)
+    p[0] = 0
+    return p
+}()
+nonisolated(unsafe) private var pendingTempActive: Int32 = 0
+nonisolated(unsafe) private var cleanupInstalled = false
+
+private func registerPendingTemp(_ name: [CChar]) -> Bool {
+    guard pendingTempActive == 0, name.count <= Int(PATH_MAX) else { return false }
+    for (i, c) in name.enumerated() { pendingTemp[i] = c }
+    pendingTempActive = 1
+    return true
+}
+
+private func removePendingTempAndReraise(_ sig: Int32) {
+    if pendingTempActive != 0 { unlink(pendingTemp) }
+    signal(sig, SIG_DFL)
+    raise(sig)
+}
+
+/// Installs, once, handlers for SIGINT, SIGTERM, SIGHUP and SIGQUIT that remove the temporary
+/// file of a write in progress and then die of the same signal. Signals the program already
+/// handles (or ignores) are left alone.
+public func removeTemporaryFileOnSignals() {
+    guard !cleanupInstalled else { return }
+    cleanupInstalled = true
+    pendingTemp[0] = 0 // initialise the globals before a handler can read them
+    pendingTempActive = 0
+    #if canImport(Glibc)
+    for sig in cleanupSignals {
+        var old = sigaction()
+        guard sigaction(sig, nil, &old) == 0, old.__sigaction_handler.sa_handler == nil,
+              old.sa_flags & SA_SIGINFO == 0 else { continue }
+        var sa = sigaction()
+        sa.__sigaction_handler.sa_handler = removePendingTempAndReraise
+        sigemptyset(&sa.sa_mask)
+        sa.sa_flags = 0
+        sigaction(sig, &sa, nil)
+    }
+    #endif
+}
+
+/// Test hook, off unless the environment sets it: KFPOLICY_TEST_PAUSE_BEFORE_RENAME=<ms> sleeps
+/// between writing the temporary file and renaming it, so a test can interrupt a write midway.
+private func pauseBeforeRenameForTests() {
+    guard let v = getenv("KFPOLICY_TEST_PAUSE_BEFORE_RENAME"), let ms = Int(String(cString: v)), ms > 0 else { return }
+    usleep(useconds_t(min(ms, 60_000)) * 1000)
 }
 
 /// Writes `bytes` to `path` only when they differ from what is there. Returns true if written.

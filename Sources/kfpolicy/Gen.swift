@@ -31,6 +31,8 @@ struct Gen: ParsableCommand {
     @Flag(help: "Do not check the generated C headers with libclang.") var noValidate = false
     @Option(help: "Validate against the kernel headers of this build directory (e.g. /usr/src/linux-headers-6.12.<n>-amd64) instead of kfpolicy's stand-in.")
     var kernelHeaders: String?
+    @Flag(help: "Report Linux's size limits (64 callbacks, 256 kfuncs per program-type hook, 511-byte names) as warnings: for benchmarks, not for a kernel.")
+    var ignoreKernelLimits = false
     @OptionGroup var diagnostics: OutputOptions
 
     func run() throws {
@@ -40,7 +42,8 @@ struct Gen: ParsableCommand {
         var failed = false
         var headers: [(path: String, text: String, origins: [SourceRange]?, policy: Policy)] = []
         for f in files {
-            let c = try compileOrExit(f, sources: sources)
+            var c = try compileOrExit(f, sources: sources)
+            if ignoreKernelLimits { c = c.downgrading([.kernelLimit]) }
             report(c, diagnostics)
             if c.diagnostics.hasErrors { failed = true; continue }
             for g in Generator.outputs(c.policy, path: f, emit: emit) {
