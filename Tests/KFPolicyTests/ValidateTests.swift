@@ -157,6 +157,26 @@ final class ValidateTests: XCTestCase {
         XCTAssertTrue(text.contains("hint: the header was changed by hand or is stale"), text)
     }
 
+    func testValidateCommandOnAHandEditedHeader() throws {
+        let bin = builtKfpolicy
+        guard FileManager.default.isExecutableFile(atPath: bin) else { throw XCTSkip("kfpolicy is not built") }
+        let dir = makeTempDir("validate-cli")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let good = try runProcess(bin, ["validate", "Generated/scx_kfpolicy.h", "--policy", "Policies/scx.policy"], cwd: packageRoot)
+        XCTAssertEqual(good.status, 0, good.err)
+        XCTAssertTrue(good.err.contains("Generated/scx_kfpolicy.h: agrees with Policies/scx.policy"), good.err)
+        let text = try String(contentsOfFile: packageRoot + "/Generated/scx_kfpolicy.h", encoding: .utf8)
+        try replacingOnce(text, "#define SCX_KFP_CTX_DISPATCH 0x00000004", "#define SCX_KFP_CTX_DISPATCH 0x00000002")
+            .write(toFile: dir + "/scx_kfpolicy.h", atomically: true, encoding: .utf8)
+        let bad = try runProcess(bin, ["validate", dir + "/scx_kfpolicy.h", "--policy", "Policies/scx.policy"], cwd: packageRoot)
+        XCTAssertEqual(bad.status, 1, bad.err)
+        XCTAssertTrue(bad.err.contains("context 'dispatch': SCX_KFP_CTX_DISPATCH is 0x00000002 in the header, the policy gives 0x00000004 [KFP902]"), bad.err)
+        // gen validates what it writes, and says nothing when all is well.
+        let gen = try runProcess(bin, ["gen", "Policies/scx.policy", "-o", dir + "/gen"], cwd: packageRoot)
+        XCTAssertEqual(gen.status, 0, gen.err)
+        XCTAssertEqual(gen.err, "")
+    }
+
     /// With Debian's kernel headers instead of the stand-in (skipped where they are absent).
     func testValidatesAgainstRealKernelHeaders() throws {
         let dirs = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/src")) ?? [])
