@@ -139,10 +139,20 @@ private struct Importer {
             guard let (args, _) = ks.files[iface].arguments(at: i + 1), args.count >= 2 else { continue }
             sites[tokenText(args[1]), default: []].append((tokenText(args[0]), location(iface, i)))
         }
-        if callMacros.isEmpty {
-            cannot("no call-op macro (a function-like macro with parameters (mask, op, ...)) is defined in \(ks.fileNames[iface]); no callback's contexts can be inferred", at: nil)
+        let oneContext = callMacros.isEmpty
+        if oneContext {
+            // Nothing in the sources tells callbacks apart: one context holds them all.
+            cannot("no call-op macro (a function-like macro with parameters (mask, op, ...)) is defined in \(ks.fileNames[iface]): the sources set no per-callback context, so every callback is put in one context 'any_callback'; rules kept elsewhere (filters, helper access, members BPF cannot implement) are not read", at: st.location)
+            contextNames = ["any_callback"]
+            contextBits = [0]
+            contextConstants = ["no C constant"]
+            enumDescription = "none in the sources; one context for every callback"
+        } else {
+            try inferContexts(masks: sites.values.flatMap { $0.map(\.mask) }, sites: sites)
         }
-        try inferContexts(masks: sites.values.flatMap { $0.map(\.mask) }, sites: sites)
+        for (v, info) in ks.idSets.sorted(by: { $0.key < $1.key }) where info.filter != nil && ks.sets.contains(where: { $0.name == info.set && $0.file == ks.fileNames[iface] }) {
+            cannot("'\(v)' registers set '\(info.set ?? "?")' with the filter \(info.filter!)(): per-callback rules in a filter are not read", at: info.location)
+        }
 
         // Sleepable callbacks.
         let sleepable = sleepableMembers(iface)
@@ -160,12 +170,19 @@ private struct Importer {
 
             """
         for (i, c) in contextNames.enumerated() {
-            out += "context \(c); // \(contextConstants[i])\(contextBits[i] == 0 ? " = 0: no bit is set in C; a context of its own here" : "")\n"
+            out += oneContext ? "context \(c);\n"
+                : "context \(c); // \(contextConstants[i])\(contextBits[i] == 0 ? " = 0: no bit is set in C; a context of its own here" : "")\n"
         }
         for g in groups { out += "group \(g.name) = \(describe(g.contexts, groups: false)); // \(g.constant)\n" }
         out += "\n// Callbacks: the function-pointer members of struct \(structName) (\(rel(st.location))), in order.\n"
-        out += "// Each runs in the union of the masks its \(callMacros.sorted().joined(separator: "/")) call sites pass.\n"
+        out += oneContext ? "// The sources set no per-callback context: every callback is in the one context.\n"
+            : "// Each runs in the union of the masks its \(callMacros.sorted().joined(separator: "/")) call sites pass.\n"
         for m in members {
+            if oneContext {
+                let sl = sleepable.members[m.name].map { " sleepable; // sleepable: \($0)" } ?? ";"
+                out += "callback \(m.name): any_callback\(sl)\n"
+                continue
+            }
             guard let ss = sites[m.name], !ss.isEmpty else {
                 cannot("callback '\(m.name)': no \(callMacros.isEmpty ? "call-op macro" : callMacros.sorted().joined(separator: "/")) call site names it, so its contexts are unknown; left out", at: m.location)
                 out += "// callback \(m.name): not imported (no call site found)\n"
@@ -269,8 +286,9 @@ private struct Importer {
         out += kfuncText
 
         // What was not inferred.
-        let nestingAt = ks.functions["scx_kf_allowed"]?.location ?? st.location
-        cannot("nesting (invokes, nest) is not inferred: which callbacks the kernel runs inside others, or calls back from a kfunc, depends on kernel paths import does not follow (6.12's scx_kf_allowed() refuses some nestings at run time)", at: nestingAt)
+        let nestingCheck = ks.functions["scx_kf_allowed"].flatMap { $0.location.range.file == ks.fileIDs[iface] ? $0.location : nil }
+        cannot("nesting (invokes, nest) is not inferred: which callbacks the kernel runs inside others, or calls back from a kfunc, depends on kernel paths import does not follow"
+               + (nestingCheck == nil ? "" : " (scx_kf_allowed() refuses some nestings at run time)"), at: nestingCheck ?? st.location)
         out += "\n// Not inferred by import (each was reported with its location):\n"
         for n in notInferred { out += "// - \(n)\n" }
 

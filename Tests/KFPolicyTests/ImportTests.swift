@@ -120,6 +120,20 @@ final class ImportTests: XCTestCase {
         return (lines.firstIndex { $0.contains(s) } ?? -1) + 1
     }
 
+    /// tcp_congestion_ops has no per-callback context in the sources: one context for every
+    /// callback. Its only difference from tcp_cong.policy is get_info, which BPF cannot
+    /// implement in 6.12 (a fact import does not read, and says so).
+    func testImportWithoutContextsPutsEveryCallbackInOneContext() throws {
+        let sources = SourceManager()
+        let r = try PolicyImporter.importPolicy(kernelSource: try kernelSource612(), structName: "tcp_congestion_ops", sources: sources)
+        let c = compileText(r.policyText, path: "tcp.policy")
+        XCTAssertFalse(c.diagnostics.hasErrors, r.policyText)
+        let shipped = try compileShipped("Policies/tcp_cong.policy").policy
+        let diffs = differences(c.policy, shipped)
+        XCTAssertEqual(Set(diffs), Set(shipped.kfuncs.map { "\($0.name) in ops.get_info: true vs false" }), r.policyText)
+        XCTAssertTrue(r.diagnostics.contains { $0.message.contains("every callback is put in one context 'any_callback'") && !$0.range.isNone })
+    }
+
     func testUnknownStructIsAnError() throws {
         XCTAssertThrowsError(try PolicyImporter.importPolicy(kernelSource: try kernelSource612(), structName: "sched_ext_opz", sources: SourceManager())) {
             XCTAssertTrue("\($0)".contains("struct sched_ext_opz is not defined"), "\($0)")
