@@ -398,8 +398,9 @@ extension DemoNestPolicy {
 
     /// The kfunc's sets and what each is registered for.
     private static func setReasons(_ kfunc: Kfunc) -> [String] {
-        let names = kfunc.sets.map(\.name).joined(separator: ", ")
-        return ["'\(kfunc.name)' is in \(names.isEmpty ? "no set" : names)"]
+        let names = kfunc.sets.map { "'\($0.name)'" }
+        let list = names.isEmpty ? "no set" : (names.count == 1 ? "set " : "sets ") + names.joined(separator: ", ")
+        return ["'\(kfunc.name)' is in \(list)"]
             + kfunc.sets.map { "set '\($0.name)' is registered for \($0.programTypes.map(\.rawValue).joined(separator: ", "))" }
     }
 }

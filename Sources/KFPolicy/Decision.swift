@@ -42,7 +42,8 @@ extension Policy {
     /// May kfunc `k` be called by `caller`, and why.
     public func decide(_ k: Int, _ caller: Caller) -> Decision {
         let kf = kfuncs[k]
-        let setNames = kf.sets.map { sets[$0].name }.joined(separator: ", ")
+        let names = kf.sets.map { "'\(sets[$0].name)'" }
+        let setNames = names.isEmpty ? "no set" : (names.count == 1 ? "set " : "sets ") + names.joined(separator: ", ")
         switch caller {
         case .callback(let c):
             let cb = callbacks[c]
@@ -51,7 +52,7 @@ extension Policy {
             guard let reg = regs.first else {
                 return Decision(allowed: false,
                                 summary: "'\(kf.name)' is in no set registered for struct_ops programs",
-                                reasons: [Reason(message: "'\(kf.name)' is in \(setNames.isEmpty ? "no set" : setNames)", range: kf.setsRange)]
+                                reasons: [Reason(message: "'\(kf.name)' is in \(setNames)", range: kf.setsRange)]
                                     + kf.sets.map { Reason(message: "set '\(sets[$0].name)' is registered for \(sets[$0].progTypes.map(\.rawValue).joined(separator: ", "))", range: sets[$0].range) })
             }
             let maskReason = Reason(message: "'\(kf.name)' may be called in: \(describe(kf.mask))", range: kf.maskRange)
@@ -89,7 +90,7 @@ extension Policy {
                                           Reason(message: "set '\(sets[s].name)' is registered for \(t.rawValue)", range: sets[s].range)])
             }
             return Decision(allowed: false, summary: "'\(kf.name)' is in no set registered for \(t.rawValue) programs",
-                            reasons: [Reason(message: "'\(kf.name)' is in \(setNames.isEmpty ? "no set" : setNames)", range: kf.setsRange)]
+                            reasons: [Reason(message: "'\(kf.name)' is in \(setNames)", range: kf.setsRange)]
                                 + kf.sets.map { Reason(message: "set '\(sets[$0].name)' is registered for \(sets[$0].progTypes.map(\.rawValue).joined(separator: ", "))", range: sets[$0].range) })
         }
     }
