@@ -973,7 +973,8 @@ scx_kfp_check_instance(const u64 *implemented, const u64 (*calls)[SCX_KFP_KFUNC_
 				stack[depth].phase = 1;
 				stack[depth].i = 0;
 			}
-			while (next == SCX_KFP_NO_OP && stack[depth].phase == 1 &&
+			/* rows of members the policy does not declare are all zero: no nests there */
+			while (next == SCX_KFP_NO_OP && stack[depth].phase == 1 && scx_kfp_op_ctx[op] &&
 			       scx_kfp_op_nests[op][stack[depth].i] != SCX_KFP_NO_OP) {
 				next = scx_kfp_op_nests[op][stack[depth].i++];
 				if (!scx_kfp_test_bit(implemented, next))

@@ -563,7 +563,8 @@ bpf_tcp_ca_kfp_check_instance(const u64 *implemented, const u64 (*calls)[BPF_TCP
 				stack[depth].phase = 1;
 				stack[depth].i = 0;
 			}
-			while (next == BPF_TCP_CA_KFP_NO_OP && stack[depth].phase == 1 &&
+			/* rows of members the policy does not declare are all zero: no nests there */
+			while (next == BPF_TCP_CA_KFP_NO_OP && stack[depth].phase == 1 && bpf_tcp_ca_kfp_op_ctx[op] &&
 			       bpf_tcp_ca_kfp_op_nests[op][stack[depth].i] != BPF_TCP_CA_KFP_NO_OP) {
 				next = bpf_tcp_ca_kfp_op_nests[op][stack[depth].i++];
 				if (!bpf_tcp_ca_kfp_test_bit(implemented, next))

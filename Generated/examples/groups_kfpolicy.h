@@ -536,7 +536,8 @@ demo_groups_kfp_check_instance(const u64 *implemented, const u64 (*calls)[DEMO_G
 				stack[depth].phase = 1;
 				stack[depth].i = 0;
 			}
-			while (next == DEMO_GROUPS_KFP_NO_OP && stack[depth].phase == 1 &&
+			/* rows of members the policy does not declare are all zero: no nests there */
+			while (next == DEMO_GROUPS_KFP_NO_OP && stack[depth].phase == 1 && demo_groups_kfp_op_ctx[op] &&
 			       demo_groups_kfp_op_nests[op][stack[depth].i] != DEMO_GROUPS_KFP_NO_OP) {
 				next = demo_groups_kfp_op_nests[op][stack[depth].i++];
 				if (!demo_groups_kfp_test_bit(implemented, next))

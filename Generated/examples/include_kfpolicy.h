@@ -495,7 +495,8 @@ demo_include_kfp_check_instance(const u64 *implemented, const u64 (*calls)[DEMO_
 				stack[depth].phase = 1;
 				stack[depth].i = 0;
 			}
-			while (next == DEMO_INCLUDE_KFP_NO_OP && stack[depth].phase == 1 &&
+			/* rows of members the policy does not declare are all zero: no nests there */
+			while (next == DEMO_INCLUDE_KFP_NO_OP && stack[depth].phase == 1 && demo_include_kfp_op_ctx[op] &&
 			       demo_include_kfp_op_nests[op][stack[depth].i] != DEMO_INCLUDE_KFP_NO_OP) {
 				next = demo_include_kfp_op_nests[op][stack[depth].i++];
 				if (!demo_include_kfp_test_bit(implemented, next))

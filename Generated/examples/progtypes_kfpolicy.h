@@ -525,7 +525,8 @@ demo_progtypes_kfp_check_instance(const u64 *implemented, const u64 (*calls)[DEM
 				stack[depth].phase = 1;
 				stack[depth].i = 0;
 			}
-			while (next == DEMO_PROGTYPES_KFP_NO_OP && stack[depth].phase == 1 &&
+			/* rows of members the policy does not declare are all zero: no nests there */
+			while (next == DEMO_PROGTYPES_KFP_NO_OP && stack[depth].phase == 1 && demo_progtypes_kfp_op_ctx[op] &&
 			       demo_progtypes_kfp_op_nests[op][stack[depth].i] != DEMO_PROGTYPES_KFP_NO_OP) {
 				next = demo_progtypes_kfp_op_nests[op][stack[depth].i++];
 				if (!demo_progtypes_kfp_test_bit(implemented, next))

@@ -486,7 +486,8 @@ demo_req_kfp_check_instance(const u64 *implemented, const u64 (*calls)[DEMO_REQ_
 				stack[depth].phase = 1;
 				stack[depth].i = 0;
 			}
-			while (next == DEMO_REQ_KFP_NO_OP && stack[depth].phase == 1 &&
+			/* rows of members the policy does not declare are all zero: no nests there */
+			while (next == DEMO_REQ_KFP_NO_OP && stack[depth].phase == 1 && demo_req_kfp_op_ctx[op] &&
 			       demo_req_kfp_op_nests[op][stack[depth].i] != DEMO_REQ_KFP_NO_OP) {
 				next = demo_req_kfp_op_nests[op][stack[depth].i++];
 				if (!demo_req_kfp_test_bit(implemented, next))

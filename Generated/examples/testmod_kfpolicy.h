@@ -497,7 +497,8 @@ kfp_testmod_kfp_check_instance(const u64 *implemented, const u64 (*calls)[KFP_TE
 				stack[depth].phase = 1;
 				stack[depth].i = 0;
 			}
-			while (next == KFP_TESTMOD_KFP_NO_OP && stack[depth].phase == 1 &&
+			/* rows of members the policy does not declare are all zero: no nests there */
+			while (next == KFP_TESTMOD_KFP_NO_OP && stack[depth].phase == 1 && kfp_testmod_kfp_op_ctx[op] &&
 			       kfp_testmod_kfp_op_nests[op][stack[depth].i] != KFP_TESTMOD_KFP_NO_OP) {
 				next = kfp_testmod_kfp_op_nests[op][stack[depth].i++];
 				if (!kfp_testmod_kfp_test_bit(implemented, next))

@@ -632,7 +632,8 @@ private struct Emitter {
             \t\t\tstack[depth].phase = 1;
             \t\t\tstack[depth].i = 0;
             \t\t}
-            \t\twhile (next == \(n.P)_NO_OP && stack[depth].phase == 1 &&
+            \t\t/* rows of members the policy does not declare are all zero: no nests there */
+            \t\twhile (next == \(n.P)_NO_OP && stack[depth].phase == 1 && \(n.p)_op_ctx[op] &&
             \t\t       \(n.p)_op_nests[op][stack[depth].i] != \(n.P)_NO_OP) {
             \t\t\tnext = \(n.p)_op_nests[op][stack[depth].i++];
             \t\t\tif (!\(n.p)_test_bit(implemented, next))
