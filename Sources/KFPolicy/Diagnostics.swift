@@ -346,21 +346,22 @@ func editDistance(_ a: String, _ b: String) -> Int {
     return prev[y.count]
 }
 
-/// The closest candidate within a distance proportional to the name's length, if any.
-/// Names longer than 128 bytes get no suggestion: the cost is the product of the lengths.
-func closest(to name: String, in candidates: some Sequence<String>) -> String? {
+/// The closest candidate within a distance proportional to the name's length (at least
+/// `minimumLimit`), if any. Names longer than 128 bytes get no suggestion: the cost is the
+/// product of the lengths.
+public func closest(to name: String, in candidates: some Sequence<String>, minimumLimit: Int = 1) -> String? {
     var work = Int.max
-    return closest(to: name, in: candidates, work: &work)
+    return closest(to: name, in: candidates, work: &work, minimumLimit: minimumLimit)
 }
 
 /// As `closest(to:in:)`, spending at most `work` edit-distance cells (and deducting them), so a
 /// caller can bound the cost of many suggestions. When the work runs out it answers nil, never
 /// a partial best: the answer must not depend on the order of the candidates.
-func closest(to name: String, in candidates: some Sequence<String>, work: inout Int) -> String? {
+func closest(to name: String, in candidates: some Sequence<String>, work: inout Int, minimumLimit: Int = 1) -> String? {
     let n = name.utf8.count
     guard n <= 128 else { return nil }
     var best: (String, Int)?
-    let limit = max(1, name.count / 3)
+    let limit = max(minimumLimit, name.count / 3)
     for c in candidates {
         // The distance is at least the difference in length: skip without computing it.
         let m = c.utf8.count

@@ -373,7 +373,7 @@ extension KernelSource {
                     ds.append(Diagnostic(.error, .kernelCallbackNotMember,
                                          "callback '\(c.name)' is not a member of struct \(p.structName) in the kernel sources",
                                          at: c.range, notes: [note("struct \(p.structName) is defined here", s.location)],
-                                         hint: closestName(c.name, fps.map(\.name)).map { "did you mean '\($0)'?" }))
+                                         hint: closest(to: c.name, in: fps.map(\.name), minimumLimit: 2).map { "did you mean '\($0)'?" }))
                 }
             }
             for m in fps where p.callback(named: m.name) == nil {
@@ -391,7 +391,7 @@ extension KernelSource {
         for s in p.sets {
             guard let ks = set(named: s.name) else {
                 ds.append(Diagnostic(.error, .kernelSetNotFound, "set '\(s.name)' is not defined in the kernel sources (no BTF_KFUNCS_START(\(s.name)))",
-                                     at: s.range, hint: closestName(s.name, sets.map(\.name)).map { "did you mean '\($0)'?" }))
+                                     at: s.range, hint: closest(to: s.name, in: sets.map(\.name), minimumLimit: 2).map { "did you mean '\($0)'?" }))
                 continue
             }
             let regs = registrations(of: s.name)
@@ -413,7 +413,7 @@ extension KernelSource {
                 let known = Set(functions.values.filter(\.isKfunc).map(\.name)).union(sets.flatMap { $0.entries.map(\.kfunc) })
                 ds.append(Diagnostic(.error, .kernelKfuncNotFound,
                                      "kfunc '\(k.name)' is neither defined with __bpf_kfunc nor declared in the kernel sources, and no set lists it",
-                                     at: k.range, hint: closestName(k.name, known).map { "did you mean '\($0)'?" }))
+                                     at: k.range, hint: closest(to: k.name, in: known, minimumLimit: 2).map { "did you mean '\($0)'?" }))
                 continue
             }
             let policySets = k.sets.map { p.sets[$0].name }
@@ -447,26 +447,3 @@ extension KernelSource {
     }
 }
 
-/// The closest name within a small edit distance.
-func closestName(_ name: String, _ candidates: some Sequence<String>) -> String? {
-    var best: (String, Int)?
-    let limit = max(2, name.count / 3)
-    for c in candidates {
-        let d = levenshtein(name, c)
-        if d <= limit, best == nil || d < best!.1 || (d == best!.1 && c < best!.0) { best = (c, d) }
-    }
-    return best?.0
-}
-
-func levenshtein(_ a: String, _ b: String) -> Int {
-    let x = Array(a.utf8), y = Array(b.utf8)
-    if x.isEmpty { return y.count }
-    if y.isEmpty { return x.count }
-    var prev = Array(0...y.count), cur = [Int](repeating: 0, count: y.count + 1)
-    for i in 1...x.count {
-        cur[0] = i
-        for j in 1...y.count { cur[j] = Swift.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1)) }
-        swap(&prev, &cur)
-    }
-    return prev[y.count]
-}
