@@ -48,11 +48,15 @@ let package = Package(
                 "examples/RequirementsPolicy.swift", "examples/TestmodPolicy.swift",
             ]
         ),
+        // Fuzzing: the checks run on each input (a library, so the tests run them too) and the
+        // libFuzzer entry point; Sources/kfpolicy-fuzz/Main/FuzzMain.swift says how to run it.
+        .target(name: "KFPolicyFuzz", dependencies: ["KFPolicy"], path: "Sources/kfpolicy-fuzz/Oracle"),
+        .executableTarget(name: "kfpolicy-fuzz", dependencies: ["KFPolicyFuzz"], path: "Sources/kfpolicy-fuzz/Main"),
         // The -I is for debug builds: -enable-testing makes KFPolicyClang's internal import of
         // CLibClang visible to its clients, so the tests need libclang's headers too.
         .testTarget(
             name: "KFPolicyTests",
-            dependencies: ["KFPolicy", "KFPolicyClang", "GeneratedPolicies"],
+            dependencies: ["KFPolicy", "KFPolicyClang", "GeneratedPolicies", "KFPolicyFuzz"],
             swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-14/include"])]
         ),
     ]

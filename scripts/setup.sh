@@ -3,7 +3,8 @@
 # Safe to run again: it only calls apt-get when a package is absent.
 set -euo pipefail
 
-packages=(libclang-dev linux-source-6.12 linux-headers-6.12-amd64 linux-headers-amd64 graphviz make gcc)
+packages=(libclang-dev linux-source-6.12 linux-headers-6.12-amd64 linux-headers-amd64 graphviz make gcc
+          time protobuf-compiler python3) # the last three for scripts/bench.sh
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -47,6 +47,27 @@ private struct Emitter {
     let policy: Policy
     let n: CNamer
     var out: CodePrinter
+    /// Generated names computed once, not once per use (a policy may have 100k kfuncs).
+    let ctxName: [String]
+    let kfuncIndexName: [String]
+    let ctxWordName: [String]
+    let idx: String
+    /// Mask texts by mask bits: many kfuncs share a mask.
+    final class Memo { var expr: [UInt32: String] = [:]; var described: [UInt32: String] = [:]; var tag: [UInt32: String] = [:] }
+    let memo = Memo()
+
+    init(policy: Policy, n: CNamer, out: CodePrinter) {
+        self.policy = policy
+        self.n = n
+        self.out = out
+        ctxName = policy.contexts.map { n.ctx($0.name) }
+        kfuncIndexName = policy.kfuncs.map { n.kfuncIndex($0.name) }
+        ctxWordName = policy.kfuncs.map { n.ctxWord($0.name) }
+        // The C type of op and kfunc indices in the tables: u16, or u32 for a policy too large
+        // for 16 bits (only possible past the kernel's limits, with gen --ignore-kernel-limits).
+        let impls = policy.kfuncs.reduce(0) { $0 + $1.impls.reduce(0) { $0 + $1.callbacks.count } }
+        idx = max(policy.kfuncs.count, policy.callbacks.count, impls) < 0xffff ? "u16" : "u32"
+    }
 
     func hex(_ v: UInt32) -> String {
         let h = String(v, radix: 16)
@@ -55,8 +76,19 @@ private struct Emitter {
 
     /// A mask as an expression over context constants (assembler-safe: no suffixes).
     func maskExpr(_ m: ContextMask) -> String {
-        let parts = m.indices.filter { $0 < policy.contexts.count }.map { n.ctx(policy.contexts[$0].name) }
-        return parts.isEmpty ? "0x00000000" : "(" + parts.joined(separator: " | ") + ")"
+        if let e = memo.expr[m.bits] { return e }
+        let parts = m.indices.filter { $0 < ctxName.count }.map { ctxName[$0] }
+        let e = parts.isEmpty ? "0x00000000" : "(" + parts.joined(separator: " | ") + ")"
+        memo.expr[m.bits] = e
+        return e
+    }
+
+    /// `policy.describe(m)`, remembered.
+    func describe(_ m: ContextMask) -> String {
+        if let d = memo.described[m.bits] { return d }
+        let d = policy.describe(m)
+        memo.described[m.bits] = d
+        return d
     }
 
     func ctxWordValue(_ k: Kfunc) -> String {
@@ -66,7 +98,7 @@ private struct Emitter {
 
     func cbWordValue(_ c: Callback) -> String {
         guard c.sleepable else { return maskExpr(c.contexts) }
-        let parts = c.contexts.indices.filter { $0 < policy.contexts.count }.map { n.ctx(policy.contexts[$0].name) }
+        let parts = c.contexts.indices.filter { $0 < ctxName.count }.map { ctxName[$0] }
         return "(" + (parts + ["\(n.P)_CB_SLEEPABLE"]).joined(separator: " | ") + ")"
     }
 
@@ -88,19 +120,17 @@ private struct Emitter {
     }
 
     var structType: String { "struct \(policy.structName)" }
-    var maxInvokes: Int { max(1, policy.kfuncs.map(\.invokes.count).max() ?? 0) }
+    var maxInvokes: Int {
+        var m = 1
+        for k in policy.kfuncs.indices { m = max(m, policy.kfuncs[k].invokes.count) }
+        return m
+    }
     var maxNests: Int {
         var counts = [Int](repeating: 0, count: policy.callbacks.count)
         for x in policy.nests { counts[x.outer] += 1 }
         return max(1, counts.max() ?? 0)
     }
     var opWords: Int { max(1, (policy.kfuncs.count + 63) / 64) }
-    /// The C type of op and kfunc indices in the tables: u16, or u32 for a policy too large
-    /// for 16 bits (only possible past the kernel's limits, with gen --ignore-kernel-limits).
-    var idx: String {
-        let impls = policy.kfuncs.reduce(0) { $0 + $1.impls.reduce(0) { $0 + $1.callbacks.count } }
-        return max(policy.kfuncs.count, policy.callbacks.count, impls) < 0xffff ? "u16" : "u32"
-    }
 
     mutating func emit(sourceName: String) {
         out.origin = policy.range
@@ -223,25 +253,25 @@ private struct Emitter {
             """)
         out.line("enum \(n.p)_kfunc {")
         out.indent()
-        for (i, k) in policy.kfuncs.enumerated() { out.line("\(n.kfuncIndex(k.name)) = \(i),", from: k.range) }
+        for (i, k) in policy.kfuncs.enumerated() { out.line("\(kfuncIndexName[i]) = \(i),", from: k.range) }
         out.line("\(n.P)_NR_KFUNCS = \(policy.kfuncs.count)")
         out.outdent()
         out.line("};")
         out.line()
-        for k in policy.kfuncs {
+        for (i, k) in policy.kfuncs.enumerated() {
             let req = k.requires.isEmpty ? "" : " requires \(k.requires.joined(separator: ", "))"
-            out.line("#define \(n.ctxWord(k.name)) \(ctxWordValue(k)) /* \(policy.describe(k.mask))\(req) */", from: k.range)
+            out.line("#define \(ctxWordName[i]) \(ctxWordValue(k)) /* \(describe(k.mask))\(req) */", from: k.range)
         }
         out.line()
         out.line("static const u32 \(n.p)_kfunc_ctx[\(n.P)_NR_KFUNCS] \(n.P)_UNUSED = {")
         out.indent()
-        for k in policy.kfuncs { out.line("[\(n.kfuncIndex(k.name))] = \(n.ctxWord(k.name)),", from: k.range) }
+        for (i, k) in policy.kfuncs.enumerated() { out.line("[\(kfuncIndexName[i])] = \(ctxWordName[i]),", from: k.range) }
         out.outdent()
         out.line("};")
         out.line()
         out.line("static const char *const \(n.p)_kfunc_name[\(n.P)_NR_KFUNCS] \(n.P)_UNUSED = {")
         out.indent()
-        for k in policy.kfuncs { out.line("[\(n.kfuncIndex(k.name))] = \(cString(k.name)),", from: k.range) }
+        for (i, k) in policy.kfuncs.enumerated() { out.line("[\(kfuncIndexName[i])] = \(cString(k.name)),", from: k.range) }
         out.outdent()
         out.line("};")
     }
@@ -267,7 +297,8 @@ private struct Emitter {
         out.line("#define \(n.P)_KFUNC(name) __bpf_kfunc \(n.P)_TAG_##name")
         out.line()
         for k in policy.kfuncs {
-            let ctxs = k.mask.indices.map { policy.contexts[$0].name }.joined(separator: "|")
+            let ctxs = memo.tag[k.mask.bits] ?? k.mask.indices.map { policy.contexts[$0].name }.joined(separator: "|")
+            memo.tag[k.mask.bits] = ctxs
             let req = k.requiresSleepable ? ";sleepable" : ""
             out.line("#define \(n.tag(k.name)) \(n.P)_DECL_TAG(\"kfpolicy:\(policy.prefix):ctx=\(ctxs.isEmpty ? "none" : ctxs)\(req)\")", from: k.range)
         }
@@ -302,7 +333,7 @@ private struct Emitter {
         out.line("#define \(n.P)_CTX_ENTRY(kfunc, ctxword) BTF_ID_FLAGS(func, kfunc, ctxword)")
         out.line()
         out.line("BTF_SET8_START(\(n.p)_ctx_ids)")
-        for k in policy.kfuncs { out.line("\(n.P)_CTX_ENTRY(\(k.name), \(n.ctxWord(k.name)))", from: k.range) }
+        for (i, k) in policy.kfuncs.enumerated() { out.line("\(n.P)_CTX_ENTRY(\(k.name), \(ctxWordName[i]))", from: k.range) }
         out.line("BTF_SET8_END(\(n.p)_ctx_ids)")
         out.line()
         out.comment("The BTF id of \(structType), to recognise this interface's programs.")
@@ -514,9 +545,10 @@ private struct Emitter {
         out.line()
         out.line("static const \(idx) \(n.p)_kfunc_invokes[\(n.P)_NR_KFUNCS][\(n.P)_MAX_INVOKES + 1] \(n.P)_UNUSED = {")
         out.indent()
-        for k in policy.kfuncs {
-            let list = k.invokes.map { n.op(policy.callbacks[$0].name) } + ["\(n.P)_NO_OP"]
-            out.line("[\(n.kfuncIndex(k.name))] = { \(list.joined(separator: ", ")) },", from: k.range)
+        let noOp = "\(n.P)_NO_OP"
+        for (i, k) in policy.kfuncs.enumerated() {
+            let list = k.invokes.isEmpty ? noOp : (k.invokes.map { n.op(policy.callbacks[$0].name) } + [noOp]).joined(separator: ", ")
+            out.line("[\(kfuncIndexName[i])] = { \(list) },", from: k.range)
         }
         out.outdent()
         out.line("};")
@@ -701,7 +733,7 @@ private struct Emitter {
         out.line("} \(n.p)_impls[\(n.P)_NR_IMPLS + 1] \(n.P)_UNUSED = {")
         out.indent()
         for (k, c, s) in impls {
-            out.line("{ \(n.op(policy.callbacks[c].name)), \(n.kfuncIndex(policy.kfuncs[k].name)), \(symbolIndex[s]!) }, /* \(s) */",
+            out.line("{ \(n.op(policy.callbacks[c].name)), \(kfuncIndexName[k]), \(symbolIndex[s]!) }, /* \(s) */",
                      from: policy.kfuncs[k].impls.first { $0.callbacks.contains(c) }?.range ?? policy.range)
         }
         out.line("{ \(n.P)_NO_OP, 0, 0 }")

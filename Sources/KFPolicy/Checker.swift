@@ -364,12 +364,15 @@ struct Checker {
     mutating func declareKfuncs(_ items: [(item: Item, file: Int)]) {
         for (item, _) in items { if case .kfunc(let n, _, _) = item.kind { kfuncNames.insert(n.text) } }
         var seen: [String: SourceRange] = [:]
+        seen.reserveCapacity(kfuncNames.count)
+        policy.kfuncs.reserveCapacity(kfuncNames.count)
         for (item, _) in items {
             guard case .kfunc(let n, let stmts, _) = item.kind else { continue }
             checkIdentifier(n, "kfunc")
             if let prev = seen[n.text] { reportDuplicate("kfunc", n, previous: prev); continue }
             seen[n.text] = n.range
-            var first: [String: SourceRange] = [:]
+            // The first statement of each kind: a few entries, so a list (no dictionary per kfunc).
+            var first: [(key: String, range: SourceRange)] = []
             var sets: [Int] = [], setsRange = n.range
             var flags: [KFFlag] = [], flagsRange = n.range
             var mask = ContextMask.empty, maskRange = n.range
@@ -380,13 +383,13 @@ struct Checker {
             for s in stmts {
                 let key = s.keyword.text
                 if key != "impl" {
-                    if let prev = first[key] {
+                    if let prev = first.first(where: { $0.key == key })?.range {
                         diagnostics.error(.duplicateStatement, "'\(key)' given twice for kfunc '\(n.text)'", at: s.keyword.range,
                                           notes: [DiagnosticNote("first given here", at: prev)],
                                           hint: "merge them into one '\(key)' statement")
                         continue
                     }
-                    first[key] = s.keyword.range
+                    first.append((key, s.keyword.range))
                 }
                 switch s.kind {
                 case .sets(let names):
@@ -459,7 +462,7 @@ struct Checker {
                                        flags: flags.sorted(), flagsRange: flagsRange, mask: mask, maskRange: maskRange,
                                        requires: requires, requiresRange: requiresRange, invokes: invokes,
                                        invokesRange: invokesRange, impls: impls))
-            if first["in"] == nil {
+            if !first.contains(where: { $0.key == "in" }) {
                 diagnostics.error(.kfuncNotInSet, "kfunc '\(n.text)' is in no set", at: n.range,
                                   hint: "add 'in SET;' naming the BTF kfunc set that registers it")
             }
@@ -534,13 +537,19 @@ struct Checker {
         }
     }
 
+    /// `s.uppercased()` for the ASCII identifiers the lexer makes, without Unicode tables.
+    func asciiUppercased(_ s: String) -> String {
+        String(decoding: s.utf8.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }, as: UTF8.self)
+    }
+
     /// Generated C names upper-case policy names (SCX_KFP_CTX_DISPATCH): two names that differ
     /// only in case would collide there, and a context called 'all' would clash with CTX_ALL.
     mutating func checkMangledNames() {
         func check(_ kind: String, _ items: [(String, SourceRange)]) {
             var seen: [String: (String, SourceRange)] = [:]
+            seen.reserveCapacity(items.count)
             for (name, range) in items {
-                let key = name.uppercased()
+                let key = asciiUppercased(name)
                 if let (other, prev) = seen[key], other != name {
                     diagnostics.error(.reservedName, "\(kind) '\(name)' and '\(other)' differ only in case; their generated C names collide",
                                       at: range, notes: [DiagnosticNote("'\(other)' declared here", at: prev)],
@@ -567,6 +576,7 @@ struct Checker {
         var decls: [(String, String, SourceRange)] = policy.kfuncs.map { ("kfunc", $0.name, $0.range) }
         decls += policy.sets.map { ("set", $0.name, $0.range) }
         for k in policy.kfuncs { for im in k.impls { decls.append(("implementing function", im.symbol, im.range)) } }
+        symbols.reserveCapacity(decls.count)
         for (what, name, range) in decls {
             if name.hasPrefix(p + "_kfp_") || name == p + "_kfunc_filter" || name == p + "_register_kfunc_sets" {
                 diagnostics.error(.reservedName, "\(what) '\(name)' would collide with a name the generated header defines",

@@ -17,7 +17,8 @@ public struct CodePrinter {
         origins.append(origin)
         if s.isEmpty { text += "\n"; return }
         for _ in 0..<level { text += unit }
-        text += s + "\n"
+        text += s
+        text += "\n"
     }
 
     /// Prints one line that comes from the declaration at `range`.

@@ -186,32 +186,47 @@ public struct Diagnostic: Sendable {
     }
 }
 
-/// Collects diagnostics in the order they are found.
+/// Collects diagnostics in the order they are found. It keeps the first `storedLimit` and only
+/// counts the rest, so a 10 MB file of junk (two million errors) stays in bounded memory.
 public struct DiagnosticBag: Sendable {
+    public static let storedLimit = 10_000
     public private(set) var items: [Diagnostic] = []
+    /// Diagnostics found past `storedLimit`: counted, not kept.
+    public private(set) var droppedErrors = 0
+    public private(set) var droppedWarnings = 0
     public init() {}
-    public mutating func add(_ d: Diagnostic) { items.append(d) }
+    public mutating func add(_ d: Diagnostic) {
+        guard items.count < DiagnosticBag.storedLimit else {
+            if d.severity == .error { droppedErrors += 1 } else { droppedWarnings += 1 }
+            return
+        }
+        items.append(d)
+    }
     public mutating func error(_ id: DiagID, _ message: String, at range: SourceRange,
                                notes: [DiagnosticNote] = [], hint: String? = nil) {
-        items.append(Diagnostic(.error, id, message, at: range, notes: notes, hint: hint))
+        add(Diagnostic(.error, id, message, at: range, notes: notes, hint: hint))
     }
     public mutating func warning(_ id: DiagID, _ message: String, at range: SourceRange,
                                  notes: [DiagnosticNote] = [], hint: String? = nil) {
-        items.append(Diagnostic(.warning, id, message, at: range, notes: notes, hint: hint))
+        add(Diagnostic(.warning, id, message, at: range, notes: notes, hint: hint))
     }
-    public mutating func append(contentsOf other: DiagnosticBag) { items += other.items }
+    public mutating func append(contentsOf other: DiagnosticBag) {
+        for d in other.items { add(d) }
+        droppedErrors += other.droppedErrors
+        droppedWarnings += other.droppedWarnings
+    }
     /// The same diagnostics, with the errors of `ids` reported as warnings.
     public func downgrading(_ ids: Set<DiagID>) -> DiagnosticBag {
-        var b = DiagnosticBag()
+        var b = self
         b.items = items.map { d in
             guard d.severity == .error, ids.contains(d.id) else { return d }
             return Diagnostic(.warning, d.id, d.message, at: d.range, notes: d.notes, hint: d.hint)
         }
         return b
     }
-    public var hasErrors: Bool { items.contains { $0.severity == .error } }
-    public var errorCount: Int { items.filter { $0.severity == .error }.count }
-    public var warningCount: Int { items.filter { $0.severity == .warning }.count }
+    public var hasErrors: Bool { droppedErrors > 0 || items.contains { $0.severity == .error } }
+    public var errorCount: Int { items.filter { $0.severity == .error }.count + droppedErrors }
+    public var warningCount: Int { items.filter { $0.severity == .warning }.count + droppedWarnings }
 
     /// Diagnostics in source order (file, offset), errors before warnings at one spot.
     public var sorted: [Diagnostic] {

@@ -38,6 +38,7 @@ public struct Lexer {
 
     public mutating func tokenize() -> [Token] {
         var tokens: [Token] = []
+        tokens.reserveCapacity(bytes.count / 5) // about one token per five bytes of policy text
         var pending: [Comment] = []
         var newlines = 1 // newlines seen since the last token; the file start counts as a line start
         var blankPending = false

@@ -52,11 +52,22 @@ public struct Parser {
             r = SourceRange(file: prev.file, start: prev.end, end: prev.end)
         }
         // A token the lexer already complained about (e.g. an unterminated string) explains this.
-        if i > 0, lexerErrorOffsets.contains(where: { $0 >= tokens[i - 1].range.start && $0 <= r.end }) { return }
+        if i > 0, lexerError(in: tokens[i - 1].range.start...max(tokens[i - 1].range.start, r.end)) { return }
         diagnostics.error(.expectedToken, "expected \(what), found \(describe(tok))", at: r, hint: hint)
     }
     /// Start offsets of the lexer's errors in this file.
     var lexerErrorOffsets: [Int] = []
+
+    /// Whether the lexer reported an error starting in `range`: a binary search, since the
+    /// lexer reports in file order (a file of junk has a million of them).
+    func lexerError(in range: ClosedRange<Int>) -> Bool {
+        var lo = 0, hi = lexerErrorOffsets.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if lexerErrorOffsets[mid] < range.lowerBound { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < lexerErrorOffsets.count && lexerErrorOffsets[lo] <= range.upperBound
+    }
     /// Set while parsing an include whose path string the lexer rejected.
     var includeBroken = false
 
@@ -160,7 +171,7 @@ public struct Parser {
             advance()
             guard tok.kind == .string else { expected("a quoted path"); throw Recovery() }
             kind = .include(path: tok.text, range: tok.range)
-            includeBroken = lexerErrorOffsets.contains(tok.range.start)
+            includeBroken = lexerError(in: tok.range.start...tok.range.start)
             advance()
         case "context":
             advance()

@@ -29,6 +29,7 @@ struct Check: ParsableCommand {
         let sources = SourceManager()
         var all: [Diagnostic] = []
         var failed = false
+        var droppedErrors = 0, droppedWarnings = 0 // past DiagnosticBag.storedLimit
         for f in files {
             let c = try compileOrExit(f, sources: sources)
             var ds = c.diagnostics.sorted
@@ -41,9 +42,12 @@ struct Check: ParsableCommand {
                 ds += ks.check(c.policy)
             }
             all += ds
+            droppedErrors += c.diagnostics.droppedErrors
+            droppedWarnings += c.diagnostics.droppedWarnings
+            if c.diagnostics.droppedErrors > 0 { failed = true }
             if ds.contains(where: { $0.severity == .error }) || (warningsAsErrors && ds.contains { $0.severity == .warning }) { failed = true }
         }
-        report(all, sources: sources, output)
+        report(all, sources: sources, output, droppedErrors: droppedErrors, droppedWarnings: droppedWarnings)
         if failed { throw ExitWith(status: .policyError) }
     }
 }

@@ -54,16 +54,20 @@ func eprint(_ s: String) {
 /// Prints a compilation's diagnostics in the chosen format. Returns true when it has errors.
 @discardableResult
 func report(_ c: Compilation, _ o: OutputOptions) -> Bool {
-    report(c.diagnostics.sorted, sources: c.sources, o)
+    report(c.diagnostics.sorted, sources: c.sources, o, droppedErrors: c.diagnostics.droppedErrors, droppedWarnings: c.diagnostics.droppedWarnings)
     return c.diagnostics.hasErrors
 }
 
-func report(_ ds: [Diagnostic], sources: SourceManager, _ o: OutputOptions) {
+/// `dropped...`: diagnostics found past DiagnosticBag.storedLimit, counted but not kept.
+func report(_ ds: [Diagnostic], sources: SourceManager, _ o: OutputOptions, droppedErrors: Int = 0, droppedWarnings: Int = 0) {
     let r = DiagnosticRenderer(sources: sources, color: o.useColor)
     switch o.diagnosticsFormat {
     case .text:
         for d in ds { eprint(r.render(d)) }
-        let e = ds.filter { $0.severity == .error }.count, w = ds.filter { $0.severity == .warning }.count
+        if droppedErrors + droppedWarnings > 0 {
+            eprint("kfpolicy: \(droppedErrors + droppedWarnings) more diagnostics not shown (the first \(DiagnosticBag.storedLimit) are)\n")
+        }
+        let e = ds.filter { $0.severity == .error }.count + droppedErrors, w = ds.filter { $0.severity == .warning }.count + droppedWarnings
         if e + w > 0 { eprint("\(e) error\(e == 1 ? "" : "s"), \(w) warning\(w == 1 ? "" : "s")\n") }
     case .json:
         print(r.json(ds), terminator: "")

@@ -48,7 +48,7 @@ struct Gen: ParsableCommand {
             if c.diagnostics.hasErrors { failed = true; continue }
             for g in Generator.outputs(c.policy, path: f, emit: emit) {
                 planned.append((output + "/" + g.name, Array(g.contents.utf8)))
-                if g.name.hasSuffix("_kfpolicy.h") {
+                if g.name.hasSuffix("_kfpolicy.h"), !noValidate { // the header again, with origins, for validation
                     let base = f.split(separator: "/").last.map(String.init) ?? f
                     let withOrigins = CEmitter.headerWithOrigins(c.policy, sourceName: base)
                     headers.append((output + "/" + g.name, g.contents, withOrigins.text == g.contents ? withOrigins.origins : nil, c.policy))

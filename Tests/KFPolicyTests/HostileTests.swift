@@ -137,6 +137,19 @@ final class HostileTests: XCTestCase {
         XCTAssertEqual(r.err.components(separatedBy: "error:").count - 1, 1, String(r.err.prefix(2000)))
     }
 
+    /// Junk that gives three errors on every line, 600 000 in all: the first 10 000 are kept and
+    /// shown, the rest counted, so memory and output stay bounded.
+    func testMillionsOfErrorsAreCountedNotKept() throws {
+        let dir = makeTempDir("hostile-junk")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/junk.policy"
+        try ("policy p for struct p_ops;\n" + String(repeating: "context x @\n", count: 200_000)).write(toFile: path, atomically: false, encoding: .utf8)
+        let r = try assertGenFails(path, mentions: ["junk.policy:2:11: error: unexpected character '@' [KFP001]",
+                                                    "kfpolicy: 590000 more diagnostics not shown (the first 10000 are)",
+                                                    "599999 errors, 1 warning"], maxSeconds: 60, maxRSSMB: 600)
+        XCTAssertLessThan(r.err.utf8.count, 3_000_000)
+    }
+
     /// 100 000 nested parentheses, and 100 000 `~`: stopped at 200 levels, one error each.
     func testHundredThousandDeepMask() throws {
         let dir = makeTempDir("hostile-deep")

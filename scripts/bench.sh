@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Benchmarks (figures, not tests). Builds kfpolicy in release mode and prints, on this machine:
+#  1. `kfpolicy gen Policies/scx.policy` end to end, with and without libclang validation,
+#     against the same binary's `--version` (the floor a process start reaches);
+#  2. gen of synthetic policies of 1k, 10k and 100k kfuncs (scripts/synth-policy.py: callbacks,
+#     groups, sets and nesting in proportion): time, peak memory, growth from one size to the
+#     next; and protoc compiling a .proto of the same line count and size to C++, as a ratio;
+#  3. the generated filter's cost per decision against a model of the hand-written approach
+#     (bench/filter_bench.c), as a ratio.
+# Needs python3, cc, /usr/bin/time and protoc (scripts/setup.sh installs them).
+# KFPOLICY_BENCH_SCRATCH picks the build directory (default .build); KFPOLICY_BENCH_SIZES the
+# synthetic sizes (default "1000 10000 100000").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scratch="${KFPOLICY_BENCH_SCRATCH:-.build}"
+sizes="${KFPOLICY_BENCH_SIZES:-1000 10000 100000}"
+for tool in python3 cc protoc /usr/bin/time; do
+    command -v "$tool" >/dev/null || { echo "bench: $tool is missing; run scripts/setup.sh" >&2; exit 2; }
+done
+swift build -c release --product kfpolicy --scratch-path "$scratch" >&2
+k="$scratch/release/kfpolicy"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+echo "## kfpolicy benchmarks"
+echo
+echo "$(uname -m), $(nproc) cores, $(swift --version 2>/dev/null | head -1), $(protoc --version)"
+echo
+
+# 1. scx.policy end to end, each run into a fresh directory (so each run writes its outputs).
+echo "### gen Policies/scx.policy (median of 20 runs)"
+echo
+echo "| command | median ms | min ms | peak MB | vs --version |"
+echo "|---|---:|---:|---:|---:|"
+read -r vmed vmin vmem < <(python3 bench/measure.py 20 "$k" --version)
+echo "| kfpolicy --version | $vmed | $vmin | $vmem | 1.00 |"
+row() { # label, then the command
+    local label="$1"; shift
+    read -r med min mem < <(python3 bench/measure.py 20 "$@")
+    echo "| $label | $med | $min | $mem | $(python3 -c "print(f'{$med / $vmed:.2f}')") |"
+}
+novalidate=()
+if "$k" gen --help 2>&1 | grep -q -- "--no-validate"; then
+    row "kfpolicy gen (libclang validation)" "$k" gen Policies/scx.policy -o "$tmp/scx{i}"
+    novalidate=(--no-validate)
+    row "kfpolicy gen --no-validate" "$k" gen --no-validate Policies/scx.policy -o "$tmp/scxn{i}"
+else
+    row "kfpolicy gen (this build has no libclang validation)" "$k" gen Policies/scx.policy -o "$tmp/scx{i}"
+fi
+echo
+
+# 2. Synthetic policies, and protoc on a .proto of the same shape.
+echo "### Synthetic policies: gen --ignore-kernel-limits ${novalidate[*]} vs protoc --cpp_out (best of 3)"
+echo
+echo "| kfuncs | lines | policy MB | header MB | kfpolicy s | peak MB | growth | protoc s | protoc peak MB | kfpolicy / protoc |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+best() { # runs "$@" three times under /usr/bin/time; prints the best "seconds peak-KB"
+    local b="" m=0
+    for _ in 1 2 3; do
+        /usr/bin/time -f "%e %M" -o "$tmp/time" "$@" >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
+        read -r s kb < "$tmp/time"
+        if [ -z "$b" ] || python3 -c "import sys; sys.exit(0 if $s < $b else 1)"; then b="$s"; fi
+        [ "$kb" -gt "$m" ] && m="$kb"
+    done
+    echo "$b $m"
+}
+prev=""
+for n in $sizes; do
+    python3 scripts/synth-policy.py "$n" "$tmp/synth$n.policy"
+    python3 scripts/synth-policy.py "$n" "$tmp/synth$n.proto" --proto
+    lines=$(wc -l < "$tmp/synth$n.policy")
+    [ "$lines" -eq "$(wc -l < "$tmp/synth$n.proto")" ] || { echo "bench: .proto line count differs" >&2; exit 1; }
+    read -r ks kkb < <(best "$k" gen --ignore-kernel-limits "${novalidate[@]}" "$tmp/synth$n.policy" -o "$tmp/out$n")
+    mkdir -p "$tmp/proto$n"
+    read -r ps pkb < <(best protoc -I "$tmp" --cpp_out="$tmp/proto$n" "$tmp/synth$n.proto")
+    growth="-"
+    [ -n "$prev" ] && growth="$(python3 -c "print(f'{$ks / $prev:.1f}x')")"
+    prev="$ks"
+    python3 - "$n" "$lines" "$tmp/synth$n.policy" "$tmp/out$n/synth${n}_kfpolicy.h" "$ks" "$kkb" "$growth" "$ps" "$pkb" <<'PY'
+import os, sys
+n, lines, pol, hdr, ks, kkb, growth, ps, pkb = sys.argv[1:]
+mb = lambda p: os.path.getsize(p) / 1e6
+ratio = float(ks) / max(float(ps), 0.005)
+print(f"| {int(n):,} | {int(lines):,} | {mb(pol):.1f} | {mb(hdr):.1f} | {float(ks):.2f} | {int(kkb) / 1024:.0f} | {growth} | {float(ps):.2f} | {int(pkb) / 1024:.0f} | {ratio:.2f} |")
+PY
+done
+echo
+
+# 3. The generated filter against the hand-written model, per decision.
+echo "### Filter cost per decision (userspace, cc -O2, best of 7)"
+echo
+echo "| policy | kfuncs | callbacks | hand-written id sets | generated ns | hand-written ns | generated / hand-written |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+for p in scx tcp_cong; do
+    mkdir -p "$tmp/fb-$p"
+    cp "Generated/${p}_kfpolicy.h" "$tmp/fb-$p/"
+    python3 bench/prelude.py "$tmp/fb-$p/${p}_kfpolicy.h" > "$tmp/fb-$p/prelude.h"
+    cc -std=gnu11 -O2 -Wall -Wextra -Wno-unused-function -I "$tmp/fb-$p" -I Tests/Harness bench/filter_bench.c -o "$tmp/fb-$p/bench"
+    read -r _ nk _ nc _ ng _ _ _ gns _ hns _ ratio < <("$tmp/fb-$p/bench" 2000)
+    echo "| $p | $nk | $nc | $ng | $gns | $hns | $ratio |"
+done
