@@ -123,6 +123,18 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(bad.err.contains("has no kfunc 'scx_bpf_nope'"))
     }
 
+    /// The README's explain example is what the tool prints today.
+    func testReadmeExplainExampleIsCurrent() throws {
+        let readme = try String(contentsOfFile: packageRoot + "/README.md", encoding: .utf8)
+        let marker = "$ kfpolicy explain Policies/scx.policy scx_bpf_consume enqueue\n"
+        guard let start = readme.range(of: marker), let end = readme.range(of: "```", range: start.upperBound..<readme.endIndex) else {
+            return XCTFail("README has no explain example")
+        }
+        let shown = String(readme[start.upperBound..<end.lowerBound])
+        let r = try runProcess(bin, ["explain", "Policies/scx.policy", "scx_bpf_consume", "enqueue"], cwd: packageRoot)
+        XCTAssertEqual(r.out, shown)
+    }
+
     func testFmtCheckAndRewrite() throws {
         let dir = makeTempDir("fmt")
         defer { try? FileManager.default.removeItem(atPath: dir) }
