@@ -2,8 +2,9 @@
 """Synthetic policies for benchmarks, and a protobuf schema of the same shape.
 
     scripts/synth-policy.py N out.policy            a valid policy with N kfuncs
-    scripts/synth-policy.py N out.proto --proto     a .proto with the same line count and
-                                                    (about) the same size, for protoc
+    scripts/synth-policy.py N out.proto --proto     a .proto with the same line count (one
+                                                    line per policy line) and about the same
+                                                    size, for protoc
 
 The policy is built from blocks of 100 kfuncs. Each block adds, in proportion: 5 callbacks
 (one sleepable), 4 groups (each defined through the one before, the last through the previous
@@ -114,46 +115,34 @@ def policy_lines(n, seed=1):
 
 
 def proto_lines(policy):
-    """A .proto with as many lines as the policy and about as many bytes: one message per
-    kfunc block, one field per statement, enums for contexts and callbacks."""
-    lines = ['syntax = "proto3";', "package synth;", ""]
-    target_lines = len(policy)
-    target_bytes = sum(len(l) + 1 for l in policy)
-    msg = 0
-    field = 0
-    enum = 0
-    i = 0
-    while i < len(policy):
-        l = policy[i].strip()
-        if l.startswith("kfunc "):
-            name = l.split()[1]
-            lines.append(f"message {name.upper()}_Msg {{")
-            field = 0
-            i += 1
-            while i < len(policy) and policy[i].strip() != "}":
-                field += 1
-                kw = policy[i].strip().split()[0]
-                lines.append(f"  repeated string {kw}_{field} = {field};")
-                i += 1
-            lines.append("}")
-            msg += 1
-        elif l.startswith(("context ", "callback ", "group ", "set ", "requirement ", "nest ")):
-            kw = l.split()[0]
-            enum += 1
-            lines.append(f"enum E{enum}_{kw} {{ E{enum}_{kw.upper()}_ZERO = 0; }}")
-        elif l.startswith("//"):
-            lines.append("// " + l.lstrip("/ "))
-        elif l == "":
-            lines.append("")
-        i += 1
-    # Same line count: drop or pad with comments; then pad the last comment to the same size.
-    del lines[target_lines:]
-    while len(lines) < target_lines:
-        lines.append("//")
-    size = sum(len(l) + 1 for l in lines)
-    if size < target_bytes:
-        lines[-1] = "// " + "x" * (target_bytes - size - 1) if lines[-1].startswith("//") else lines[-1]
-    return lines
+    """A .proto with one line per line of the policy, so the same line count and about the
+    same size: a message per kfunc with a field per statement, an enum per other declaration,
+    comments for comments."""
+    out = []
+    fields = 0
+    for l in policy:
+        t = l.strip()
+        if t.startswith("policy "):
+            out.append('syntax = "proto3";')
+        elif t.startswith("prefix "):
+            out.append("package synth;")
+        elif t.startswith("kfunc "):
+            out.append(f"message {t.split()[1].upper()} {{")
+            fields = 0
+        elif t == "}":
+            out.append("}")
+        elif l.startswith("    "):
+            fields += 1
+            out.append(f"  string {t.split()[0]}_{fields} = {fields};")
+        elif t.startswith("//"):
+            out.append("// " + t.lstrip("/ "))
+        elif t == "":
+            out.append("")
+        else:
+            kw, name = t.split()[0], t.split()[1].rstrip(":;")
+            e = f"E_{kw}_{name}".upper()
+            out.append(f"enum {e} {{ {e}_0 = 0; }}")
+    return out
 
 
 def main():
