@@ -71,6 +71,8 @@ struct Gen: ParsableCommand {
             try validate(headers, sources)
             return
         }
+        // Validate before writing: a header kfpolicy itself got wrong never reaches the disk.
+        try validate(headers, sources)
         do {
             try makeDirectory(output)
             for (path, bytes) in planned { try writeIfChanged(path, bytes) }
@@ -81,7 +83,6 @@ struct Gen: ParsableCommand {
             eprint("kfpolicy: error: \(error)\n")
             throw ExitWith(status: .usageOrIO)
         }
-        try validate(headers, sources)
     }
 
     /// Checks each C header with libclang against its policy; any difference is an internal error.
