@@ -24,38 +24,16 @@ int register_btf_kfunc_id_set(enum bpf_prog_type type, const struct btf_kfunc_id
 	return 0;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	u32 x = *(const u32 *)a, y = *(const u32 *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* resolve_btfids' job for one set8: count the pairs and sort them by id. */
-void kfp_resolve_set8(struct btf_id_set8 *set, const char *end)
-{
-	set->cnt = (u32)((end - (const char *)set - 8) / 8);
-	qsort(set->pairs, set->cnt, 8, cmp_u32);
-}
-
 /* ---- The hand-written model ---- */
 
-struct id_set8 {
-	u32 cnt;
-	u32 flags;
-	struct {
-		u32 id;
-		u32 flags;
-	} pairs[];
-};
-
-static struct id_set8 *groups[KP(NR_KFUNCS) + 1];
+static struct btf_id_set8 *groups[KP(NR_KFUNCS) + 1];
 static u32 group_word[KP(NR_KFUNCS) + 1];
 static unsigned int ngroups;
 #define GROUP_WORDS ((KP(NR_KFUNCS) + 31) / 32 + 1)
 static u32 op_groups[KP(NR_OPS)][GROUP_WORDS];
 
 /* As btf_id_set8_contains(): a binary search over the sorted pairs. */
-static bool set8_contains(const struct id_set8 *set, u32 id)
+static bool set8_contains(const struct btf_id_set8 *set, u32 id)
 {
 	u32 lo = 0, hi = set->cnt;
 
@@ -100,14 +78,14 @@ static void build_model(void)
 		for (g = 0; g < ngroups && group_word[g] != kp(kfunc_ctx)[k]; g++)
 			;
 		if (g == ngroups) {
-			groups[g] = calloc(1, sizeof(struct id_set8) + 8 * KP(NR_KFUNCS));
+			groups[g] = calloc(1, sizeof(struct btf_id_set8) + 8 * KP(NR_KFUNCS));
 			group_word[g] = kp(kfunc_ctx)[k];
 			ngroups++;
 		}
 		groups[g]->pairs[groups[g]->cnt++].id = kfunc_ids[k];
 	}
 	for (unsigned int g = 0; g < ngroups; g++) {
-		qsort(groups[g]->pairs, groups[g]->cnt, 8, cmp_u32);
+		qsort(groups[g]->pairs, groups[g]->cnt, 8, kfp_cmp_pair);
 		for (unsigned int op = 0; op < KP(NR_OPS); op++)
 			if (kp(ctx_allows)(group_word[g], kp(op_ctx)[op]))
 				op_groups[op][g / 32] |= 1u << (g % 32);

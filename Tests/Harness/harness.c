@@ -30,19 +30,6 @@ int register_btf_kfunc_id_set(enum bpf_prog_type type, const struct btf_kfunc_id
 	return 0;
 }
 
-static int cmp_pair(const void *a, const void *b)
-{
-	u32 x = *(const u32 *)a, y = *(const u32 *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* resolve_btfids' job for one set8: count the pairs and sort them by id. */
-void kfp_resolve_set8(struct btf_id_set8 *set, const char *end)
-{
-	set->cnt = (u32)((end - (const char *)set - 8) / 8);
-	qsort(set->pairs, set->cnt, 8, cmp_pair);
-}
-
 static bool set_has(const struct btf_id_set8 *s, u32 id, u32 *flags)
 {
 	for (u32 i = 0; i < s->cnt; i++)

@@ -89,7 +89,18 @@ int register_btf_kfunc_id_set(enum bpf_prog_type type, const struct btf_kfunc_id
 #define KFP_STR_(...) #__VA_ARGS__
 #define KFP_STR(...) KFP_STR_(__VA_ARGS__)
 
-void kfp_resolve_set8(struct btf_id_set8 *set, const char *end);
+static inline int kfp_cmp_pair(const void *a, const void *b)
+{
+	u32 x = *(const u32 *)a, y = *(const u32 *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* resolve_btfids' job for one set8: count the pairs and sort them by id. */
+static inline void kfp_resolve_set8(struct btf_id_set8 *set, const char *end)
+{
+	set->cnt = (u32)((end - (const char *)set - 8) / 8);
+	qsort(set->pairs, set->cnt, 8, kfp_cmp_pair);
+}
 
 #define KFP_SET8_START(name, setflags)                                               \
 	asm(".pushsection .BTF_ids,\"aw\"\n.balign 4\n.globl " #name "\n" #name ":\n" \
