@@ -75,16 +75,20 @@ public struct Compilation: Sendable {
     /// Reads, parses and checks `path` and its includes. Throws only when the root file
     /// cannot be read; everything else is a diagnostic.
     public static func compile(path: String, sources: SourceManager = SourceManager(),
-                               reader: @escaping (String) throws(FileError) -> [UInt8] = readFileBytes) throws(FileError) -> Compilation {
-        let bytes = try reader(path)
-        return compile(path: path, bytes: bytes, sources: sources, reader: reader)
+                               reader: @escaping (String) throws(FileError) -> [UInt8] = readFileBytes,
+                               timer: PhaseTimer? = nil) throws(FileError) -> Compilation {
+        let bytes: [UInt8]
+        do { bytes = try (timer ?? PhaseTimer()).measure("read") { () throws(FileError) -> [UInt8] in try reader(path) } }
+        return compile(path: path, bytes: bytes, sources: sources, reader: reader, timer: timer)
     }
 
     /// As `compile(path:)`, with the root file's bytes given.
     public static func compile(path: String, bytes: [UInt8], sources: SourceManager = SourceManager(),
-                               reader: @escaping (String) throws(FileError) -> [UInt8] = readFileBytes) -> Compilation {
+                               reader: @escaping (String) throws(FileError) -> [UInt8] = readFileBytes,
+                               timer: PhaseTimer? = nil) -> Compilation {
+        let timer = timer ?? PhaseTimer()
         var loader = Loader(sources: sources, reader: reader)
-        let root = loader.load(path: path, bytes: bytes)
+        let root = timer.measure("parse") { loader.load(path: path, bytes: bytes) }
         var bag = loader.diagnostics
         // A file that is not text cannot be checked meaningfully: report only that.
         if bag.items.contains(where: { $0.id == .invalidUTF8 }) {
@@ -93,7 +97,7 @@ public struct Compilation: Sendable {
             return Compilation(sources: sources, policy: p, diagnostics: bag, rootSyntax: root)
         }
         var checker = Checker(sources: sources)
-        let policy = checker.check(items: loader.items, rootFile: root.file)
+        let policy = timer.measure("check") { checker.check(items: loader.items, rootFile: root.file) }
         bag.append(contentsOf: checker.diagnostics)
         var p = policy
         p.files = loader.paths

@@ -12,6 +12,13 @@ public struct GeneratedFile: Sendable {
     /// The file name inside the output directory.
     public let name: String
     public let contents: String
+    /// For a C header, the policy declaration behind each line (`CEmitter.headerWithOrigins`),
+    /// so validation can point back into the policy.
+    public var origins: [SourceRange]? = nil
+
+    public init(name: String, contents: String, origins: [SourceRange]? = nil) {
+        self.name = name; self.contents = contents; self.origins = origins
+    }
 }
 
 public enum Generator {
@@ -27,7 +34,9 @@ public enum Generator {
         var files: [GeneratedFile] = []
         for kind in emit {
             switch kind {
-            case .c: files.append(GeneratedFile(name: "\(s)_kfpolicy.h", contents: CEmitter.header(policy, sourceName: base)))
+            case .c:
+                let h = CEmitter.headerWithOrigins(policy, sourceName: base)
+                files.append(GeneratedFile(name: "\(s)_kfpolicy.h", contents: h.text, origins: h.origins))
             case .swift: files.append(GeneratedFile(name: SwiftNamer.fileName(forPolicyAt: path), contents: SwiftEmitter.source(policy, sourceName: base)))
             }
         }

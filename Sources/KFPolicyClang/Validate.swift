@@ -140,24 +140,20 @@ private struct HeaderValidation {
     // MARK: Running
 
     mutating func run() throws {
-        // 1. The header's BTF macro invocations and the expressions to evaluate.
-        let st: SourceTokens
-        do { st = try SourceTokens.lex(path: virtualHeader, contents: header) } catch {
-            throw ValidationError(description: "libclang cannot read the header: \(error)")
-        }
+        // 1. The translation unit, evaluating the names the checks need and the KF_ flags
+        //    expressions the header is expected to use. One libclang parse serves both the
+        //    evaluation and the header's tokens (its BTF macro invocations).
+        var exprs = dedupe(expectedNames() + expectedFlagExpressions())
+        var (tu, evalLines) = try translationUnit(exprs)
+        let st = SourceTokens(path: virtualHeader, bytes: tu.contents(of: virtualHeader) ?? Array(header.utf8),
+                              tokens: tu.tokens(ofFile: virtualHeader))
         let invocations = btfInvocations(st)
-        var exprs: [String] = expectedNames()
-        for inv in invocations where inv.macro == "BTF_ID_FLAGS" && inv.args.count > 2 { exprs.append(inv.args[2]) }
-        var seen = Set<String>()
-        exprs = exprs.filter { seen.insert($0).inserted }
-
-        // 2. The translation unit.
-        let (main, evalLines) = mainFileText(exprs, defineStruct: true)
-        var tu = try parse(main)
-        if options.kernelHeaders != nil,
-           tu.diagnostics.contains(where: { $0.location.file == mainFile && $0.message.hasPrefix("redefinition of '\(policy.structName)'") }) {
-            // The kernel headers define the struct themselves: use theirs.
-            tu = try parse(mainFileText(exprs, defineStruct: false).text)
+        // 2. A header edited to use other flags expressions: parse again to evaluate them too.
+        let used = Set(exprs)
+        let flagExprs = invocations.filter { $0.macro == "BTF_ID_FLAGS" && $0.args.count > 2 }.map { $0.args[2] }
+        if flagExprs.contains(where: { !used.contains($0) }) {
+            exprs = dedupe(exprs + flagExprs)
+            (tu, evalLines) = try translationUnit(exprs)
         }
         reportClangDiagnostics(tu, evalLines: Set(evalLines.keys))
 
@@ -186,6 +182,29 @@ private struct HeaderValidation {
         checkRegistrations()
         checkImplementations(invocations.filter { active.contains($0.offset) })
         checkNesting()
+    }
+
+    /// The validation unit evaluating `exprs`, and its evaluation lines (line -> index).
+    func translationUnit(_ exprs: [String]) throws -> (ClangTranslationUnit, [Int: Int]) {
+        let (main, evalLines) = mainFileText(exprs, defineStruct: true)
+        let tu = try parse(main)
+        if options.kernelHeaders != nil,
+           tu.diagnostics.contains(where: { $0.location.file == mainFile && $0.message.hasPrefix("redefinition of '\(policy.structName)'") }) {
+            // The kernel headers define the struct themselves: use theirs.
+            let (main, evalLines) = mainFileText(exprs, defineStruct: false)
+            return (try parse(main), evalLines)
+        }
+        return (tu, evalLines)
+    }
+
+    /// The KF_ flags expressions the emitter writes for the policy's kfuncs (`KF_A | KF_B`).
+    func expectedFlagExpressions() -> [String] {
+        policy.kfuncs.compactMap { $0.flags.isEmpty ? nil : $0.flags.map(\.rawValue).joined(separator: " | ") }
+    }
+
+    func dedupe(_ xs: [String]) -> [String] {
+        var seen = Set<String>()
+        return xs.filter { seen.insert($0).inserted }
     }
 
     /// Names whose values the checks need, as expressions.

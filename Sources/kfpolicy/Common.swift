@@ -75,8 +75,8 @@ func report(_ ds: [Diagnostic], sources: SourceManager, _ o: OutputOptions, drop
 }
 
 /// Compiles a file, turning an unreadable root file into an I/O error.
-func compileOrExit(_ path: String, sources: SourceManager = SourceManager()) throws -> Compilation {
-    do { return try Compilation.compile(path: path, sources: sources) } catch {
+func compileOrExit(_ path: String, sources: SourceManager = SourceManager(), timer: PhaseTimer? = nil) throws -> Compilation {
+    do { return try Compilation.compile(path: path, sources: sources, timer: timer) } catch {
         eprint("kfpolicy: error: cannot read \(error)\n")
         throw ExitWith(status: .usageOrIO)
     }

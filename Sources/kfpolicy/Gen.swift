@@ -33,25 +33,27 @@ struct Gen: ParsableCommand {
     var kernelHeaders: String?
     @Flag(help: "Report Linux's size limits (64 callbacks, 256 kfuncs per program-type hook, 511-byte names) as warnings: for benchmarks, not for a kernel.")
     var ignoreKernelLimits = false
+    @Flag(help: "Print the time each phase took (read, parse, check, generate, validate, write) to standard error.")
+    var timeReport = false
     @OptionGroup var diagnostics: OutputOptions
 
     func run() throws {
+        let timer = PhaseTimer()
+        defer { if timeReport { eprint("kfpolicy: time report\n" + timer.report()) } }
         let sources = SourceManager()
         var planned: [(path: String, bytes: [UInt8])] = []
         var inputs: [String] = []
         var failed = false
         var headers: [(path: String, text: String, origins: [SourceRange]?, policy: Policy)] = []
         for f in files {
-            var c = try compileOrExit(f, sources: sources)
+            var c = try compileOrExit(f, sources: sources, timer: timer)
             if ignoreKernelLimits { c = c.downgrading([.kernelLimit]) }
             report(c, diagnostics)
             if c.diagnostics.hasErrors { failed = true; continue }
-            for g in Generator.outputs(c.policy, path: f, emit: emit) {
+            for g in timer.measure("generate", { Generator.outputs(c.policy, path: f, emit: emit) }) {
                 planned.append((output + "/" + g.name, Array(g.contents.utf8)))
-                if g.name.hasSuffix("_kfpolicy.h"), !noValidate { // the header again, with origins, for validation
-                    let base = f.split(separator: "/").last.map(String.init) ?? f
-                    let withOrigins = CEmitter.headerWithOrigins(c.policy, sourceName: base)
-                    headers.append((output + "/" + g.name, g.contents, withOrigins.text == g.contents ? withOrigins.origins : nil, c.policy))
+                if let origins = g.origins, !noValidate { // a C header: validate it
+                    headers.append((output + "/" + g.name, g.contents, origins, c.policy))
                 }
             }
             for i in c.policy.files where !inputs.contains(i) { inputs.append(i) }
@@ -72,12 +74,14 @@ struct Gen: ParsableCommand {
             return
         }
         // Validate before writing: a header kfpolicy itself got wrong never reaches the disk.
-        try validate(headers, sources)
+        try timer.measure("validate") { try validate(headers, sources) }
         do {
-            try makeDirectory(output)
-            for (path, bytes) in planned { try writeIfChanged(path, bytes) }
-            if let depfile {
-                try writeIfChanged(depfile, Array(Generator.depfile(targets: planned.map(\.path), inputs: inputs).utf8))
+            try timer.measure("write") {
+                try makeDirectory(output)
+                for (path, bytes) in planned { try writeIfChanged(path, bytes) }
+                if let depfile {
+                    try writeIfChanged(depfile, Array(Generator.depfile(targets: planned.map(\.path), inputs: inputs).utf8))
+                }
             }
         } catch {
             eprint("kfpolicy: error: \(error)\n")
