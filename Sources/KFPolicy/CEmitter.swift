@@ -3,6 +3,8 @@
 // the verifier filter, run-time nesting guards, the nesting DAG tables with an instance check,
 // and the context-dependent implementation table.
 
+import Dispatch
+
 /// The one authority for generated C names of a policy.
 public struct CNamer: Sendable {
     public let p: String   // lower-case prefix, e.g. "scx_kfp"
@@ -14,11 +16,11 @@ public struct CNamer: Sendable {
         p = policy.prefix + "_kfp"
         P = policy.prefix.uppercased() + "_KFP"
     }
-    public func ctx(_ name: String) -> String { "\(P)_CTX_\(name.uppercased())" }
-    public func group(_ name: String) -> String { "\(P)_GRP_\(name.uppercased())" }
-    public func op(_ name: String) -> String { "\(P)_OP_\(name.uppercased())" }
-    public func kfuncIndex(_ name: String) -> String { "\(P)_K_\(name.uppercased())" }
-    public func ctxWord(_ name: String) -> String { "\(P)_CTXW_\(name.uppercased())" }
+    public func ctx(_ name: String) -> String { P + "_CTX_" + asciiUppercased(name) }
+    public func group(_ name: String) -> String { P + "_GRP_" + asciiUppercased(name) }
+    public func op(_ name: String) -> String { P + "_OP_" + asciiUppercased(name) }
+    public func kfuncIndex(_ name: String) -> String { P + "_K_" + asciiUppercased(name) }
+    public func ctxWord(_ name: String) -> String { P + "_CTXW_" + asciiUppercased(name) }
     public func tag(_ name: String) -> String { "\(P)_TAG_\(name)" }
     public func idSet(_ set: String) -> String { "\(p)_idset_\(set)" }
     public var guardMacro: String { "_KFPOLICY_\(policy.uppercased())_H" }
@@ -28,18 +30,48 @@ public struct CNamer: Sendable {
 public enum CEmitter {
     /// The header for `policy`, read from `sourceName` (a name, not a path, goes in the banner).
     public static func header(_ policy: Policy, sourceName: String) -> String {
-        var e = Emitter(policy: policy, n: CNamer(policy), out: CodePrinter())
-        e.emit(sourceName: sourceName)
-        return e.out.text
+        String(decoding: headerBytes(policy, sourceName: sourceName).bytes, as: UTF8.self)
     }
 
     /// The header and, per output line, the policy declaration it came from (`.none` for none).
     /// The text is the same as `header`'s; the origins let a problem found in the C be traced
     /// back to the policy.
     public static func headerWithOrigins(_ policy: Policy, sourceName: String) -> (text: String, origins: [SourceRange]) {
-        var e = Emitter(policy: policy, n: CNamer(policy), out: CodePrinter())
-        e.emit(sourceName: sourceName)
-        return (e.out.text, e.out.origins)
+        let h = headerBytes(policy, sourceName: sourceName)
+        return (String(decoding: h.bytes, as: UTF8.self), h.origins)
+    }
+
+    /// `headerWithOrigins` as UTF-8 bytes, ready to write.
+    public static func headerBytes(_ policy: Policy, sourceName: String) -> (bytes: [UInt8], origins: [SourceRange]) {
+        let names = Emitter.Names(policy)
+        if policy.kfuncs.count < parallelThreshold {
+            var e = Emitter(policy: policy, names: names)
+            e.emitFirstHalf(sourceName: sourceName)
+            e.emitSecondHalf()
+            return (e.out.bytes, e.out.origins)
+        }
+        // The header's two halves depend only on the policy: a large policy has them printed on
+        // two threads, each with its own printer, then joined in order (the same bytes).
+        let halves = Halves()
+        DispatchQueue.concurrentPerform(iterations: 2) { half in
+            var e = Emitter(policy: policy, names: names)
+            if half == 0 { e.emitFirstHalf(sourceName: sourceName) } else { e.emitSecondHalf() }
+            if half == 0 { halves.first = e.out } else { halves.second = e.out }
+        }
+        var bytes = halves.first!.bytes, origins = halves.first!.origins
+        bytes += halves.second!.bytes
+        origins += halves.second!.origins
+        return (bytes, origins)
+    }
+
+    /// Policies with fewer kfuncs are printed on one thread (the second would cost more than it saves).
+    static let parallelThreshold = 2000
+
+    /// Where the two threads leave their halves: each writes only its own property, and
+    /// concurrentPerform returns after both have finished.
+    private final class Halves: @unchecked Sendable {
+        var first: CodePrinter?
+        var second: CodePrinter?
     }
 }
 
@@ -56,13 +88,27 @@ private struct Emitter {
     final class Memo { var expr: [UInt32: String] = [:]; var described: [UInt32: String] = [:]; var tag: [UInt32: String] = [:] }
     let memo = Memo()
 
-    init(policy: Policy, n: CNamer, out: CodePrinter) {
+    /// The generated names of a policy, made once and shared by the emitters of both halves.
+    struct Names: Sendable {
+        let n: CNamer
+        let ctxName: [String]
+        let kfuncIndexName: [String]
+        let ctxWordName: [String]
+        init(_ policy: Policy) {
+            n = CNamer(policy)
+            ctxName = policy.contexts.map { [n] in n.ctx($0.name) }
+            kfuncIndexName = policy.kfuncs.map { [n] in n.kfuncIndex($0.name) }
+            ctxWordName = policy.kfuncs.map { [n] in n.ctxWord($0.name) }
+        }
+    }
+
+    init(policy: Policy, names: Names) {
         self.policy = policy
-        self.n = n
-        self.out = out
-        ctxName = policy.contexts.map { n.ctx($0.name) }
-        kfuncIndexName = policy.kfuncs.map { n.kfuncIndex($0.name) }
-        ctxWordName = policy.kfuncs.map { n.ctxWord($0.name) }
+        n = names.n
+        out = CodePrinter()
+        ctxName = names.ctxName
+        kfuncIndexName = names.kfuncIndexName
+        ctxWordName = names.ctxWordName
         // The C type of op and kfunc indices in the tables: u16, or u32 for a policy too large
         // for 16 bits (only possible past the kernel's limits, with gen --ignore-kernel-limits).
         let impls = policy.kfuncs.reduce(0) { $0 + $1.impls.reduce(0) { $0 + $1.callbacks.count } }
@@ -132,12 +178,18 @@ private struct Emitter {
     }
     var opWords: Int { max(1, (policy.kfuncs.count + 63) / 64) }
 
-    mutating func emit(sourceName: String) {
+    /// The banner and the tables of contexts, ops and kfuncs.
+    mutating func emitFirstHalf(sourceName: String) {
         out.origin = policy.range
         banner(sourceName)
         contexts()
         ops()
         kfuncTables()
+    }
+
+    /// Annotations, sets, filter, registration, guards, DAG and implementations.
+    mutating func emitSecondHalf() {
+        out.origin = policy.range
         annotations()
         btfSets()
         filter()
@@ -754,4 +806,5 @@ private struct Emitter {
         out.line()
     }
 }
+
 

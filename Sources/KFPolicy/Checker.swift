@@ -21,7 +21,8 @@ struct Checker {
     var atoms: [String: Atom] = [:]
     var setIndex: [String: Int] = [:]
     var requirementIndex: [String: Int] = [:]
-    var usedContexts = Set<Int>()
+    /// Bit i set: context i is used by some mask (a policy has at most 31 contexts).
+    var usedContexts: UInt32 = 0
     var usedRequirements = Set<Int>()
     /// Groups: syntax by name, evaluation state.
     var groupSyntax: [String: (item: Item, expr: MaskExpr)] = [:]
@@ -31,7 +32,8 @@ struct Checker {
 
     // MARK: - Entry
 
-    mutating func check(items: [(item: Item, file: Int)], rootFile: Int) -> Policy {
+    mutating func check(items: [Item], rootFile: Int) -> Policy {
+        self.items = items
         declarePolicy(items, rootFile: rootFile)
         declareContextsAndGroups(items)
         declareCallbacks(items)
@@ -39,7 +41,6 @@ struct Checker {
         declareRequirementsAndSets(items)
         declareKfuncs(items)
         declareNests(items)
-        policy.kfuncIndex = Dictionary(policy.kfuncs.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
         checkKernelLimits()
         checkMangledNames()
         checkKfuncSemantics()
@@ -68,7 +69,7 @@ struct Checker {
     var suggestionWork = 20_000_000
 
     mutating func unknown(_ kind: String, _ n: Name, candidates: some Sequence<String>, extraHint: String? = nil) {
-        if kind == "callback", kfuncNames.contains(n.text) {
+        if kind == "callback", isKfuncName(n.text) {
             diagnostics.error(.wrongKind, "'\(n.text)' is a kfunc, not a callback", at: n.range,
                               hint: "name a member of struct \(policy.structName)")
             return
@@ -80,13 +81,13 @@ struct Checker {
 
     // MARK: - Declarations
 
-    mutating func declarePolicy(_ items: [(item: Item, file: Int)], rootFile: Int) {
+    mutating func declarePolicy(_ items: [Item], rootFile: Int) {
         var seen: SourceRange?
         var prefixSeen: SourceRange?
-        for (item, file) in items {
+        for item in items {
             switch item.kind {
             case .policy(let name, let structName):
-                if file != rootFile {
+                if item.range.file != rootFile {
                     diagnostics.error(.policyInInclude, "'policy' declared in an included file", at: item.keyword.range,
                                       hint: "only the file given on the command line names the policy; included files hold shared declarations")
                     continue
@@ -121,9 +122,9 @@ struct Checker {
         if policy.prefix.isEmpty { policy.prefix = policy.name }
     }
 
-    mutating func declareContextsAndGroups(_ items: [(item: Item, file: Int)]) {
-        for (item, _) in items { if case .callback(let ns, _, _) = item.kind { for n in ns { callbackNames.insert(n.text) } } }
-        for (item, _) in items {
+    mutating func declareContextsAndGroups(_ items: [Item]) {
+        for item in items { if case .callback(let ns, _, _) = item.kind { for n in ns { callbackNames.insert(n.text) } } }
+        for item in items {
             switch item.kind {
             case .context(let n):
                 checkIdentifier(n, "context")
@@ -144,7 +145,7 @@ struct Checker {
             }
         }
         // Evaluate groups in declaration order; a reference to a later group evaluates it first.
-        for (item, _) in items {
+        for item in items {
             guard case .group(let n, _) = item.kind, let syn = groupSyntax[n.text], syn.item.range == item.range else { continue }
             let m = evaluateGroup(n.text)
             atoms[n.text] = .group(policy.groups.count)
@@ -219,11 +220,15 @@ struct Checker {
 
     /// Evaluates a mask; reports unknown names and masks that come out empty without saying
     /// `none`.
-    mutating func evaluateMask(_ e: MaskExpr, what: String) -> ContextMask {
+    mutating func evaluateMask(_ e: MaskExpr, what: @autoclosure () -> String) -> ContextMask {
+        let saved = evalSawUnknown
+        evalSawUnknown = false
+        defer { evalSawUnknown = saved }
         let m = eval(e)
-        if hasUnknownName(e) { brokenMasks.insert(e.range) }
-        if m.isEmpty, !isLiteralNone(e), !hasUnknownName(e) {
-            diagnostics.error(.emptyMask, "the mask of \(what) is empty: '\(text(of: e))' selects no context",
+        let unknownName = evalSawUnknown
+        if unknownName { brokenMasks.insert(e.range) }
+        if m.isEmpty, !isLiteralNone(e), !unknownName {
+            diagnostics.error(.emptyMask, "the mask of \(what()) is empty: '\(text(of: e))' selects no context",
                               at: e.range, hint: "the terms contradict each other; write 'none' if no context is meant")
         }
         return m
@@ -235,16 +240,6 @@ struct Checker {
         return false
     }
 
-    func hasUnknownName(_ e: MaskExpr) -> Bool {
-        switch e {
-        case .name(let n): return atoms[n.text] == nil || brokenGroups.contains(n.text)
-        case .any, .none: return false
-        case .complement(let x, _), .paren(let x, _): return hasUnknownName(x)
-        case .union(let xs): return xs.contains { hasUnknownName($0) }
-        case .chain(let x, let rest): return hasUnknownName(x) || rest.contains { hasUnknownName($0.rhs) }
-        }
-    }
-
     func text(of e: MaskExpr) -> String {
         guard let f = sources.file(e.range) else { return "" }
         return String(decoding: f.text[e.range.start..<e.range.end], as: UTF8.self)
@@ -254,11 +249,14 @@ struct Checker {
         switch e {
         case .name(let n):
             switch atoms[n.text] {
-            case .context(let i): usedContexts.insert(i); return .bit(i)
+            case .context(let i): usedContexts |= 1 << UInt32(i); return .bit(i)
             case .group:
                 usedGroupNames.insert(n.text)
-                return evaluateGroup(n.text)
+                let m = evaluateGroup(n.text)
+                if !brokenGroups.isEmpty, brokenGroups.contains(n.text) { evalSawUnknown = true }
+                return m
             case nil:
+                evalSawUnknown = true
                 if callbackNames.contains(n.text) {
                     diagnostics.error(.wrongKind, "'\(n.text)' is a callback, not a context or group", at: n.range,
                                       hint: "a mask names contexts; write the contexts ops.\(n.text) runs in")
@@ -282,9 +280,23 @@ struct Checker {
         }
     }
     var usedGroupNames = Set<String>()
+    /// Set by `eval` when a mask names something unknown or a group defined through itself.
+    var evalSawUnknown = false
     /// Every callback name, known before masks are evaluated (for wrong-kind messages).
     var callbackNames = Set<String>()
-    var kfuncNames = Set<String>()
+    /// Every kfunc name, for wrong-kind messages; built only when such a message may be due.
+    var kfuncNames: Set<String>?
+    /// The items being checked (for `isKfuncName`).
+    var items: [Item] = []
+
+    mutating func isKfuncName(_ name: String) -> Bool {
+        if kfuncNames == nil {
+            var names = Set<String>()
+            for j in items.indices { if case .kfunc(let n, _, _) = items[j].kind { names.insert(n.text) } }
+            kfuncNames = names
+        }
+        return kfuncNames!.contains(name)
+    }
     /// Kfuncs whose block had a syntax error: their semantic checks would repeat it.
     var damagedKfuncs = Set<String>()
     /// Groups defined through themselves: masks using them are already reported.
@@ -292,9 +304,9 @@ struct Checker {
     /// Masks that named something unknown: already reported, so no follow-on errors.
     var brokenMasks = Set<SourceRange>()
 
-    mutating func declareCallbacks(_ items: [(item: Item, file: Int)]) {
+    mutating func declareCallbacks(_ items: [Item]) {
         var seen: [String: SourceRange] = [:]
-        for (item, _) in items {
+        for item in items {
             guard case .callback(let names, let expr, let props) = item.kind else { continue }
             let m = evaluateMask(expr, what: "callback '\(names[0].text)'")
             if m.isEmpty, isLiteralNone(expr) {
@@ -322,8 +334,8 @@ struct Checker {
         }
     }
 
-    mutating func declareRequirementsAndSets(_ items: [(item: Item, file: Int)]) {
-        for (item, _) in items {
+    mutating func declareRequirementsAndSets(_ items: [Item]) {
+        for item in items {
             switch item.kind {
             case .requirement(let n):
                 checkIdentifier(n, "requirement")
@@ -361,18 +373,21 @@ struct Checker {
         }
     }
 
-    mutating func declareKfuncs(_ items: [(item: Item, file: Int)]) {
-        for (item, _) in items { if case .kfunc(let n, _, _) = item.kind { kfuncNames.insert(n.text) } }
-        var seen: [String: SourceRange] = [:]
-        seen.reserveCapacity(kfuncNames.count)
-        policy.kfuncs.reserveCapacity(kfuncNames.count)
-        for (item, _) in items {
+    mutating func declareKfuncs(_ items: [Item]) {
+        // Each name to its index in policy.kfuncs: the duplicate check builds the model's index.
+        var seen: [String: Int] = [:]
+        var count = 0
+        for j in items.indices { if case .kfunc = items[j].kind { count += 1 } }
+        seen.reserveCapacity(count)
+        policy.kfuncs.reserveCapacity(count)
+        defer { policy.kfuncIndex = seen }
+        for item in items {
             guard case .kfunc(let n, let stmts, _) = item.kind else { continue }
             checkIdentifier(n, "kfunc")
-            if let prev = seen[n.text] { reportDuplicate("kfunc", n, previous: prev); continue }
-            seen[n.text] = n.range
-            // The first statement of each kind: a few entries, so a list (no dictionary per kfunc).
-            var first: [(key: String, range: SourceRange)] = []
+            if let prev = seen[n.text] { reportDuplicate("kfunc", n, previous: policy.kfuncs[prev].range); continue }
+            seen[n.text] = policy.kfuncs.count
+            // Where the first statement of each kind is (none allocated per kfunc).
+            var first = FirstStatements()
             var sets: [Int] = [], setsRange = n.range
             var flags: [KFFlag] = [], flagsRange = n.range
             var mask = ContextMask.empty, maskRange = n.range
@@ -381,15 +396,15 @@ struct Checker {
             var impls: [Implementation] = []
             var implFor: [Int: SourceRange] = [:]
             for s in stmts {
-                let key = s.keyword.text
-                if key != "impl" {
-                    if let prev = first.first(where: { $0.key == key })?.range {
+                if let slot = FirstStatements.slot(s.kind) {
+                    if let prev = first[slot] {
+                        let key = s.keyword.text
                         diagnostics.error(.duplicateStatement, "'\(key)' given twice for kfunc '\(n.text)'", at: s.keyword.range,
                                           notes: [DiagnosticNote("first given here", at: prev)],
                                           hint: "merge them into one '\(key)' statement")
                         continue
                     }
-                    first.append((key, s.keyword.range))
+                    first[slot] = s.keyword.range
                 }
                 switch s.kind {
                 case .sets(let names):
@@ -402,7 +417,7 @@ struct Checker {
                 case .flags(let names):
                     flagsRange = s.range
                     for fname in names {
-                        guard let f = KFFlag(rawValue: fname.text) else {
+                        guard let f = KFFlag.named[fname.text] else {
                             let sug = closest(to: fname.text, in: KFFlag.allCases.map(\.rawValue))
                                 ?? closest(to: "KF_" + fname.text, in: KFFlag.allCases.map(\.rawValue))
                             diagnostics.error(.unknownFlag, "unknown kfunc flag '\(fname.text)'", at: fname.range,
@@ -462,15 +477,50 @@ struct Checker {
                                        flags: flags.sorted(), flagsRange: flagsRange, mask: mask, maskRange: maskRange,
                                        requires: requires, requiresRange: requiresRange, invokes: invokes,
                                        invokesRange: invokesRange, impls: impls))
-            if !first.contains(where: { $0.key == "in" }) {
+            if first[0] == nil {
                 diagnostics.error(.kfuncNotInSet, "kfunc '\(n.text)' is in no set", at: n.range,
                                   hint: "add 'in SET;' naming the BTF kfunc set that registers it")
             }
         }
     }
 
-    mutating func declareNests(_ items: [(item: Item, file: Int)]) {
-        for (item, _) in items {
+    /// The keyword range of a kfunc's first statement of each kind (`impl` may repeat).
+    struct FirstStatements {
+        var sets, flags, allow, requires, invokes: SourceRange?
+        static func slot(_ k: KfuncStatement.Kind) -> Int? {
+            switch k {
+            case .sets: return 0
+            case .flags: return 1
+            case .allow: return 2
+            case .requires: return 3
+            case .invokes: return 4
+            case .impl: return nil
+            }
+        }
+        subscript(_ i: Int) -> SourceRange? {
+            get {
+                switch i {
+                case 0: return sets
+                case 1: return flags
+                case 2: return allow
+                case 3: return requires
+                default: return invokes
+                }
+            }
+            set {
+                switch i {
+                case 0: sets = newValue
+                case 1: flags = newValue
+                case 2: allow = newValue
+                case 3: requires = newValue
+                default: invokes = newValue
+                }
+            }
+        }
+    }
+
+    mutating func declareNests(_ items: [Item]) {
+        for item in items {
             guard case .nest(let from, let to) = item.kind else { continue }
             let a = policy.callback(named: from.text)
             let b = policy.callback(named: to.text)
@@ -537,30 +587,47 @@ struct Checker {
         }
     }
 
-    /// `s.uppercased()` for the ASCII identifiers the lexer makes, without Unicode tables.
-    func asciiUppercased(_ s: String) -> String {
-        String(decoding: s.utf8.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }, as: UTF8.self)
-    }
-
     /// Generated C names upper-case policy names (SCX_KFP_CTX_DISPATCH): two names that differ
     /// only in case would collide there, and a context called 'all' would clash with CTX_ALL.
     mutating func checkMangledNames() {
-        func check(_ kind: String, _ items: [(String, SourceRange)]) {
-            var seen: [String: (String, SourceRange)] = [:]
-            seen.reserveCapacity(items.count)
-            for (name, range) in items {
-                let key = asciiUppercased(name)
-                if let (other, prev) = seen[key], other != name {
-                    diagnostics.error(.reservedName, "\(kind) '\(name)' and '\(other)' differ only in case; their generated C names collide",
-                                      at: range, notes: [DiagnosticNote("'\(other)' declared here", at: prev)],
-                                      hint: "rename one of them")
-                } else if seen[key] == nil { seen[key] = (name, range) }
+        /// A name compared and hashed as its upper-case form, without making that String.
+        struct CaseFolded: Hashable {
+            let name: String
+            static func upper(_ b: UInt8) -> UInt8 { b >= 97 && b <= 122 ? b - 32 : b }
+            static func == (a: CaseFolded, b: CaseFolded) -> Bool {
+                a.name.utf8.count == b.name.utf8.count && zip(a.name.utf8, b.name.utf8).allSatisfy { upper($0) == upper($1) }
+            }
+            func hash(into h: inout Hasher) {
+                var word: UInt64 = 0, n = 0
+                for b in name.utf8 {
+                    word = word << 8 | UInt64(CaseFolded.upper(b)); n += 1
+                    if n == 8 { h.combine(word); word = 0; n = 0 }
+                }
+                h.combine(word)
             }
         }
-        check("context", policy.contexts.map { ($0.name, $0.range) })
-        check("group", policy.groups.map { ($0.name, $0.range) })
-        check("callback", policy.callbacks.map { ($0.name, $0.range) })
-        check("kfunc", policy.kfuncs.map { ($0.name, $0.range) })
+        func check(_ kind: String, _ count: Int, _ item: (Int) -> (name: String, range: SourceRange)) {
+            var seen: [CaseFolded: Int] = [:]
+            seen.reserveCapacity(count)
+            for i in 0..<count {
+                let (name, range) = item(i)
+                if let j = seen[CaseFolded(name: name)] {
+                    let (other, prev) = item(j)
+                    if other != name {
+                        diagnostics.error(.reservedName, "\(kind) '\(name)' and '\(other)' differ only in case; their generated C names collide",
+                                          at: range, notes: [DiagnosticNote("'\(other)' declared here", at: prev)],
+                                          hint: "rename one of them")
+                    }
+                } else {
+                    seen[CaseFolded(name: name)] = i
+                }
+            }
+        }
+        let p = policy
+        check("context", p.contexts.count) { (p.contexts[$0].name, p.contexts[$0].range) }
+        check("group", p.groups.count) { (p.groups[$0].name, p.groups[$0].range) }
+        check("callback", p.callbacks.count) { (p.callbacks[$0].name, p.callbacks[$0].range) }
+        check("kfunc", p.kfuncs.count) { (p.kfuncs[$0].name, p.kfuncs[$0].range) }
         for c in policy.contexts where c.name.uppercased() == "ALL" {
             diagnostics.error(.reservedName, "a context cannot be called '\(c.name)': the generated \(policy.prefix.uppercased())_KFP_CTX_ALL means every context",
                               at: c.range, hint: "call it something else, or use the built-in 'any'")
@@ -570,20 +637,27 @@ struct Checker {
                               at: c.range, hint: "call it something else")
         }
         // Set names, kfunc names and implementing functions are C symbols of one namespace, with
-        // the generated globals of this policy.
-        let p = policy.prefix
+        // the generated globals of this policy. Kfunc names are unique already (and indexed), so
+        // only sets and implementing functions are entered into a table of their own.
+        let prefix = policy.prefix
+        let reservedPrefix = prefix + "_kfp_", filter = prefix + "_kfunc_filter", register = prefix + "_register_kfunc_sets"
+        var reportedReserved = Set<String>()
+        func reserved(_ what: String, _ name: String, _ range: SourceRange) -> Bool {
+            guard name.hasPrefix(reservedPrefix) || name == filter || name == register else { return false }
+            diagnostics.error(.reservedName, "\(what) '\(name)' would collide with a name the generated header defines",
+                              at: range, hint: "names starting with '\(reservedPrefix)', and '\(filter)' and '\(register)', belong to the generated code")
+            reportedReserved.insert(name)
+            return true
+        }
+        for k in policy.kfuncs { _ = reserved("kfunc", k.name, k.range) }
         var symbols: [String: (String, SourceRange)] = [:]
-        var decls: [(String, String, SourceRange)] = policy.kfuncs.map { ("kfunc", $0.name, $0.range) }
-        decls += policy.sets.map { ("set", $0.name, $0.range) }
+        var decls: [(String, String, SourceRange)] = policy.sets.map { ("set", $0.name, $0.range) }
         for k in policy.kfuncs { for im in k.impls { decls.append(("implementing function", im.symbol, im.range)) } }
-        symbols.reserveCapacity(decls.count)
         for (what, name, range) in decls {
-            if name.hasPrefix(p + "_kfp_") || name == p + "_kfunc_filter" || name == p + "_register_kfunc_sets" {
-                diagnostics.error(.reservedName, "\(what) '\(name)' would collide with a name the generated header defines",
-                                  at: range, hint: "names starting with '\(p)_kfp_', and '\(p)_kfunc_filter' and '\(p)_register_kfunc_sets', belong to the generated code")
-                continue
-            }
-            if let (other, prev) = symbols[name] {
+            if reserved(what, name, range) { continue }
+            var first = symbols[name]
+            if first == nil, let k = policy.kfuncIndex[name], !reportedReserved.contains(name) { first = ("kfunc", policy.kfuncs[k].range) }
+            if let (other, prev) = first {
                 if other != what, !(other == "kfunc" && what == "implementing function") {
                     diagnostics.error(.reservedName, "\(what) '\(name)' has the name of a \(other); both are C symbols and would collide",
                                       at: range, notes: [DiagnosticNote("the \(other) '\(name)' is declared here", at: prev)],
@@ -655,7 +729,7 @@ struct Checker {
     }
 
     mutating func warnUnused() {
-        for (i, c) in policy.contexts.enumerated() where !usedContexts.contains(i) {
+        for (i, c) in policy.contexts.enumerated() where usedContexts & (1 << UInt32(i)) == 0 {
             diagnostics.warning(.unusedContext, "context '\(c.name)' is never used", at: c.range,
                                 hint: "give it to a callback or a kfunc mask, or remove it")
         }

@@ -1,37 +1,80 @@
 // An indentation-aware text buffer that every emitter writes into.
 
+/// One line of generated code, built from a string literal with interpolations straight into
+/// UTF-8 bytes: `out.line("[\(name)] = \(i),")` makes no intermediate String. Emitters print
+/// a line per kfunc in several tables, so this is the generator's inner loop.
+public struct CodeLine: ExpressibleByStringInterpolation, Sendable {
+    var bytes: [UInt8]
+
+    public init(stringLiteral s: String) { bytes = Array(s.utf8) }
+    public init(stringInterpolation i: StringInterpolation) { bytes = i.bytes }
+    /// A line whose text is already a String.
+    public init(_ s: String) { bytes = Array(s.utf8) }
+
+    public struct StringInterpolation: StringInterpolationProtocol {
+        var bytes: [UInt8] = []
+        public init(literalCapacity: Int, interpolationCount: Int) {
+            bytes.reserveCapacity(literalCapacity + 24 * interpolationCount)
+        }
+        public mutating func appendLiteral(_ s: String) { appendInterpolation(s) }
+        public mutating func appendInterpolation(_ s: String) {
+            var s = s
+            s.withUTF8 { bytes.append(contentsOf: $0) }
+        }
+        public mutating func appendInterpolation(_ s: Substring) { bytes.append(contentsOf: s.utf8) }
+        public mutating func appendInterpolation(_ v: Int) {
+            if v < 0 { bytes.append(45) }
+            var m = v.magnitude
+            var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                         UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+            var n = 0
+            withUnsafeMutableBytes(of: &digits) { d in
+                repeat { d[n] = UInt8(48 + m % 10); m /= 10; n += 1 } while m > 0
+                while n > 0 { n -= 1; bytes.append(d[n]) }
+            }
+        }
+        public mutating func appendInterpolation(_ v: some CustomStringConvertible) { appendInterpolation(v.description) }
+    }
+}
+
 public struct CodePrinter {
-    public private(set) var text = ""
+    /// The UTF-8 text printed so far. Bytes, not a String: appending to a byte array is a
+    /// copy, where appending to a String re-checks its storage on every call (a 100k-kfunc
+    /// policy prints a million lines).
+    public private(set) var bytes: [UInt8] = []
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
     /// For each line printed, the policy declaration it came from (`.none` when none), so a
     /// problem found in the generated text can be traced back to the policy.
     public private(set) var origins: [SourceRange] = []
     /// The declaration the next lines come from, unless a line names its own.
     public var origin = SourceRange.none
     var level = 0
-    let unit: String
+    let unit: [UInt8]
 
-    public init(indent unit: String = "\t") { self.unit = unit }
+    public init(indent unit: String = "\t") { self.unit = Array(unit.utf8) }
 
-    /// Prints one line at the current indentation (an empty string prints an empty line).
-    public mutating func line(_ s: String = "") {
+    /// Prints one line at the current indentation (an empty line prints no indentation).
+    public mutating func line(_ l: CodeLine = "") {
         origins.append(origin)
-        if s.isEmpty { text += "\n"; return }
-        for _ in 0..<level { text += unit }
-        text += s
-        text += "\n"
+        if !l.bytes.isEmpty {
+            for _ in 0..<level { bytes.append(contentsOf: unit) }
+            bytes.append(contentsOf: l.bytes)
+        }
+        bytes.append(10)
     }
 
     /// Prints one line that comes from the declaration at `range`.
-    public mutating func line(_ s: String, from range: SourceRange) {
+    public mutating func line(_ l: CodeLine, from range: SourceRange) {
         let saved = origin
         origin = range
-        line(s)
+        line(l)
         origin = saved
     }
 
     /// Prints each line of a multi-line string at the current indentation.
     public mutating func lines(_ s: String) {
-        for l in s.split(separator: "\n", omittingEmptySubsequences: false) { line(String(l)) }
+        for l in s.split(separator: "\n", omittingEmptySubsequences: false) { line("\(l)") }
     }
 
     public mutating func indent() { level += 1 }
@@ -39,11 +82,11 @@ public struct CodePrinter {
 
     /// `header {`, the body one level in, then `footer`.
     public mutating func block(_ header: String, _ footer: String = "}", _ body: (inout CodePrinter) -> Void) {
-        line(header)
+        line(CodeLine(header))
         indent()
         body(&self)
         outdent()
-        line(footer)
+        line(CodeLine(footer))
     }
 
     /// A C block comment; each line of `s` becomes ` * line`.

@@ -23,17 +23,20 @@ public func readFileBytes(_ path: String) throws(FileError) -> [UInt8] {
     }
     guard let f = fopen(path, "rb") else { throw FileError(path: path, reason: String(cString: strerror(errno))) }
     defer { fclose(f) }
-    var out: [UInt8] = []
-    out.reserveCapacity(Int(st.st_size))
-    var buf = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let n = buf.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, f) }
-        if n > 0 { out.append(contentsOf: buf[0..<n]) }
-        if n < buf.count {
-            if ferror(f) != 0 { throw FileError(path: path, reason: "read error") }
-            break
-        }
+    // Read straight into the array, sized by stat; a file that grows meanwhile is read on in
+    // chunks, one that shrinks ends early.
+    var size = Int(st.st_size)
+    var out = [UInt8](unsafeUninitializedCapacity: size) { buf, count in
+        count = size == 0 ? 0 : fread(buf.baseAddress, 1, size, f)
     }
+    size = out.count
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while ferror(f) == 0, feof(f) == 0 {
+        let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, f) }
+        if n == 0 { break }
+        out.append(contentsOf: chunk[0..<n])
+    }
+    if ferror(f) != 0 { throw FileError(path: path, reason: "read error") }
     return out
 }
 
@@ -110,7 +113,8 @@ struct Loader {
     let sources: SourceManager
     let reader: (String) throws(FileError) -> [UInt8]
     var diagnostics = DiagnosticBag()
-    var items: [(item: Item, file: Int)] = []
+    /// Every item of every file, includes expanded in place (an item's range names its file).
+    var items: [Item] = []
     /// Paths read, in order (normalized), for depfiles.
     var paths: [String] = []
     var loaded: Set<String> = []
@@ -136,8 +140,13 @@ struct Loader {
     }
 
     mutating func expand(_ tree: SyntaxFile, dir: String) {
+        // A file without includes (the common case, and every large policy) is taken whole.
+        if !tree.items.contains(where: { if case .include = $0.kind { return true }; return false }) {
+            if items.isEmpty { items = tree.items } else { items += tree.items }
+            return
+        }
         for item in tree.items {
-            guard case .include(let rel, let r) = item.kind else { items.append((item, tree.file)); continue }
+            guard case .include(let rel, let r) = item.kind else { items.append(item); continue }
             if item.damaged { continue } // its path did not lex; already reported
             let full = rel.hasPrefix("/") || dir.isEmpty ? normalizePath(rel) : normalizePath(dir + "/" + rel)
             if let at = stack.firstIndex(where: { $0.path == full }) {

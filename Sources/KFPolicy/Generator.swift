@@ -11,13 +11,19 @@ public enum OutputKind: String, Sendable, CaseIterable {
 public struct GeneratedFile: Sendable {
     /// The file name inside the output directory.
     public let name: String
-    public let contents: String
+    /// The file's UTF-8 bytes.
+    public let bytes: [UInt8]
+    public var contents: String { String(decoding: bytes, as: UTF8.self) }
     /// For a C header, the policy declaration behind each line (`CEmitter.headerWithOrigins`),
     /// so validation can point back into the policy.
     public var origins: [SourceRange]? = nil
 
     public init(name: String, contents: String, origins: [SourceRange]? = nil) {
-        self.name = name; self.contents = contents; self.origins = origins
+        self.init(name: name, bytes: Array(contents.utf8), origins: origins)
+    }
+
+    public init(name: String, bytes: [UInt8], origins: [SourceRange]? = nil) {
+        self.name = name; self.bytes = bytes; self.origins = origins
     }
 }
 
@@ -35,8 +41,8 @@ public enum Generator {
         for kind in emit {
             switch kind {
             case .c:
-                let h = CEmitter.headerWithOrigins(policy, sourceName: base)
-                files.append(GeneratedFile(name: "\(s)_kfpolicy.h", contents: h.text, origins: h.origins))
+                let h = CEmitter.headerBytes(policy, sourceName: base)
+                files.append(GeneratedFile(name: "\(s)_kfpolicy.h", bytes: h.bytes, origins: h.origins))
             case .swift: files.append(GeneratedFile(name: SwiftNamer.fileName(forPolicyAt: path), contents: SwiftEmitter.source(policy, sourceName: base)))
             }
         }

@@ -1,29 +1,104 @@
 // The lexer: bytes to tokens, with comments kept as trivia on the following token.
 
+/// One token: its kind and where it is. A token holds no text and no reference-counted
+/// storage, so the parser copies tokens freely; `TokenList` gives a token's text and comments.
 public struct Token: Sendable {
-    public enum Kind: Sendable, Equatable {
+    public enum Kind: UInt8, Sendable, Equatable {
         case ident, string, punct, arrow, eof
     }
     public let kind: Kind
-    /// For identifiers the name, for punctuation the character, for strings the decoded value.
-    public let text: String
-    public let range: SourceRange
-    /// Comments between the previous token and this one.
-    public var comments: [Comment] = []
     /// True when this token is the first on its line.
     public var startsLine = false
     /// True when a blank line precedes this token (after any comments).
     public var blankBefore = false
+    /// For punctuation, its character; for a string, `"` when it has its closing quote.
+    public let byte: UInt8
+    let file: Int32
+    public let start: Int
+    public let end: Int
+    /// The comments between the previous token and this one: `TokenList.comments[commentStart..<commentEnd]`.
+    public var commentStart: Int
+    public let commentEnd: Int
+
+    public var range: SourceRange { SourceRange(file: Int(file), start: start, end: end) }
+    public var hasComments: Bool { commentStart < commentEnd }
 }
 
-/// Turns one file's bytes into tokens. Never fails: bad bytes become diagnostics and are skipped.
+/// The tokens of one file, the comments they carry, and the bytes they point into.
+public struct TokenList: Sendable {
+    public var tokens: [Token]
+    public let comments: [Comment]
+    let bytes: [UInt8]
+
+    /// For identifiers the name, for punctuation the character, for strings the decoded value.
+    public func text(_ t: Token) -> String { Lexer.text(t, bytes) }
+    /// Whether `t` is the identifier `word`, compared without making a String.
+    public func isWord(_ t: Token, _ word: StaticString) -> Bool { Lexer.isWord(t, word, bytes) }
+    public func comments(_ t: Token) -> ArraySlice<Comment> { comments[t.commentStart..<t.commentEnd] }
+}
+
+/// Turns one file's bytes into tokens, one at a time (`next()`), so the parser never holds an
+/// array of every token. Never fails: bad bytes become diagnostics and are skipped.
 public struct Lexer {
     let bytes: [UInt8]
     let file: Int
     var pos = 0
     public private(set) var diagnostics = DiagnosticBag()
+    /// Every comment so far; a token names its own by index.
+    public private(set) var comments: [Comment] = []
+    /// Start offsets of the errors reported so far, in file order.
+    public private(set) var errorOffsets: [Int] = []
+    var pendingStart = 0 // comments[pendingStart...] come before the next token
+    var newlines = 1 // newlines seen since the last token; the file start counts as a line start
+    var blankPending = false
+    var sawToken = false
 
-    public init(_ source: SourceFile, file: Int) { self.bytes = source.text; self.file = file }
+    public init(_ source: SourceFile, file: Int) {
+        self.bytes = source.text
+        self.file = file
+        // Reject invalid UTF-8 once, at the first bad byte, so later phases see text.
+        if let bad = firstInvalidUTF8(bytes) {
+            error(.invalidUTF8, "file is not valid UTF-8", at: range(bad, bad + 1), hint: "policy files are UTF-8 text")
+            pos = bytes.count
+        }
+    }
+
+    mutating func error(_ id: DiagID, _ message: String, at r: SourceRange, hint: String? = nil) {
+        diagnostics.error(id, message, at: r, hint: hint)
+        errorOffsets.append(r.start)
+    }
+
+    /// For identifiers the name, for punctuation the character, for strings the decoded value.
+    public func text(_ t: Token) -> String { Lexer.text(t, bytes) }
+    public func isWord(_ t: Token, _ word: StaticString) -> Bool { Lexer.isWord(t, word, bytes) }
+    public func comments(_ t: Token) -> ArraySlice<Comment> { comments[t.commentStart..<t.commentEnd] }
+
+    static func text(_ t: Token, _ bytes: [UInt8]) -> String {
+        switch t.kind {
+        case .ident, .arrow: return String(decoding: bytes[t.start..<t.end], as: UTF8.self)
+        case .punct: return String(UnicodeScalar(t.byte))
+        case .eof: return ""
+        case .string:
+            // Between the quotes (the closing one may be missing), with `\x` standing for x.
+            var value: [UInt8] = []
+            var j = t.start + 1
+            let end = t.byte == 34 ? t.end - 1 : t.end
+            while j < end {
+                if bytes[j] == 92, j + 1 < end { value.append(bytes[j + 1]); j += 2; continue }
+                value.append(bytes[j]); j += 1
+            }
+            return String(decoding: value, as: UTF8.self)
+        }
+    }
+
+    static func isWord(_ t: Token, _ word: StaticString, _ bytes: [UInt8]) -> Bool {
+        guard t.kind == .ident, t.end - t.start == word.utf8CodeUnitCount else { return false }
+        return word.withUTF8Buffer { w in
+            var k = 0
+            while k < w.count { if bytes[t.start + k] != w[k] { return false }; k += 1 }
+            return true
+        }
+    }
 
     func range(_ a: Int, _ b: Int) -> SourceRange { SourceRange(file: file, start: a, end: b) }
 
@@ -36,24 +111,21 @@ public struct Lexer {
     }
     static func isIdent(_ b: UInt8) -> Bool { isIdentStart(b) || (b >= 48 && b <= 57) }
 
-    public mutating func tokenize() -> [Token] {
+    /// Every token up to and including the end of file.
+    public mutating func tokenize() -> TokenList {
         var tokens: [Token] = []
-        tokens.reserveCapacity(bytes.count / 5) // about one token per five bytes of policy text
-        var pending: [Comment] = []
-        var newlines = 1 // newlines seen since the last token; the file start counts as a line start
-        var blankPending = false
+        repeat { tokens.append(next()) } while tokens.last!.kind != .eof
+        return TokenList(tokens: tokens, comments: comments, bytes: bytes)
+    }
+
+    /// The next token; at the end, an end-of-file token (again on each call).
+    public mutating func next() -> Token {
         let n = bytes.count
-        // Reject invalid UTF-8 once, at the first bad byte, so later phases see text.
-        if let bad = firstInvalidUTF8(bytes) {
-            diagnostics.error(.invalidUTF8, "file is not valid UTF-8", at: range(bad, bad + 1),
-                              hint: "policy files are UTF-8 text")
-            return [Token(kind: .eof, text: "", range: range(0, 0))]
-        }
         while pos < n {
             let b = bytes[pos]
             if b == 10 {
                 newlines += 1
-                if newlines >= 2 && !(tokens.isEmpty && pending.isEmpty) { blankPending = true }
+                if newlines >= 2 && (sawToken || !comments.isEmpty) { blankPending = true }
                 pos += 1; continue
             }
             if b == 32 || b == 9 || b == 13 || b == 12 || b == 11 { pos += 1; continue }
@@ -62,8 +134,8 @@ public struct Lexer {
                 while pos < n, bytes[pos] != 10 { pos += 1 }
                 var end = pos
                 while end > start, bytes[end - 1] == 32 || bytes[end - 1] == 9 || bytes[end - 1] == 13 { end -= 1 }
-                pending.append(Comment(text: String(decoding: bytes[start..<end], as: UTF8.self),
-                                       range: range(start, end), ownLine: newlines > 0 || tokens.isEmpty,
+                comments.append(Comment(text: String(decoding: bytes[start..<end], as: UTF8.self),
+                                       range: range(start, end), ownLine: newlines > 0 || !sawToken,
                                        blankBefore: blankPending))
                 blankPending = false; newlines = 0
                 continue
@@ -77,63 +149,76 @@ public struct Lexer {
                 }
                 if !closed {
                     pos = n
-                    diagnostics.error(.unterminatedComment, "unterminated block comment", at: range(start, start + 2),
+                    error(.unterminatedComment, "unterminated block comment", at: range(start, start + 2),
                                       hint: "close it with '*/'")
                 }
-                pending.append(Comment(text: String(decoding: bytes[start..<pos], as: UTF8.self),
-                                       range: range(start, pos), ownLine: newlines > 0 || tokens.isEmpty,
+                comments.append(Comment(text: String(decoding: bytes[start..<pos], as: UTF8.self),
+                                       range: range(start, pos), ownLine: newlines > 0 || !sawToken,
                                        blankBefore: blankPending))
                 blankPending = false; newlines = 0
                 continue
             }
-            var tok: Token
+            let kind: Token.Kind
+            var byte: UInt8 = 0
             if Lexer.isIdentStart(b) {
                 while pos < n, Lexer.isIdent(bytes[pos]) { pos += 1 }
                 if pos - start > Lexer.maxIdentifierLength {
-                    diagnostics.error(.kernelLimit, "identifier of \(pos - start) bytes; names in kernel BTF and kallsyms are at most \(Lexer.maxIdentifierLength) bytes (KSYM_NAME_LEN)",
+                    error(.kernelLimit, "identifier of \(pos - start) bytes; names in kernel BTF and kallsyms are at most \(Lexer.maxIdentifierLength) bytes (KSYM_NAME_LEN)",
                                       at: range(start, start + 1), hint: "use a shorter name")
                 }
-                tok = Token(kind: .ident, text: String(decoding: bytes[start..<pos], as: UTF8.self), range: range(start, pos))
+                kind = .ident
             } else if b == 34 {
                 pos += 1
-                var value: [UInt8] = []
                 var closed = false
                 while pos < n, bytes[pos] != 10 {
-                    if bytes[pos] == 92, pos + 1 < n, bytes[pos + 1] != 10 { value.append(bytes[pos + 1]); pos += 2; continue }
-                    if bytes[pos] == 34 { pos += 1; closed = true; break }
-                    value.append(bytes[pos]); pos += 1
+                    if bytes[pos] == 92, pos + 1 < n, bytes[pos + 1] != 10 { pos += 2; continue }
+                    if bytes[pos] == 34 { pos += 1; closed = true; byte = 34; break }
+                    pos += 1
                 }
                 if !closed {
-                    diagnostics.error(.unterminatedString, "unterminated string", at: range(start, pos),
+                    error(.unterminatedString, "unterminated string", at: range(start, pos),
                                       hint: "close it with '\"' on the same line")
                 }
-                tok = Token(kind: .string, text: String(decoding: value, as: UTF8.self), range: range(start, pos))
+                kind = .string
             } else if b == 45, pos + 1 < n, bytes[pos + 1] == 62 {
                 pos += 2
-                tok = Token(kind: .arrow, text: "->", range: range(start, pos))
-            } else if "{};:,=|&-~()".utf8.contains(b) {
+                kind = .arrow
+            } else if Lexer.isPunct(b) {
                 pos += 1
-                tok = Token(kind: .punct, text: String(UnicodeScalar(b)), range: range(start, pos))
+                kind = .punct
+                byte = b
             } else {
                 // Skip the whole UTF-8 sequence so one bad character gives one error.
                 pos += 1
                 while pos < n, bytes[pos] & 0xC0 == 0x80 { pos += 1 }
                 let shown = String(decoding: bytes[start..<pos], as: UTF8.self)
-                diagnostics.error(.invalidCharacter, "unexpected character '\(shown)'", at: range(start, pos))
+                error(.invalidCharacter, "unexpected character '\(shown)'", at: range(start, pos))
                 continue
             }
-            tok.comments = pending
+            var tok = token(kind, start, pos, comments: pendingStart, comments.count, byte: byte)
             tok.startsLine = newlines > 0
             tok.blankBefore = blankPending
-            pending = []; newlines = 0; blankPending = false
-            tokens.append(tok)
+            pendingStart = comments.count; newlines = 0; blankPending = false
+            sawToken = true
+            return tok
         }
-        var eof = Token(kind: .eof, text: "", range: range(n, n))
-        eof.comments = pending
+        var eof = token(.eof, n, n, comments: pendingStart, comments.count)
         eof.startsLine = true
         eof.blankBefore = blankPending
-        tokens.append(eof)
-        return tokens
+        return eof
+    }
+
+    func token(_ kind: Token.Kind, _ start: Int, _ end: Int, comments a: Int, _ b: Int, byte: UInt8 = 0) -> Token {
+        Token(kind: kind, byte: byte, file: Int32(truncatingIfNeeded: file),
+              start: start, end: end, commentStart: a, commentEnd: b)
+    }
+
+    /// `{ } ; : , = | & - ~ ( )`
+    static func isPunct(_ b: UInt8) -> Bool {
+        switch b {
+        case 123, 125, 59, 58, 44, 61, 124, 38, 45, 126, 40, 41: return true
+        default: return false
+        }
     }
 }
 

@@ -37,6 +37,9 @@ public enum KFFlag: String, Sendable, CaseIterable, Comparable {
     case KF_ITER_NEW, KF_ITER_NEXT, KF_ITER_DESTROY, KF_RCU_PROTECTED, KF_FASTCALL
     case KF_ARENA_RET, KF_ARENA_ARG1, KF_ARENA_ARG2, KF_IMPLICIT_ARGS
 
+    /// Flags by name: one hash lookup, where `init(rawValue:)` compares with every case in turn.
+    static let named: [String: KFFlag] = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
+
     public var bit: Int {
         switch self {
         case .KF_ACQUIRE: 0
@@ -104,7 +107,9 @@ public struct Implementation: Sendable {
     public let range: SourceRange
 }
 
-public struct Kfunc: Sendable {
+/// A class, not a struct: its fields never change, and a policy may hold 100k kfuncs that
+/// every pass walks, where copying a struct would retain each of its arrays and strings.
+public final class Kfunc: Sendable {
     public let name: String
     public let doc: String?
     public let range: SourceRange
@@ -121,8 +126,22 @@ public struct Kfunc: Sendable {
     public let invokes: [Int]
     public let invokesRange: SourceRange
     public let impls: [Implementation]
+    public let requiresSleepable: Bool
 
-    public var requiresSleepable: Bool { requires.contains("sleepable") }
+    public init(name: String, doc: String?, range: SourceRange, sets: [Int], setsRange: SourceRange,
+                flags: [KFFlag], flagsRange: SourceRange, mask: ContextMask, maskRange: SourceRange,
+                requires: [String], requiresRange: SourceRange, invokes: [Int], invokesRange: SourceRange,
+                impls: [Implementation]) {
+        self.name = name; self.doc = doc; self.range = range
+        self.sets = sets; self.setsRange = setsRange
+        self.flags = flags; self.flagsRange = flagsRange
+        self.mask = mask; self.maskRange = maskRange
+        self.requires = requires; self.requiresRange = requiresRange
+        self.invokes = invokes; self.invokesRange = invokesRange
+        self.impls = impls
+        requiresSleepable = requires.contains("sleepable")
+    }
+
     public func has(_ f: KFFlag) -> Bool { flags.contains(f) }
 }
 
@@ -179,5 +198,16 @@ public struct Policy: Sendable {
     /// The kernel function that implements kfunc `k` when called from callback `c`.
     public func implementation(of k: Int, in c: Int) -> String {
         kfuncs[k].impls.first { $0.callbacks.contains(c) }?.symbol ?? kfuncs[k].name
+    }
+}
+
+/// `s.uppercased()` for the ASCII identifiers the lexer makes: a byte map, without Unicode
+/// case tables (generated C names upper-case every kfunc name, several times).
+func asciiUppercased(_ s: String) -> String {
+    let n = s.utf8.count
+    return String(unsafeUninitializedCapacity: n) { buf in
+        var i = 0
+        for b in s.utf8 { buf[i] = b >= 97 && b <= 122 ? b - 32 : b; i += 1 }
+        return i
     }
 }

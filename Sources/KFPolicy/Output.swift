@@ -119,9 +119,29 @@ private func pauseBeforeRenameForTests() {
 /// Writes `bytes` to `path` only when they differ from what is there. Returns true if written.
 @discardableResult
 public func writeIfChanged(_ path: String, _ bytes: [UInt8]) throws(WriteError) -> Bool {
-    if let old = try? readFileBytes(path), old == bytes { return false }
+    if fileHolds(path, bytes) { return false }
     try writeFileAtomically(path, bytes)
     return true
+}
+
+/// Whether the regular file at `path` holds exactly `bytes`: a size check, then the file is
+/// compared a chunk at a time (a 50 MB header is not read into memory whole).
+public func fileHolds(_ path: String, _ bytes: [UInt8]) -> Bool {
+    var st = stat()
+    guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) == bytes.count,
+          let f = fopen(path, "rb") else { return false }
+    defer { fclose(f) }
+    var chunk = [UInt8](repeating: 0, count: 1 << 20)
+    var off = 0
+    while off < bytes.count {
+        let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, min($0.count, bytes.count - off), f) }
+        if n == 0 { return false }
+        let same = chunk.withUnsafeBytes { a in bytes.withUnsafeBytes { b in memcmp(a.baseAddress!, b.baseAddress! + off, n) == 0 } }
+        if !same { return false }
+        off += n
+    }
+    var extra: UInt8 = 0
+    return fread(&extra, 1, 1, f) == 0 // the file did not grow meanwhile
 }
 
 /// Creates a directory and its parents if missing.

@@ -2,7 +2,12 @@
 // next statement boundary and goes on, so one run reports every syntax error in a file.
 
 public struct Parser {
-    var tokens: [Token]
+    /// Tokens come from the lexer one at a time: the parser looks at the current token and
+    /// remembers the previous one, and never holds them all.
+    var lexer: Lexer
+    var tok: Token
+    var prev: Token?
+    /// Tokens consumed so far (to tell whether a step made progress).
     var i = 0
     let file: Int
     public private(set) var diagnostics = DiagnosticBag()
@@ -15,31 +20,39 @@ public struct Parser {
                                              "requirement", "set", "kfunc", "nest"]
     static let statementKeywords: Set<String> = ["in", "flags", "allow", "requires", "invokes", "impl"]
 
-    public init(tokens: [Token], file: Int) { self.tokens = tokens; self.file = file }
+    public init(lexer: Lexer, file: Int) {
+        self.lexer = lexer
+        self.file = file
+        tok = self.lexer.next()
+    }
 
     /// Lexes and parses one file.
     public static func parse(_ source: SourceFile, file: Int) -> (SyntaxFile, DiagnosticBag) {
-        var lexer = Lexer(source, file: file)
-        let toks = lexer.tokenize()
-        var p = Parser(tokens: toks, file: file)
-        p.lexerErrorOffsets = lexer.diagnostics.items.map(\.range.start)
+        var p = Parser(lexer: Lexer(source, file: file), file: file)
         let tree = p.parseFile()
-        var bag = lexer.diagnostics
+        var bag = p.lexer.diagnostics
         bag.append(contentsOf: p.diagnostics)
         return (tree, bag)
     }
 
-    var tok: Token { tokens[i] }
-    func isPunct(_ c: String) -> Bool { tok.kind == .punct && tok.text == c }
-    func isKeyword(_ k: String) -> Bool { tok.kind == .ident && tok.text == k }
-    mutating func advance() { if i < tokens.count - 1 { i += 1 } }
+    /// The current token's text (a name, a punctuation character, a string's value).
+    var text: String { lexer.text(tok) }
+    func isPunct(_ c: Unicode.Scalar) -> Bool { tok.kind == .punct && UInt32(tok.byte) == c.value }
+    func isKeyword(_ k: StaticString) -> Bool { lexer.isWord(tok, k) }
+    /// The current token as a name (call only when it is an identifier).
+    var name: Name { Name(text: text, range: tok.range) }
+    mutating func advance() {
+        if tok.kind == .eof { return }
+        prev = tok
+        tok = lexer.next()
+        i += 1
+    }
 
     func describe(_ t: Token) -> String {
         switch t.kind {
         case .eof: return "end of file"
-        case .ident: return "'\(t.text)'"
+        case .ident, .punct, .arrow: return "'\(lexer.text(t))'"
         case .string: return "a string"
-        case .punct, .arrow: return "'\(t.text)'"
         }
     }
 
@@ -47,16 +60,15 @@ public struct Parser {
     /// current one is on a later line (a missing ';' belongs to the line it is missing from).
     mutating func expected(_ what: String, hint: String? = nil) {
         var r = tok.range
-        if tok.startsLine, i > 0 {
-            let prev = tokens[i - 1].range
-            r = SourceRange(file: prev.file, start: prev.end, end: prev.end)
+        if tok.startsLine, let prev {
+            r = SourceRange(file: file, start: prev.end, end: prev.end)
         }
         // A token the lexer already complained about (e.g. an unterminated string) explains this.
-        if i > 0, lexerError(in: tokens[i - 1].range.start...max(tokens[i - 1].range.start, r.end)) { return }
+        if let prev, lexerError(in: prev.start...max(prev.start, r.end)) { return }
         diagnostics.error(.expectedToken, "expected \(what), found \(describe(tok))", at: r, hint: hint)
     }
-    /// Start offsets of the lexer's errors in this file.
-    var lexerErrorOffsets: [Int] = []
+    /// Start offsets of the lexer's errors in this file so far.
+    var lexerErrorOffsets: [Int] { lexer.errorOffsets }
 
     /// Whether the lexer reported an error starting in `range`: a binary search, since the
     /// lexer reports in file order (a file of junk has a million of them).
@@ -73,7 +85,7 @@ public struct Parser {
 
     struct Recovery: Error {}
 
-    mutating func expectPunct(_ c: String, hint: String? = nil) throws {
+    mutating func expectPunct(_ c: Unicode.Scalar, hint: String? = nil) throws {
         if isPunct(c) { advance(); return }
         expected("'\(c)'", hint: hint)
         throw Recovery()
@@ -81,7 +93,7 @@ public struct Parser {
 
     mutating func expectName(_ what: String) throws -> Name {
         if tok.kind == .ident {
-            let n = Name(text: tok.text, range: tok.range)
+            let n = name
             advance()
             return n
         }
@@ -107,7 +119,7 @@ public struct Parser {
             }
             if i == startIndex { advance() }
         }
-        return SyntaxFile(file: file, items: items, trailingComments: tok.comments)
+        return SyntaxFile(file: file, items: items, trailingComments: Array(lexer.comments(tok)))
     }
 
     /// Skips to just after the next ';' (or a '}' that closes a block), or to a keyword that
@@ -123,8 +135,8 @@ public struct Parser {
                 if braces == 0 && topLevel { advance(); return }
             }
             if tok.startsLine, tok.kind == .ident, braces <= 0 {
-                if Parser.itemKeywords.contains(tok.text) { return }
-                if !topLevel, Parser.statementKeywords.contains(tok.text) { return }
+                if Parser.itemKeywords.contains(text) { return }
+                if !topLevel, Parser.statementKeywords.contains(text) { return }
             }
             advance()
         }
@@ -132,16 +144,20 @@ public struct Parser {
 
     /// Takes the comment on the same line as the token just consumed, if any.
     mutating func takeTrailing() -> Comment? {
-        guard let first = tok.comments.first, !first.ownLine else { return nil }
-        tokens[i].comments.removeFirst()
+        guard tok.hasComments else { return nil }
+        let first = lexer.comments[tok.commentStart]
+        guard !first.ownLine else { return nil }
+        tok.commentStart += 1
         return first
     }
 
     mutating func leadingTrivia() -> Trivia {
         var t = Trivia()
-        t.leading = tok.comments
-        t.blankBefore = tok.comments.first?.blankBefore ?? tok.blankBefore
-        t.blankAfterComments = !tok.comments.isEmpty && tok.blankBefore
+        guard tok.hasComments else { t.blankBefore = tok.blankBefore; return t }
+        let cs = lexer.comments(tok)
+        t.leading = Array(cs)
+        t.blankBefore = cs.first!.blankBefore
+        t.blankAfterComments = tok.blankBefore
         return t
     }
 
@@ -153,7 +169,7 @@ public struct Parser {
                               hint: "a declaration starts with one of: " + Parser.itemKeywords.sorted().joined(separator: ", "))
             throw Recovery()
         }
-        let kw = Name(text: tok.text, range: tok.range)
+        let kw = name
         let kind: Item.Kind
         switch kw.text {
         case "policy":
@@ -170,7 +186,7 @@ public struct Parser {
         case "include":
             advance()
             guard tok.kind == .string else { expected("a quoted path"); throw Recovery() }
-            kind = .include(path: tok.text, range: tok.range)
+            kind = .include(path: text, range: tok.range)
             includeBroken = lexerError(in: tok.range.start...tok.range.start)
             advance()
         case "context":
@@ -190,8 +206,8 @@ public struct Parser {
             try expectPunct(":", hint: "write 'callback NAME: CONTEXTS;'")
             let mask = try parseMask()
             var props: [Name] = []
-            while tok.kind == .ident, !tok.startsLine || tok.text == "sleepable" {
-                props.append(Name(text: tok.text, range: tok.range)); advance()
+            while tok.kind == .ident, !tok.startsLine || isKeyword("sleepable") {
+                props.append(name); advance()
             }
             kind = .callback(names, mask, properties: props)
         case "set":
@@ -212,7 +228,7 @@ public struct Parser {
             var stmts: [KfuncStatement] = []
             let errorsBefore = diagnostics.items.count
             while !isPunct("}") && tok.kind != .eof {
-                if tok.kind == .ident, Parser.itemKeywords.contains(tok.text), tok.startsLine, !Parser.statementKeywords.contains(tok.text) {
+                if tok.kind == .ident, tok.startsLine, Parser.itemKeywords.contains(text), !Parser.statementKeywords.contains(text) {
                     break // a missing '}' : let the next declaration parse
                 }
                 let before = i
@@ -260,7 +276,7 @@ public struct Parser {
                               hint: "one of: " + Parser.statementKeywords.sorted().joined(separator: ", "))
             throw Recovery()
         }
-        let kw = Name(text: tok.text, range: tok.range)
+        let kw = name
         let kind: KfuncStatement.Kind
         switch kw.text {
         case "in":
@@ -336,14 +352,11 @@ public struct Parser {
         }
         if tok.kind == .ident {
             let r = tok.range
-            switch tok.text {
-            case "any": advance(); return .any(r)
-            case "none": advance(); return .none(r)
-            default:
-                let n = Name(text: tok.text, range: r)
-                advance()
-                return .name(n)
-            }
+            if isKeyword("any") { advance(); return .any(r) }
+            if isKeyword("none") { advance(); return .none(r) }
+            let n = name
+            advance()
+            return .name(n)
         }
         expected("a context, group, 'any' or 'none'")
         throw Recovery()

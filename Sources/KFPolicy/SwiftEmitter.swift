@@ -193,10 +193,10 @@ private struct SwiftTablesEmitter {
 
     /// `header [rows]`, one row per line, or `header []`.
     mutating func array(_ header: String, _ rows: [String]) {
-        if rows.isEmpty { return out.line(header + " []") }
-        out.line(header + " [")
+        if rows.isEmpty { return out.line("\(header) []") }
+        out.line("\(header) [")
         out.indent()
-        for r in rows { out.line(r + ",") }
+        for r in rows { out.line("\(r),") }
         out.outdent()
         out.line("]")
     }
@@ -235,7 +235,7 @@ private struct SwiftTablesEmitter {
     }
 
     /// `header {` and one level in; `close()` ends it.
-    mutating func open(_ header: String) { out.line(header); out.indent() }
+    mutating func open(_ header: String) { out.line(CodeLine(header)); out.indent() }
     mutating func close() { out.outdent(); out.line("}") }
 
     mutating func extensionBlock(_ mark: String? = nil, _ body: (inout SwiftTablesEmitter) -> Void) {

@@ -10,7 +10,12 @@ public struct Comment: Sendable, Equatable {
     public let ownLine: Bool
     /// True when one or more blank lines come before it.
     public let blankBefore: Bool
-    public var isDoc: Bool { text.hasPrefix("///") && !text.hasPrefix("////") }
+    /// `///` but not `////`, compared as bytes.
+    public var isDoc: Bool {
+        var it = text.utf8.makeIterator()
+        guard it.next() == 47, it.next() == 47, it.next() == 47 else { return false }
+        return it.next() != 47
+    }
 }
 
 /// An identifier with its location.
@@ -32,16 +37,24 @@ public struct Trivia: Sendable, Equatable {
 
     /// The text of the doc comment directly above (consecutive `///` lines), without markers.
     public var doc: String? {
-        var lines: [String] = []
         if blankAfterComments { return nil }
-        for c in leading.reversed() {
+        // The text after `///` and one space.
+        func body(_ c: Comment) -> Substring {
+            let u = c.text.utf8
+            var start = u.index(u.startIndex, offsetBy: 3)
+            if start < u.endIndex, u[start] == 32 { start = u.index(after: start) }
+            return Substring(u[start...])
+        }
+        var first = leading.endIndex
+        while first > leading.startIndex {
+            let c = leading[first - 1]
             guard c.isDoc, c.ownLine else { break }
-            var t = String(c.text.dropFirst(3))
-            if t.hasPrefix(" ") { t.removeFirst() }
-            lines.append(t)
+            first -= 1
             if c.blankBefore { break }
         }
-        return lines.isEmpty ? nil : lines.reversed().joined(separator: "\n")
+        if first == leading.endIndex { return nil }
+        if first == leading.endIndex - 1 { return String(body(leading[first])) }
+        return leading[first...].map(body).joined(separator: "\n")
     }
 }
 

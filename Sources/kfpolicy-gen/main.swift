@@ -88,7 +88,7 @@ for f in files {
 if failed { exit(1) }
 do {
     try makeDirectory(output)
-    for g in planned { try writeIfChanged(output + "/" + g.name, Array(g.contents.utf8)) }
+    for g in planned { try writeIfChanged(output + "/" + g.name, g.bytes) }
     if let depfile {
         try writeIfChanged(depfile, Array(Generator.depfile(targets: planned.map { output + "/" + $0.name }, inputs: inputs).utf8))
     }

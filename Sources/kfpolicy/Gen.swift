@@ -45,13 +45,20 @@ struct Gen: ParsableCommand {
         var inputs: [String] = []
         var failed = false
         var headers: [(path: String, text: String, origins: [SourceRange]?, policy: Policy)] = []
+        // The compilations live until the process exits and are never freed: the process is about
+        // to end, and tearing down a large policy's syntax and model (every array and string,
+        // one by one) costs as much as a phase (clang's -disable-free, for the same reason).
+        let keep = KeepUntilExit()
         for f in files {
             var c = try compileOrExit(f, sources: sources, timer: timer)
             if ignoreKernelLimits { c = c.downgrading([.kernelLimit]) }
+            keep.compilations.append(c)
             report(c, diagnostics)
             if c.diagnostics.hasErrors { failed = true; continue }
-            for g in timer.measure("generate", { Generator.outputs(c.policy, path: f, emit: emit) }) {
-                planned.append((output + "/" + g.name, Array(g.contents.utf8)))
+            let generated = timer.measure("generate", { Generator.outputs(c.policy, path: f, emit: emit) })
+            keep.generated.append(generated)
+            for g in generated {
+                planned.append((output + "/" + g.name, g.bytes))
                 if let origins = g.origins, !noValidate { // a C header: validate it
                     headers.append((output + "/" + g.name, g.contents, origins, c.policy))
                 }
@@ -87,6 +94,13 @@ struct Gen: ParsableCommand {
             eprint("kfpolicy: error: \(error)\n")
             throw ExitWith(status: .usageOrIO)
         }
+    }
+
+    /// What `run` never frees (see there).
+    final class KeepUntilExit {
+        var compilations: [Compilation] = []
+        var generated: [[GeneratedFile]] = []
+        init() { _ = Unmanaged.passRetained(self) }
     }
 
     /// Checks each C header with libclang against its policy; any difference is an internal error.

@@ -4,19 +4,22 @@ import XCTest
 
 /// Lexer, parser and formatter.
 final class FrontEndTests: XCTestCase {
-    func tokens(_ s: String) -> [Token] {
+    func tokens(_ s: String) -> TokenList {
         var l = Lexer(SourceFile(path: "t", text: s), file: 0)
         return l.tokenize()
     }
 
     func testLexerTokensCommentsAndPositions() {
-        let t = tokens("/// doc\ncontext a; // trailing\n\ngroup g = a | b - c & ~d;\nnest x -> y;")
-        XCTAssertEqual(t.map(\.text).joined(separator: " "), "context a ; group g = a | b - c & ~ d ; nest x -> y ; ")
-        XCTAssertEqual(t[0].comments.map(\.text), ["/// doc"])
-        XCTAssertTrue(t[0].comments[0].isDoc)
-        XCTAssertEqual(t[3].comments.first?.text, "// trailing")
-        XCTAssertFalse(t[3].comments.first!.ownLine, "a comment after code on its line is not on its own line")
+        let list = tokens("/// doc\ncontext a; // trailing\n\ngroup g = a | b - c & ~d;\nnest x -> y; include \"a\\\"b\"")
+        let t = list.tokens
+        XCTAssertEqual(t.map(list.text).joined(separator: " "), "context a ; group g = a | b - c & ~ d ; nest x -> y ; include a\"b ")
+        XCTAssertEqual(list.comments(t[0]).map(\.text), ["/// doc"])
+        XCTAssertTrue(list.comments(t[0]).first!.isDoc)
+        XCTAssertEqual(list.comments(t[3]).first?.text, "// trailing")
+        XCTAssertFalse(list.comments(t[3]).first!.ownLine, "a comment after code on its line is not on its own line")
         XCTAssertTrue(t[3].blankBefore, "blank line before 'group'")
+        XCTAssertTrue(list.isWord(t[0], "context"))
+        XCTAssertFalse(list.isWord(t[0], "contex"))
         let arrow = t.first { $0.kind == .arrow }!
         XCTAssertEqual(SourceFile(path: "t", text: "/// doc\ncontext a; // trailing\n\ngroup g = a | b - c & ~d;\nnest x -> y;").lineColumn(arrow.range.start).line, 5)
     }
@@ -25,7 +28,7 @@ final class FrontEndTests: XCTestCase {
         var l = Lexer(SourceFile(path: "t", text: "context é a;"), file: 0)
         let t = l.tokenize()
         XCTAssertEqual(l.diagnostics.items.map(\.id), [.invalidCharacter])
-        XCTAssertEqual(t.map(\.text), ["context", "a", ";", ""])
+        XCTAssertEqual(t.tokens.map(t.text), ["context", "a", ";", ""])
     }
 
     func testLineColumnAndLineText() {
