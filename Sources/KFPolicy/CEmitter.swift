@@ -30,22 +30,22 @@ public struct CNamer: Sendable {
 public enum CEmitter {
     /// The header for `policy`, read from `sourceName` (a name, not a path, goes in the banner).
     public static func header(_ policy: Policy, sourceName: String) -> String {
-        String(decoding: headerBytes(policy, sourceName: sourceName).bytes, as: UTF8.self)
+        String(decoding: headerBytes(policy, sourceName: sourceName, origins: false).bytes, as: UTF8.self)
     }
 
     /// The header and, per output line, the policy declaration it came from (`.none` for none).
     /// The text is the same as `header`'s; the origins let a problem found in the C be traced
     /// back to the policy.
     public static func headerWithOrigins(_ policy: Policy, sourceName: String) -> (text: String, origins: [SourceRange]) {
-        let h = headerBytes(policy, sourceName: sourceName)
+        let h = headerBytes(policy, sourceName: sourceName, origins: true)
         return (String(decoding: h.bytes, as: UTF8.self), h.origins)
     }
 
-    /// `headerWithOrigins` as UTF-8 bytes, ready to write.
-    public static func headerBytes(_ policy: Policy, sourceName: String) -> (bytes: [UInt8], origins: [SourceRange]) {
+    /// `headerWithOrigins` as UTF-8 bytes, ready to write; `origins` empty unless asked for.
+    public static func headerBytes(_ policy: Policy, sourceName: String, origins wantOrigins: Bool) -> (bytes: [UInt8], origins: [SourceRange]) {
         let names = Emitter.Names(policy)
         if policy.kfuncs.count < parallelThreshold {
-            var e = Emitter(policy: policy, names: names)
+            var e = Emitter(policy: policy, names: names, origins: wantOrigins)
             e.emitFirstHalf(sourceName: sourceName)
             e.emitSecondHalf()
             return (e.out.bytes, e.out.origins)
@@ -54,14 +54,18 @@ public enum CEmitter {
         // two threads, each with its own printer, then joined in order (the same bytes).
         let halves = Halves()
         DispatchQueue.concurrentPerform(iterations: 2) { half in
-            var e = Emitter(policy: policy, names: names)
+            var e = Emitter(policy: policy, names: names, origins: wantOrigins)
             if half == 0 { e.emitFirstHalf(sourceName: sourceName) } else { e.emitSecondHalf() }
             if half == 0 { halves.first = e.out } else { halves.second = e.out }
         }
-        var bytes = halves.first!.bytes, origins = halves.first!.origins
-        bytes += halves.second!.bytes
-        origins += halves.second!.origins
-        return (bytes, origins)
+        let a = halves.first!, b = halves.second!
+        // One allocation of the exact size for the joined text.
+        let bytes = [UInt8](unsafeUninitializedCapacity: a.bytes.count + b.bytes.count) { buf, count in
+            a.bytes.withUnsafeBufferPointer { _ = buf.initialize(from: $0) }
+            b.bytes.withUnsafeBufferPointer { _ = UnsafeMutableBufferPointer(rebasing: buf[a.bytes.count...]).initialize(from: $0) }
+            count = a.bytes.count + b.bytes.count
+        }
+        return (bytes, wantOrigins ? a.origins + b.origins : [])
     }
 
     /// Policies with fewer kfuncs are printed on one thread (the second would cost more than it saves).
@@ -102,10 +106,12 @@ private struct Emitter {
         }
     }
 
-    init(policy: Policy, names: Names) {
+    init(policy: Policy, names: Names, origins: Bool) {
         self.policy = policy
         n = names.n
-        out = CodePrinter()
+        // About 300 bytes per kfunc in each half (measured on synthetic policies), so large
+        // headers do not grow their buffer through repeated copies.
+        out = CodePrinter(recordsOrigins: origins, capacity: 4096 + 320 * policy.kfuncs.count)
         ctxName = names.ctxName
         kfuncIndexName = names.kfuncIndexName
         ctxWordName = names.ctxWordName

@@ -52,11 +52,19 @@ public struct CodePrinter {
     var level = 0
     let unit: [UInt8]
 
-    public init(indent unit: String = "\t") { self.unit = Array(unit.utf8) }
+    /// Whether `origins` is kept (only validation reads it; a large header has a million lines).
+    let recordsOrigins: Bool
+
+    /// `capacity`: the bytes to reserve, when the caller can estimate the size.
+    public init(indent unit: String = "\t", recordsOrigins: Bool = true, capacity: Int = 0) {
+        self.unit = Array(unit.utf8)
+        self.recordsOrigins = recordsOrigins
+        bytes.reserveCapacity(capacity)
+    }
 
     /// Prints one line at the current indentation (an empty line prints no indentation).
     public mutating func line(_ l: CodeLine = "") {
-        origins.append(origin)
+        if recordsOrigins { origins.append(origin) }
         if !l.bytes.isEmpty {
             for _ in 0..<level { bytes.append(contentsOf: unit) }
             bytes.append(contentsOf: l.bytes)

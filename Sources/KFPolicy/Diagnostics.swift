@@ -1,5 +1,11 @@
 // Source files, locations and diagnostics: the leaf every phase reports through.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One file of policy text, with its line table.
 public struct SourceFile: Sendable {
     /// The path as the user gave it (or as an include resolved it); used in messages.
@@ -11,7 +17,14 @@ public struct SourceFile: Sendable {
         self.path = path
         self.text = bytes
         var starts = [0]
-        for (i, b) in bytes.enumerated() where b == UInt8(ascii: "\n") { starts.append(i + 1) }
+        bytes.withUnsafeBytes { (buf: UnsafeRawBufferPointer) in
+            guard let base = buf.baseAddress else { return }
+            var off = 0
+            while off < buf.count, let nl = memchr(base + off, 10, buf.count - off) { // each newline, by memchr
+                off = base.distance(to: UnsafeRawPointer(nl)) + 1
+                starts.append(off)
+            }
+        }
         self.lineStarts = starts
     }
 

@@ -55,7 +55,7 @@ struct Gen: ParsableCommand {
             keep.compilations.append(c)
             report(c, diagnostics)
             if c.diagnostics.hasErrors { failed = true; continue }
-            let generated = timer.measure("generate", { Generator.outputs(c.policy, path: f, emit: emit) })
+            let generated = timer.measure("generate", { Generator.outputs(c.policy, path: f, emit: emit, origins: !noValidate) })
             keep.generated.append(generated)
             for g in generated {
                 planned.append((output + "/" + g.name, g.bytes))
