@@ -84,32 +84,32 @@ struct Checker {
     mutating func declarePolicy(_ items: [Item], rootFile: Int) {
         var seen: SourceRange?
         var prefixSeen: SourceRange?
-        for item in items {
-            switch item.kind {
+        for j in items.indices {
+            switch items[j].kind {
             case .policy(let name, let structName):
-                if item.range.file != rootFile {
-                    diagnostics.error(.policyInInclude, "'policy' declared in an included file", at: item.keyword.range,
+                if items[j].range.file != rootFile {
+                    diagnostics.error(.policyInInclude, "'policy' declared in an included file", at: items[j].keyword.range,
                                       hint: "only the file given on the command line names the policy; included files hold shared declarations")
                     continue
                 }
                 if let prev = seen {
-                    diagnostics.error(.duplicatePolicy, "second 'policy' declaration", at: item.keyword.range,
+                    diagnostics.error(.duplicatePolicy, "second 'policy' declaration", at: items[j].keyword.range,
                                       notes: [DiagnosticNote("first declared here", at: prev)])
                     continue
                 }
-                seen = item.range
+                seen = items[j].range
                 policy.name = name.text
                 policy.structName = structName.text
-                policy.doc = item.trivia.doc
-                policy.range = item.range
+                policy.doc = items[j].trivia.doc
+                policy.range = items[j].range
                 checkIdentifier(name, "policy")
             case .prefix(let p):
                 if let prev = prefixSeen {
-                    diagnostics.error(.duplicateStatement, "second 'prefix' declaration", at: item.keyword.range,
+                    diagnostics.error(.duplicateStatement, "second 'prefix' declaration", at: items[j].keyword.range,
                                       notes: [DiagnosticNote("first declared here", at: prev)])
                     continue
                 }
-                prefixSeen = item.range
+                prefixSeen = items[j].range
                 policy.prefix = p.text
             default: break
             }
@@ -123,9 +123,9 @@ struct Checker {
     }
 
     mutating func declareContextsAndGroups(_ items: [Item]) {
-        for item in items { if case .callback(let ns, _, _) = item.kind { for n in ns { callbackNames.insert(n.text) } } }
-        for item in items {
-            switch item.kind {
+        for j in items.indices { if case .callback(let ns, _, _) = items[j].kind { for n in ns { callbackNames.insert(n.text) } } }
+        for j in items.indices {
+            switch items[j].kind {
             case .context(let n):
                 checkIdentifier(n, "context")
                 if let prev = atomRange(n.text) { reportDuplicate("context", n, previous: prev); continue }
@@ -135,21 +135,21 @@ struct Checker {
                     continue
                 }
                 atoms[n.text] = .context(policy.contexts.count)
-                policy.contexts.append(Context(name: n.text, doc: item.trivia.doc, range: n.range))
+                policy.contexts.append(Context(name: n.text, doc: items[j].trivia.doc, range: n.range))
             case .group(let n, let e):
                 checkIdentifier(n, "group")
                 if let prev = atomRange(n.text) { reportDuplicate("group", n, previous: prev); continue }
                 atoms[n.text] = .group(-1)
-                groupSyntax[n.text] = (item, e)
+                groupSyntax[n.text] = (items[j], e)
             default: break
             }
         }
         // Evaluate groups in declaration order; a reference to a later group evaluates it first.
-        for item in items {
-            guard case .group(let n, _) = item.kind, let syn = groupSyntax[n.text], syn.item.range == item.range else { continue }
+        for j in items.indices {
+            guard case .group(let n, _) = items[j].kind, let syn = groupSyntax[n.text], syn.item.range == items[j].range else { continue }
             let m = evaluateGroup(n.text)
             atoms[n.text] = .group(policy.groups.count)
-            policy.groups.append(Group(name: n.text, mask: m, doc: item.trivia.doc, range: n.range))
+            policy.groups.append(Group(name: n.text, mask: m, doc: items[j].trivia.doc, range: n.range))
         }
     }
 
@@ -306,8 +306,8 @@ struct Checker {
 
     mutating func declareCallbacks(_ items: [Item]) {
         var seen: [String: SourceRange] = [:]
-        for item in items {
-            guard case .callback(let names, let expr, let props) = item.kind else { continue }
+        for j in items.indices {
+            guard case .callback(let names, let expr, let props) = items[j].kind else { continue }
             let m = evaluateMask(expr, what: "callback '\(names[0].text)'")
             if m.isEmpty, isLiteralNone(expr) {
                 diagnostics.error(.callbackNoContext, "callback '\(names[0].text)' runs in no context", at: expr.range,
@@ -328,15 +328,15 @@ struct Checker {
                 checkIdentifier(n, "callback")
                 if let prev = seen[n.text] { reportDuplicate("callback", n, previous: prev); continue }
                 seen[n.text] = n.range
-                policy.callbacks.append(Callback(name: n.text, contexts: m, sleepable: sleepable, doc: item.trivia.doc,
+                policy.callbacks.append(Callback(name: n.text, contexts: m, sleepable: sleepable, doc: items[j].trivia.doc,
                                                  range: n.range, maskRange: expr.range))
             }
         }
     }
 
     mutating func declareRequirementsAndSets(_ items: [Item]) {
-        for item in items {
-            switch item.kind {
+        for j in items.indices {
+            switch items[j].kind {
             case .requirement(let n):
                 checkIdentifier(n, "requirement")
                 if n.text == "sleepable" {
@@ -345,7 +345,7 @@ struct Checker {
                 }
                 if let prev = requirementIndex[n.text] { reportDuplicate("requirement", n, previous: policy.requirements[prev].range); continue }
                 requirementIndex[n.text] = policy.requirements.count
-                policy.requirements.append(Requirement(name: n.text, doc: item.trivia.doc, range: n.range))
+                policy.requirements.append(Requirement(name: n.text, doc: items[j].trivia.doc, range: n.range))
             case .set(let n, let types):
                 checkIdentifier(n, "set")
                 if let prev = setIndex[n.text] { reportDuplicate("set", n, previous: policy.sets[prev].range); continue }
@@ -367,7 +367,7 @@ struct Checker {
                     pts.append(pt)
                 }
                 setIndex[n.text] = policy.sets.count
-                policy.sets.append(KfuncSet(name: n.text, progTypes: pts, doc: item.trivia.doc, range: n.range))
+                policy.sets.append(KfuncSet(name: n.text, progTypes: pts, doc: items[j].trivia.doc, range: n.range))
             default: break
             }
         }
@@ -381,8 +381,8 @@ struct Checker {
         seen.reserveCapacity(count)
         policy.kfuncs.reserveCapacity(count)
         defer { policy.kfuncIndex = seen }
-        for item in items {
-            guard case .kfunc(let n, let stmts, _) = item.kind else { continue }
+        for j in items.indices {
+            guard case .kfunc(let n, let stmts, _) = items[j].kind else { continue }
             checkIdentifier(n, "kfunc")
             if let prev = seen[n.text] { reportDuplicate("kfunc", n, previous: policy.kfuncs[prev].range); continue }
             seen[n.text] = policy.kfuncs.count
@@ -472,8 +472,8 @@ struct Checker {
                     impls.append(Implementation(callbacks: idx, symbol: sym.text, range: s.range))
                 }
             }
-            if item.damaged { damagedKfuncs.insert(n.text) }
-            policy.kfuncs.append(Kfunc(name: n.text, doc: item.trivia.doc, range: n.range, sets: sets, setsRange: setsRange,
+            if items[j].damaged { damagedKfuncs.insert(n.text) }
+            policy.kfuncs.append(Kfunc(name: n.text, doc: items[j].trivia.doc, range: n.range, sets: sets, setsRange: setsRange,
                                        flags: flags.sorted(), flagsRange: flagsRange, mask: mask, maskRange: maskRange,
                                        requires: requires, requiresRange: requiresRange, invokes: invokes,
                                        invokesRange: invokesRange, impls: impls))
@@ -520,18 +520,18 @@ struct Checker {
     }
 
     mutating func declareNests(_ items: [Item]) {
-        for item in items {
-            guard case .nest(let from, let to) = item.kind else { continue }
+        for j in items.indices {
+            guard case .nest(let from, let to) = items[j].kind else { continue }
             let a = policy.callback(named: from.text)
             let b = policy.callback(named: to.text)
             if a == nil { unknown("callback", from, candidates: policy.callbacks.lazy.map(\.name)) }
             if b == nil { unknown("callback", to, candidates: policy.callbacks.lazy.map(\.name)) }
             if let a, let b, a == b {
-                diagnostics.error(.selfNest, "ops.\(from.text) cannot run nested inside itself", at: item.range,
+                diagnostics.error(.selfNest, "ops.\(from.text) cannot run nested inside itself", at: items[j].range,
                                   hint: "the nesting graph must be acyclic; remove this line")
                 continue
             }
-            if let a, let b { policy.nests.append(Nest(outer: a, inner: b, range: item.range)) }
+            if let a, let b { policy.nests.append(Nest(outer: a, inner: b, range: items[j].range)) }
         }
     }
 

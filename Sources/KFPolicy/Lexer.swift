@@ -52,15 +52,28 @@ public struct Lexer {
     var newlines = 1 // newlines seen since the last token; the file start counts as a line start
     var blankPending = false
     var sawToken = false
+    /// Where lexing stops: the end of the file, or of the part this lexer was given.
+    let end: Int
 
     public init(_ source: SourceFile, file: Int) {
         self.bytes = source.text
         self.file = file
+        end = bytes.count
         // Reject invalid UTF-8 once, at the first bad byte, so later phases see text.
         if let bad = firstInvalidUTF8(bytes) {
             error(.invalidUTF8, "file is not valid UTF-8", at: range(bad, bad + 1), hint: "policy files are UTF-8 text")
             pos = bytes.count
         }
+    }
+
+    /// A lexer for the bytes `part` of a file already known to be valid UTF-8, which starts at
+    /// a line start; `afterToken`: tokens come before `part` (as for the second half of a file).
+    init(_ source: SourceFile, file: Int, part: Range<Int>, afterToken: Bool) {
+        self.bytes = source.text
+        self.file = file
+        pos = part.lowerBound
+        end = part.upperBound
+        sawToken = afterToken
     }
 
     mutating func error(_ id: DiagID, _ message: String, at r: SourceRange, hint: String? = nil) {
@@ -120,7 +133,7 @@ public struct Lexer {
 
     /// The next token; at the end, an end-of-file token (again on each call).
     public mutating func next() -> Token {
-        let n = bytes.count
+        let n = end
         while pos < n {
             let b = bytes[pos]
             if b == 10 {

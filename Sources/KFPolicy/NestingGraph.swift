@@ -29,12 +29,21 @@ public struct NestingGraph: Sendable {
         let nc = p.callbacks.count
         edges = Array(repeating: [], count: nc + p.kfuncs.count)
         for n in p.nests { edges[n.outer].append(Edge(from: n.outer, to: n.inner, kind: .nests, range: n.range)) }
+        // The callbacks where a kfunc is allowed depend only on its mask and whether it needs a
+        // sleepable callback; kfuncs share masks, so each list is found once.
+        var allowedIn: [UInt64: [Int]] = [:]
         for (k, kf) in p.kfuncs.enumerated() where !kf.invokes.isEmpty {
-            // The callbacks where it is allowed: p.allowedCallbacks(of: k), without copying the
-            // kfunc once per callback.
+            // The callbacks where it is allowed: p.allowedCallbacks(of: k).
             let structOps = kf.sets.contains { p.sets[$0].progTypes.contains(.struct_ops) }
-            for (c, cb) in p.callbacks.enumerated()
-            where structOps && kf.mask.meets(cb.contexts) && (!kf.requiresSleepable || cb.sleepable) {
+            let key = UInt64(kf.mask.bits) | (kf.requiresSleepable ? 1 << 32 : 0)
+            let callbacks = allowedIn[key] ?? {
+                let cs = p.callbacks.indices.filter { c in
+                    kf.mask.meets(p.callbacks[c].contexts) && (!kf.requiresSleepable || p.callbacks[c].sleepable)
+                }
+                allowedIn[key] = cs
+                return cs
+            }()
+            for c in callbacks where structOps {
                 edges[c].append(Edge(from: c, to: nc + k, kind: .calls, range: kf.maskRange))
             }
             for c in kf.invokes { edges[nc + k].append(Edge(from: nc + k, to: c, kind: .invokes, range: kf.invokesRange)) }

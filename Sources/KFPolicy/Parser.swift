@@ -1,6 +1,8 @@
 // The parser: tokens to a syntax tree. It never throws: it records a diagnostic, skips to the
 // next statement boundary and goes on, so one run reports every syntax error in a file.
 
+import Dispatch
+
 public struct Parser {
     /// Tokens come from the lexer one at a time: the parser looks at the current token and
     /// remembers the previous one, and never holds them all.
@@ -28,11 +30,61 @@ public struct Parser {
 
     /// Lexes and parses one file.
     public static func parse(_ source: SourceFile, file: Int) -> (SyntaxFile, DiagnosticBag) {
+        if let tree = parseInHalves(source, file: file) { return (tree, DiagnosticBag()) }
+        return parseWhole(source, file: file)
+    }
+
+    /// Lexes and parses one file with one parser, start to end (`parse` splits large files).
+    public static func parseWhole(_ source: SourceFile, file: Int) -> (SyntaxFile, DiagnosticBag) {
         var p = Parser(lexer: Lexer(source, file: file), file: file)
         let tree = p.parseFile()
         var bag = p.lexer.diagnostics
         bag.append(contentsOf: p.diagnostics)
         return (tree, bag)
+    }
+
+    /// Files at least this large are parsed in two halves on two threads.
+    static let halvesThreshold = 1 << 20
+
+    /// A large file split at a line holding only `}` (the end of a kfunc block), its halves
+    /// parsed on two threads and their items joined. A declaration never spans such a line, so
+    /// for a file without errors this is the tree a single parser builds; when either half
+    /// has any diagnostic (or comments before the split), it returns nil and the caller parses
+    /// the whole file, so errors are always found, recovered from and worded as one parser does.
+    static func parseInHalves(_ source: SourceFile, file: Int) -> SyntaxFile? {
+        let bytes = source.text
+        guard bytes.count >= halvesThreshold, let split = splitPoint(bytes), firstInvalidUTF8(bytes) == nil else { return nil }
+        final class Halves: @unchecked Sendable { var first, second: (tree: SyntaxFile, clean: Bool)? }
+        let halves = Halves()
+        DispatchQueue.concurrentPerform(iterations: 2) { half in
+            let part = half == 0 ? 0..<split : split..<bytes.count
+            var p = Parser(lexer: Lexer(source, file: file, part: part, afterToken: half == 1), file: file)
+            let tree = p.parseFile()
+            let clean = p.diagnostics.items.isEmpty && p.lexer.diagnostics.items.isEmpty
+                && p.diagnostics.droppedErrors + p.diagnostics.droppedWarnings == 0
+            if half == 0 { halves.first = (tree, clean) } else { halves.second = (tree, clean) }
+        }
+        guard halves.first?.clean == true, halves.second?.clean == true,
+              halves.first!.tree.trailingComments.isEmpty else { return nil }
+        var items = halves.first!.tree.items
+        let second = halves.second!.tree
+        halves.first = nil // the first half's items are now only in `items`, which grows in place
+        halves.second = nil
+        items.append(contentsOf: second.items)
+        return SyntaxFile(file: file, items: items, trailingComments: second.trailingComments)
+    }
+
+    /// `parseInHalves`, for tests: nil when the file is not split or a half has a diagnostic.
+    public static func parseInHalvesForTests(_ source: SourceFile) -> SyntaxFile? { parseInHalves(source, file: 0) }
+
+    /// The offset just after the first line, from the middle of the file on, that is exactly `}`.
+    static func splitPoint(_ bytes: [UInt8]) -> Int? {
+        var i = bytes.count / 2
+        while i + 2 < bytes.count {
+            if bytes[i] == 10, bytes[i + 1] == 125, bytes[i + 2] == 10 { return i + 3 }
+            i += 1
+        }
+        return nil
     }
 
     /// The current token's text (a name, a punctuation character, a string's value).

@@ -159,3 +159,42 @@ final class FrontEndTests: XCTestCase {
         XCTAssertTrue(once.contains("callback q: a | (b); // z"))
     }
 }
+
+/// Large files are parsed in two halves on two threads; the tree must be the one a single
+/// parser builds, and a file with an error must get the single parser's diagnostics.
+final class ParallelParseTests: XCTestCase {
+    /// A policy of about 1.5 MB: kfunc blocks with doc comments, blank lines, trailing comments.
+    func largePolicy(error: Bool = false) -> String {
+        var s = "policy big for struct big_ops;\ncontext a;\ncontext b;\ncallback run: a | b;\nset s: struct_ops;\n"
+        for i in 0..<12_000 {
+            s += i % 3 == 0 ? "\n/// Kfunc \(i).\n" : "// plain \(i)\n"
+            s += "kfunc k\(i) { // trailing \(i)\n    in s;\n    allow \(i % 2 == 0 ? "a" : "a | b");\n}\n"
+            if error && i == 11_000 { s += "kfunc broken {\n    allow a\n}\n" }
+        }
+        return s + "// the end\n"
+    }
+
+    func testHalvesGiveTheSameTreeAsOneParser() {
+        let src = SourceFile(path: "big.policy", text: largePolicy())
+        XCTAssertGreaterThan(src.text.count, 1 << 20, "the file must be large enough to be split")
+        XCTAssertNotNil(Parser.parseInHalvesForTests(src), "a clean large file is parsed in halves")
+        let (halves, bagH) = Parser.parse(src, file: 0)
+        let (whole, bagW) = Parser.parseWhole(src, file: 0)
+        XCTAssertTrue(bagH.items.isEmpty)
+        XCTAssertTrue(bagW.items.isEmpty)
+        XCTAssertEqual(halves.items.count, whole.items.count)
+        XCTAssertEqual(halves.items.map(\.range), whole.items.map(\.range))
+        XCTAssertEqual(halves.items.map(\.trivia), whole.items.map(\.trivia))
+        XCTAssertEqual(halves.trailingComments, whole.trailingComments)
+        XCTAssertEqual(Formatter.format(halves), Formatter.format(whole))
+    }
+
+    func testAnErrorInEitherHalfFallsBackToOneParser() {
+        let src = SourceFile(path: "big.policy", text: largePolicy(error: true))
+        XCTAssertNil(Parser.parseInHalvesForTests(src))
+        let (_, bag) = Parser.parse(src, file: 0)
+        let (_, bagW) = Parser.parseWhole(src, file: 0)
+        XCTAssertEqual(bag.items.map(\.message), bagW.items.map(\.message))
+        XCTAssertEqual(bag.items.map(\.id), [.expectedToken])
+    }
+}
