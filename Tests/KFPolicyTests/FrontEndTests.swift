@@ -163,13 +163,14 @@ final class FrontEndTests: XCTestCase {
 /// Large files are parsed in two halves on two threads; the tree must be the one a single
 /// parser builds, and a file with an error must get the single parser's diagnostics.
 final class ParallelParseTests: XCTestCase {
-    /// A policy of about 1.5 MB: kfunc blocks with doc comments, blank lines, trailing comments.
-    func largePolicy(error: Bool = false) -> String {
+    /// A policy of about 1.5 MB: kfunc blocks with doc comments, blank lines, trailing
+    /// comments; with a missing ';' after the kfunc numbered `errorAfter`.
+    func largePolicy(errorAfter: Int? = nil) -> String {
         var s = "policy big for struct big_ops;\ncontext a;\ncontext b;\ncallback run: a | b;\nset s: struct_ops;\n"
-        for i in 0..<12_000 {
+        for i in 0..<20_000 {
             s += i % 3 == 0 ? "\n/// Kfunc \(i).\n" : "// plain \(i)\n"
             s += "kfunc k\(i) { // trailing \(i)\n    in s;\n    allow \(i % 2 == 0 ? "a" : "a | b");\n}\n"
-            if error && i == 11_000 { s += "kfunc broken {\n    allow a\n}\n" }
+            if i == errorAfter { s += "kfunc broken {\n    allow a\n}\n" }
         }
         return s + "// the end\n"
     }
@@ -190,11 +191,15 @@ final class ParallelParseTests: XCTestCase {
     }
 
     func testAnErrorInEitherHalfFallsBackToOneParser() {
-        let src = SourceFile(path: "big.policy", text: largePolicy(error: true))
-        XCTAssertNil(Parser.parseInHalvesForTests(src))
-        let (_, bag) = Parser.parse(src, file: 0)
-        let (_, bagW) = Parser.parseWhole(src, file: 0)
-        XCTAssertEqual(bag.items.map(\.message), bagW.items.map(\.message))
-        XCTAssertEqual(bag.items.map(\.id), [.expectedToken])
+        for errorAfter in [1_000, 19_000] {
+            let src = SourceFile(path: "big.policy", text: largePolicy(errorAfter: errorAfter))
+            XCTAssertGreaterThan(src.text.count, 1 << 20)
+            XCTAssertNil(Parser.parseInHalvesForTests(src), "an error in a half means one parser reads the file")
+            let (tree, bag) = Parser.parse(src, file: 0)
+            let (whole, bagW) = Parser.parseWhole(src, file: 0)
+            XCTAssertEqual(bag.items.map(\.message), bagW.items.map(\.message))
+            XCTAssertEqual(bag.items.map(\.id), [.expectedToken])
+            XCTAssertEqual(tree.items.count, whole.items.count)
+        }
     }
 }
