@@ -32,7 +32,7 @@ struct Checker {
 
     // MARK: - Entry
 
-    mutating func check(items: [Item], rootFile: Int) -> Policy {
+    mutating func check(items: ItemList, rootFile: Int) -> Policy {
         self.items = items
         declarePolicy(items, rootFile: rootFile)
         declareContextsAndGroups(items)
@@ -81,7 +81,7 @@ struct Checker {
 
     // MARK: - Declarations
 
-    mutating func declarePolicy(_ items: [Item], rootFile: Int) {
+    mutating func declarePolicy(_ items: ItemList, rootFile: Int) {
         var seen: SourceRange?
         var prefixSeen: SourceRange?
         for j in items.indices {
@@ -122,7 +122,7 @@ struct Checker {
         if policy.prefix.isEmpty { policy.prefix = policy.name }
     }
 
-    mutating func declareContextsAndGroups(_ items: [Item]) {
+    mutating func declareContextsAndGroups(_ items: ItemList) {
         for j in items.indices { if case .callback(let ns, _, _) = items[j].kind { for n in ns { callbackNames.insert(n.text) } } }
         for j in items.indices {
             switch items[j].kind {
@@ -287,7 +287,7 @@ struct Checker {
     /// Every kfunc name, for wrong-kind messages; built only when such a message may be due.
     var kfuncNames: Set<String>?
     /// The items being checked (for `isKfuncName`).
-    var items: [Item] = []
+    var items = ItemList()
 
     mutating func isKfuncName(_ name: String) -> Bool {
         if kfuncNames == nil {
@@ -304,7 +304,7 @@ struct Checker {
     /// Masks that named something unknown: already reported, so no follow-on errors.
     var brokenMasks = Set<SourceRange>()
 
-    mutating func declareCallbacks(_ items: [Item]) {
+    mutating func declareCallbacks(_ items: ItemList) {
         var seen: [String: SourceRange] = [:]
         for j in items.indices {
             guard case .callback(let names, let expr, let props) = items[j].kind else { continue }
@@ -334,7 +334,7 @@ struct Checker {
         }
     }
 
-    mutating func declareRequirementsAndSets(_ items: [Item]) {
+    mutating func declareRequirementsAndSets(_ items: ItemList) {
         for j in items.indices {
             switch items[j].kind {
             case .requirement(let n):
@@ -373,7 +373,7 @@ struct Checker {
         }
     }
 
-    mutating func declareKfuncs(_ items: [Item]) {
+    mutating func declareKfuncs(_ items: ItemList) {
         // Each name to its index in policy.kfuncs: the duplicate check builds the model's index.
         var seen: [String: Int] = [:]
         var count = 0
@@ -519,7 +519,7 @@ struct Checker {
         }
     }
 
-    mutating func declareNests(_ items: [Item]) {
+    mutating func declareNests(_ items: ItemList) {
         for j in items.indices {
             guard case .nest(let from, let to) = items[j].kind else { continue }
             let a = policy.callback(named: from.text)

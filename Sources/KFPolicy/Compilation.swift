@@ -114,7 +114,7 @@ struct Loader {
     let reader: (String) throws(FileError) -> [UInt8]
     var diagnostics = DiagnosticBag()
     /// Every item of every file, includes expanded in place (an item's range names its file).
-    var items: [Item] = []
+    var items = ItemList()
     /// Paths read, in order (normalized), for depfiles.
     var paths: [String] = []
     var loaded: Set<String> = []
@@ -141,8 +141,8 @@ struct Loader {
 
     mutating func expand(_ tree: SyntaxFile, dir: String) {
         // A file without includes (the common case, and every large policy) is taken whole.
-        if !tree.items.contains(where: { if case .include = $0.kind { return true }; return false }) {
-            if items.isEmpty { items = tree.items } else { items += tree.items }
+        if !tree.parts.contains(where: { if case .include = $0.kind { return true }; return false }) {
+            items.append(contentsOf: tree.parts)
             return
         }
         for item in tree.items {

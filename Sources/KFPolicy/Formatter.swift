@@ -5,7 +5,7 @@ public enum Formatter {
     /// Formats one parsed file. The caller must not pass a file with syntax errors.
     public static func format(_ file: SyntaxFile) -> String {
         var out = ""
-        for (n, item) in file.items.enumerated() {
+        for (n, item) in file.parts.enumerated() {
             leading(item.trivia, indent: "", first: n == 0, into: &out)
             out += line(item)
             trailing(item.trivia, into: &out)
@@ -13,7 +13,7 @@ public enum Formatter {
         var t = Trivia()
         t.leading = file.trailingComments
         t.blankBefore = file.trailingComments.first?.blankBefore ?? false
-        leading(t, indent: "", first: file.items.isEmpty, into: &out)
+        leading(t, indent: "", first: file.parts.isEmpty, into: &out)
         return out
     }
 

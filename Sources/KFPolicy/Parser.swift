@@ -66,12 +66,9 @@ public struct Parser {
         }
         guard halves.first?.clean == true, halves.second?.clean == true,
               halves.first!.tree.trailingComments.isEmpty else { return nil }
-        var items = halves.first!.tree.items
-        let second = halves.second!.tree
-        halves.first = nil // the first half's items are now only in `items`, which grows in place
-        halves.second = nil
-        items.append(contentsOf: second.items)
-        return SyntaxFile(file: file, items: items, trailingComments: second.trailingComments)
+        var parts = halves.first!.tree.parts
+        parts.append(contentsOf: halves.second!.tree.parts)
+        return SyntaxFile(file: file, parts: parts, trailingComments: halves.second!.tree.trailingComments)
     }
 
     /// `parseInHalves`, for tests: nil when the file is not split or a half has a diagnostic.

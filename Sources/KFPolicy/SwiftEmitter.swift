@@ -119,7 +119,7 @@ extension Compilation {
     /// declarations (like common/shared.policy), checked as part of each policy that includes it.
     public var isIncludeOnly: Bool {
         guard let root = rootSyntax else { return false }
-        if root.items.contains(where: { if case .policy = $0.kind { return true } else { return false } }) { return false }
+        if root.parts.contains(where: { if case .policy = $0.kind { return true } else { return false } }) { return false }
         let syntax: Set<DiagID> = [.invalidCharacter, .unterminatedString, .unterminatedComment, .expectedToken, .unexpectedToken, .invalidUTF8]
         return !diagnostics.items.contains { $0.severity == .error && $0.range.file == root.file && syntax.contains($0.id) }
     }

@@ -141,6 +141,61 @@ public struct Item: Sendable {
 /// A parsed file: its items and the comments after the last one.
 public struct SyntaxFile: Sendable {
     public let file: Int
-    public var items: [Item]
+    /// The items in order, in one or more runs (a large file parsed in halves keeps one run
+    /// per half: joining them would copy every item).
+    public var parts: ItemList
     public var trailingComments: [Comment]
+    /// Every item, in one array.
+    public var items: [Item] { parts.array }
+
+    public init(file: Int, items: [Item], trailingComments: [Comment]) {
+        self.init(file: file, parts: ItemList([items]), trailingComments: trailingComments)
+    }
+
+    public init(file: Int, parts: ItemList, trailingComments: [Comment]) {
+        self.file = file
+        self.parts = parts
+        self.trailingComments = trailingComments
+    }
+}
+
+/// Items kept as runs of arrays and read in place by index, as one collection.
+public struct ItemList: RandomAccessCollection, Sendable {
+    public private(set) var runs: [[Item]] = []
+    /// The index of each run's first item.
+    var starts: [Int] = []
+    public private(set) var count = 0
+
+    public init(_ runs: [[Item]] = []) { for r in runs { append(run: r) } }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { count }
+
+    public subscript(i: Int) -> Item {
+        _read {
+            var r = runs.count - 1
+            while starts[r] > i { r -= 1 } // one or two runs, unless there are includes
+            yield runs[r][i - starts[r]]
+        }
+    }
+
+    /// Adds a run of items (no element is copied: the run's storage is shared).
+    public mutating func append(run: [Item]) {
+        guard !run.isEmpty else { return }
+        starts.append(count)
+        runs.append(run)
+        count += run.count
+    }
+
+    public mutating func append(contentsOf other: ItemList) { for r in other.runs { append(run: r) } }
+
+    /// Adds one item to the last run.
+    public mutating func append(_ item: Item) {
+        if runs.isEmpty { starts.append(0); runs.append([]) }
+        runs[runs.count - 1].append(item)
+        count += 1
+    }
+
+    /// The items in one array (a copy unless there is a single run).
+    public var array: [Item] { runs.count == 1 ? runs[0] : runs.flatMap { $0 } }
 }
