@@ -155,6 +155,7 @@ private struct Emitter {
     }
 
     func cString(_ s: String) -> String {
+        if !s.utf8.contains(where: { $0 == 34 || $0 == 92 }) { return "\"" + s + "\"" } // names never need escapes
         var o = "\""
         for ch in s.unicodeScalars {
             switch ch {
@@ -311,25 +312,38 @@ private struct Emitter {
             """)
         out.line("enum \(n.p)_kfunc {")
         out.indent()
-        for (i, k) in policy.kfuncs.enumerated() { out.line("\(kfuncIndexName[i]) = \(i),", from: k.range) }
+        // The rows of the kfunc tables are printed in pieces (see CodePrinter.begin).
+        let kfuncs = policy.kfuncs
+        for i in kfuncs.indices {
+            out.begin(from: kfuncs[i].range); out.put(kfuncIndexName[i]); out.put(" = "); out.put(i); out.put(","); out.end()
+        }
         out.line("\(n.P)_NR_KFUNCS = \(policy.kfuncs.count)")
         out.outdent()
         out.line("};")
         out.line()
-        for (i, k) in policy.kfuncs.enumerated() {
-            let req = k.requires.isEmpty ? "" : " requires \(k.requires.joined(separator: ", "))"
-            out.line("#define \(ctxWordName[i]) \(ctxWordValue(k)) /* \(describe(k.mask))\(req) */", from: k.range)
+        for i in kfuncs.indices {
+            let k = kfuncs[i]
+            out.begin(from: k.range)
+            out.put("#define "); out.put(ctxWordName[i]); out.put(" "); out.put(ctxWordValue(k))
+            out.put(" /* "); out.put(describe(k.mask))
+            if !k.requires.isEmpty { out.put(" requires "); out.put(k.requires.joined(separator: ", ")) }
+            out.put(" */")
+            out.end()
         }
         out.line()
         out.line("static const u32 \(n.p)_kfunc_ctx[\(n.P)_NR_KFUNCS] \(n.P)_UNUSED = {")
         out.indent()
-        for (i, k) in policy.kfuncs.enumerated() { out.line("[\(kfuncIndexName[i])] = \(ctxWordName[i]),", from: k.range) }
+        for i in kfuncs.indices {
+            out.begin(from: kfuncs[i].range); out.put("["); out.put(kfuncIndexName[i]); out.put("] = "); out.put(ctxWordName[i]); out.put(","); out.end()
+        }
         out.outdent()
         out.line("};")
         out.line()
         out.line("static const char *const \(n.p)_kfunc_name[\(n.P)_NR_KFUNCS] \(n.P)_UNUSED = {")
         out.indent()
-        for (i, k) in policy.kfuncs.enumerated() { out.line("[\(kfuncIndexName[i])] = \(cString(k.name)),", from: k.range) }
+        for i in kfuncs.indices {
+            out.begin(from: kfuncs[i].range); out.put("["); out.put(kfuncIndexName[i]); out.put("] = "); out.put(cString(kfuncs[i].name)); out.put(","); out.end()
+        }
         out.outdent()
         out.line("};")
     }
@@ -354,11 +368,16 @@ private struct Emitter {
         out.line("#endif")
         out.line("#define \(n.P)_KFUNC(name) __bpf_kfunc \(n.P)_TAG_##name")
         out.line()
+        let tagPrefix = n.tag(""), declTag = "\(n.P)_DECL_TAG(\"kfpolicy:\(policy.prefix):ctx="
         for k in policy.kfuncs {
             let ctxs = memo.tag[k.mask.bits] ?? k.mask.indices.map { policy.contexts[$0].name }.joined(separator: "|")
             memo.tag[k.mask.bits] = ctxs
-            let req = k.requiresSleepable ? ";sleepable" : ""
-            out.line("#define \(n.tag(k.name)) \(n.P)_DECL_TAG(\"kfpolicy:\(policy.prefix):ctx=\(ctxs.isEmpty ? "none" : ctxs)\(req)\")", from: k.range)
+            out.begin(from: k.range)
+            out.put("#define "); out.put(tagPrefix); out.put(k.name); out.put(" "); out.put(declTag)
+            out.put(ctxs.isEmpty ? "none" : ctxs)
+            if k.requiresSleepable { out.put(";sleepable") }
+            out.put("\")")
+            out.end()
         }
     }
 
@@ -375,8 +394,11 @@ private struct Emitter {
             out.line("BTF_KFUNCS_START(\(s.name))", from: s.range)
             for ki in members[si] {
                 let k = policy.kfuncs[ki]
-                let flags = k.flags.map(\.rawValue).joined(separator: " | ")
-                out.line(flags.isEmpty ? "BTF_ID_FLAGS(func, \(k.name))" : "BTF_ID_FLAGS(func, \(k.name), \(flags))", from: k.range)
+                out.begin(from: k.range)
+                out.put("BTF_ID_FLAGS(func, "); out.put(k.name)
+                if !k.flags.isEmpty { out.put(", "); out.put(k.flags.map(\.rawValue).joined(separator: " | ")) }
+                out.put(")")
+                out.end()
             }
             out.line("BTF_KFUNCS_END(\(s.name))", from: s.range)
             out.line()
@@ -391,7 +413,10 @@ private struct Emitter {
         out.line("#define \(n.P)_CTX_ENTRY(kfunc, ctxword) BTF_ID_FLAGS(func, kfunc, ctxword)")
         out.line()
         out.line("BTF_SET8_START(\(n.p)_ctx_ids)")
-        for (i, k) in policy.kfuncs.enumerated() { out.line("\(n.P)_CTX_ENTRY(\(k.name), \(ctxWordName[i]))", from: k.range) }
+        let entry = "\(n.P)_CTX_ENTRY("
+        for (i, k) in policy.kfuncs.enumerated() {
+            out.begin(from: k.range); out.put(entry); out.put(k.name); out.put(", "); out.put(ctxWordName[i]); out.put(")"); out.end()
+        }
         out.line("BTF_SET8_END(\(n.p)_ctx_ids)")
         out.line()
         out.comment("The BTF id of \(structType), to recognise this interface's programs.")
@@ -605,8 +630,9 @@ private struct Emitter {
         out.indent()
         let noOp = "\(n.P)_NO_OP"
         for (i, k) in policy.kfuncs.enumerated() {
-            let list = k.invokes.isEmpty ? noOp : (k.invokes.map { n.op(policy.callbacks[$0].name) } + [noOp]).joined(separator: ", ")
-            out.line("[\(kfuncIndexName[i])] = { \(list) },", from: k.range)
+            out.begin(from: k.range); out.put("["); out.put(kfuncIndexName[i]); out.put("] = { ")
+            for c in k.invokes { out.put(n.op(policy.callbacks[c].name)); out.put(", ") }
+            out.put(noOp); out.put(" },"); out.end()
         }
         out.outdent()
         out.line("};")

@@ -72,6 +72,23 @@ public struct CodePrinter {
         bytes.append(10)
     }
 
+    /// A line printed in pieces, for the tables with a row per kfunc: `begin(from:)`, `put`
+    /// each piece, `end()` print what `line(_:from:)` would, without building the line first.
+    public mutating func begin(from range: SourceRange) {
+        if recordsOrigins { origins.append(range) }
+        for _ in 0..<level { bytes.append(contentsOf: unit) }
+    }
+    public mutating func put(_ s: String) {
+        var s = s
+        s.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+    public mutating func put(_ v: Int) {
+        var l = CodeLine.StringInterpolation(literalCapacity: 0, interpolationCount: 0)
+        l.appendInterpolation(v)
+        bytes.append(contentsOf: l.bytes)
+    }
+    public mutating func end() { bytes.append(10) }
+
     /// Prints one line that comes from the declaration at `range`.
     public mutating func line(_ l: CodeLine, from range: SourceRange) {
         let saved = origin
