@@ -59,11 +59,11 @@ public enum CEmitter {
             if half == 0 { halves.first = e.out } else { halves.second = e.out }
         }
         let a = halves.first!, b = halves.second!
-        // One allocation of the exact size for the joined text.
-        let bytes = [UInt8](unsafeUninitializedCapacity: a.bytes.count + b.bytes.count) { buf, count in
-            a.bytes.withUnsafeBufferPointer { _ = buf.initialize(from: $0) }
-            b.bytes.withUnsafeBufferPointer { _ = UnsafeMutableBufferPointer(rebasing: buf[a.bytes.count...]).initialize(from: $0) }
-            count = a.bytes.count + b.bytes.count
+        // The joined text, copied once from both printers into an array of the exact size.
+        let bytes = [UInt8](unsafeUninitializedCapacity: a.byteCount + b.byteCount) { buf, count in
+            a.copyBytes(to: buf.baseAddress!)
+            b.copyBytes(to: buf.baseAddress! + a.byteCount)
+            count = a.byteCount + b.byteCount
         }
         return (bytes, wantOrigins ? a.origins + b.origins : [])
     }
