@@ -89,7 +89,10 @@ private struct Emitter {
     let ctxWordName: [String]
     let idx: String
     /// Mask texts by mask bits: many kfuncs share a mask.
-    final class Memo { var expr: [UInt32: String] = [:]; var described: [UInt32: String] = [:]; var tag: [UInt32: String] = [:] }
+    final class Memo {
+        var expr: [UInt32: String] = [:], described: [UInt32: String] = [:], tag: [UInt32: String] = [:]
+        var word: [UInt64: String] = [:]
+    }
     let memo = Memo()
 
     /// The generated names of a policy, made once and shared by the emitters of both halves.
@@ -144,8 +147,12 @@ private struct Emitter {
     }
 
     func ctxWordValue(_ k: Kfunc) -> String {
+        let key = UInt64(k.mask.bits) | (k.requiresSleepable ? 1 << 32 : 0)
+        if let w = memo.word[key] { return w }
         let base = maskExpr(k.mask)
-        return k.requiresSleepable ? "(\(base) | \(n.P)_REQ_SLEEPABLE)" : base
+        let w = k.requiresSleepable ? "(\(base) | \(n.P)_REQ_SLEEPABLE)" : base
+        memo.word[key] = w
+        return w
     }
 
     func cbWordValue(_ c: Callback) -> String {
