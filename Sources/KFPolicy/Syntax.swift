@@ -173,9 +173,14 @@ public struct ItemList: RandomAccessCollection, Sendable {
 
     public subscript(i: Int) -> Item {
         _read {
-            var r = runs.count - 1
-            while starts[r] > i { r -= 1 } // one or two runs, unless there are includes
-            yield runs[r][i - starts[r]]
+            // The last run whose start is at or before i: usually one or two runs, but a policy
+            // that includes many files has a run per file, so a binary search.
+            var lo = 0, hi = runs.count - 1
+            while lo < hi {
+                let mid = (lo + hi + 1) / 2
+                if starts[mid] <= i { lo = mid } else { hi = mid - 1 }
+            }
+            yield runs[lo][i - starts[lo]]
         }
     }
 

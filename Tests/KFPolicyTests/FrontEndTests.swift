@@ -190,6 +190,23 @@ final class ParallelParseTests: XCTestCase {
         XCTAssertEqual(Formatter.format(halves), Formatter.format(whole))
     }
 
+    func testItemListReadsEveryRunInOrder() {
+        let (t, _) = Parser.parse(SourceFile(path: "t", text: "context a;\ncontext b;\ncontext c;\ncontext d;\ncontext e;\ncontext f;\n"), file: 0)
+        let all = t.items
+        var list = ItemList()
+        list.append(run: Array(all[0..<1]))
+        list.append(run: [])
+        list.append(run: Array(all[1..<4]))
+        list.append(all[4]) // onto the last run, which it shares with `all` until then
+        list.append(run: Array(all[5...]))
+        XCTAssertEqual(list.count, 6)
+        XCTAssertEqual(list.runs.count, 3)
+        XCTAssertEqual(list.map(\.range), all.map(\.range))
+        XCTAssertEqual(list.indices.map { list[$0].range }, all.map(\.range))
+        XCTAssertEqual(list.array.map(\.range), all.map(\.range))
+        XCTAssertEqual(all.count, 6, "appending to the list left the parsed items alone")
+    }
+
     func testAnErrorInEitherHalfFallsBackToOneParser() {
         for errorAfter in [1_000, 19_000] {
             let src = SourceFile(path: "big.policy", text: largePolicy(errorAfter: errorAfter))
