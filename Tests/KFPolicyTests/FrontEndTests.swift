@@ -220,3 +220,39 @@ final class ParallelParseTests: XCTestCase {
         }
     }
 }
+
+/// Large policies have their name checks run beside the semantic and nesting checks; the
+/// diagnostics must be those, in the order, that one thread reports.
+final class ParallelCheckTests: XCTestCase {
+    func policy(fillers: Int) -> String {
+        var s = """
+            policy p for struct p_ops;
+            context a;
+            context b;
+            callback run: a;
+            callback sleepy: b sleepable;
+            set s: struct_ops;
+            kfunc Foo { in s; allow a; }
+            kfunc foo { in s; allow a; }
+            kfunc sl { in s; flags KF_SLEEPABLE; allow a; }
+            kfunc kick { in s; allow a; invokes run; }
+
+            """
+        for i in 0..<fillers { s += "kfunc f\(i) { in s; allow b; }\n" }
+        return s
+    }
+
+    func diagnostics(fillers: Int) -> [String] {
+        let c = Compilation.compile(path: "p.policy", bytes: Array(policy(fillers: fillers).utf8))
+        return c.diagnostics.items.filter { $0.id != .kernelLimit }.map { "\($0.id.rawValue) \($0.message)" }
+    }
+
+    func testLargePolicyReportsWhatOneThreadReports() {
+        let small = diagnostics(fillers: 10), large = diagnostics(fillers: 2_500)
+        XCTAssertEqual(large, small)
+        XCTAssertEqual(small.count, 3, "\(small)") // a case collision, a sleepable kfunc, a cycle
+        XCTAssertTrue(small[0].contains("differ only in case"), small[0])
+        XCTAssertTrue(small[1].contains("KF_SLEEPABLE"), small[1])
+        XCTAssertTrue(small[2].contains("not a DAG"), small[2])
+    }
+}
