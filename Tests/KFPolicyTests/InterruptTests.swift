@@ -85,3 +85,29 @@ final class InterruptTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(new.count, 1 << 20)
     }
 }
+
+/// `gen` rewrites an output only when its bytes change; the comparison reads the file a chunk at
+/// a time, so it must catch a difference anywhere, including past the first chunk.
+final class WriteIfChangedTests: XCTestCase {
+    func testComparesEveryByte() throws {
+        let dir = makeTempDir("write-if-changed")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/out.h"
+        let bytes = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) } // three 1 MB chunks
+        XCTAssertFalse(fileHolds(path, bytes), "a missing file")
+        XCTAssertTrue(try writeIfChanged(path, bytes))
+        XCTAssertTrue(fileHolds(path, bytes))
+        XCTAssertFalse(try writeIfChanged(path, bytes), "unchanged bytes are not written again")
+        for at in [0, (1 << 20) - 1, 1 << 20, bytes.count - 1] {
+            var other = bytes
+            other[at] ^= 1
+            XCTAssertFalse(fileHolds(path, other), "a difference at byte \(at)")
+            XCTAssertTrue(try writeIfChanged(path, other))
+            XCTAssertTrue(fileHolds(path, other))
+            XCTAssertTrue(try writeIfChanged(path, bytes))
+        }
+        XCTAssertFalse(fileHolds(path, Array(bytes.dropLast())), "a shorter output")
+        XCTAssertFalse(fileHolds(path, bytes + [0]), "a longer output")
+        XCTAssertFalse(fileHolds(dir, []), "a directory")
+    }
+}
