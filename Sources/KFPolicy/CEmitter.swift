@@ -3,7 +3,6 @@
 // the verifier filter, run-time nesting guards, the nesting DAG tables with an instance check,
 // and the context-dependent implementation table.
 
-import Dispatch
 
 /// The one authority for generated C names of a policy.
 public struct CNamer: Sendable {
@@ -44,7 +43,7 @@ public enum CEmitter {
     /// `headerWithOrigins` as UTF-8 bytes, ready to write; `origins` empty unless asked for.
     public static func headerBytes(_ policy: Policy, sourceName: String, origins wantOrigins: Bool) -> (bytes: [UInt8], origins: [SourceRange]) {
         let names = Emitter.Names(policy)
-        if policy.kfuncs.count < parallelThreshold {
+        if policy.kfuncs.count < parallelMinimumKfuncs {
             var e = Emitter(policy: policy, names: names, origins: wantOrigins)
             e.emitFirstHalf(sourceName: sourceName)
             e.emitSecondHalf()
@@ -52,13 +51,15 @@ public enum CEmitter {
         }
         // The header's two halves depend only on the policy: a large policy has them printed on
         // two threads, each with its own printer, then joined in order (the same bytes).
-        let halves = Halves()
-        DispatchQueue.concurrentPerform(iterations: 2) { half in
+        let (a, b) = inParallel({
             var e = Emitter(policy: policy, names: names, origins: wantOrigins)
-            if half == 0 { e.emitFirstHalf(sourceName: sourceName) } else { e.emitSecondHalf() }
-            if half == 0 { halves.first = e.out } else { halves.second = e.out }
-        }
-        let a = halves.first!, b = halves.second!
+            e.emitFirstHalf(sourceName: sourceName)
+            return e.out
+        }, {
+            var e = Emitter(policy: policy, names: names, origins: wantOrigins)
+            e.emitSecondHalf()
+            return e.out
+        })
         // The joined text, copied once from both printers into an array of the exact size.
         let bytes = [UInt8](unsafeUninitializedCapacity: a.byteCount + b.byteCount) { buf, count in
             a.copyBytes(to: buf.baseAddress!)
@@ -68,15 +69,6 @@ public enum CEmitter {
         return (bytes, wantOrigins ? a.origins + b.origins : [])
     }
 
-    /// Policies with fewer kfuncs are printed on one thread (the second would cost more than it saves).
-    static let parallelThreshold = 2000
-
-    /// Where the two threads leave their halves: each writes only its own property, and
-    /// concurrentPerform returns after both have finished.
-    private final class Halves: @unchecked Sendable {
-        var first: CodePrinter?
-        var second: CodePrinter?
-    }
 }
 
 private struct Emitter {

@@ -1,8 +1,6 @@
 // The checker: resolves names, evaluates masks, builds the model and proves the nesting graph
 // is a DAG. It reports every problem it finds and never stops at the first.
 
-import Dispatch
-
 /// C keywords and names that would break generated C or Swift if used as identifiers.
 let reservedIdentifiers: Set<String> = [
     "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum",
@@ -44,7 +42,7 @@ struct Checker {
         declareKfuncs(items)
         declareNests(items)
         checkKernelLimits()
-        if policy.kfuncs.count < Checker.parallelThreshold {
+        if policy.kfuncs.count < parallelMinimumKfuncs {
             checkMangledNames()
             checkKfuncSemantics()
             checkNestingGraph()
@@ -52,22 +50,25 @@ struct Checker {
             // These checks only read the model and report. For a large policy the name checks
             // run on a second thread beside the semantic and nesting checks, each reporting
             // into its own diagnostics, appended in the order one thread reports them.
-            final class Pair: @unchecked Sendable { var names, rest: Checker; init(_ c: Checker) { names = c; rest = c } }
             var copy = self
             copy.diagnostics = DiagnosticBag()
-            let pair = Pair(copy)
-            DispatchQueue.concurrentPerform(iterations: 2) { i in
-                if i == 0 { pair.names.checkMangledNames() } else { pair.rest.checkKfuncSemantics(); pair.rest.checkNestingGraph() }
-            }
-            diagnostics.append(contentsOf: pair.names.diagnostics)
-            diagnostics.append(contentsOf: pair.rest.diagnostics)
+            let (names, rest) = inParallel({
+                var c = copy
+                c.checkMangledNames()
+                return c.diagnostics
+            }, {
+                var c = copy
+                c.checkKfuncSemantics()
+                c.checkNestingGraph()
+                return c.diagnostics
+            })
+            diagnostics.append(contentsOf: names)
+            diagnostics.append(contentsOf: rest)
         }
         warnUnused()
         return policy
     }
 
-    /// Policies with fewer kfuncs are checked on one thread.
-    static let parallelThreshold = 2000
 
     // MARK: - Names
 

@@ -1,8 +1,6 @@
 // The parser: tokens to a syntax tree. It never throws: it records a diagnostic, skips to the
 // next statement boundary and goes on, so one run reports every syntax error in a file.
 
-import Dispatch
-
 public struct Parser {
     /// Tokens come from the lexer one at a time: the parser looks at the current token and
     /// remembers the previous one, and never holds them all.
@@ -54,21 +52,18 @@ public struct Parser {
     static func parseInHalves(_ source: SourceFile, file: Int) -> SyntaxFile? {
         let bytes = source.text
         guard bytes.count >= halvesThreshold, let split = splitPoint(bytes), firstInvalidUTF8(bytes) == nil else { return nil }
-        final class Halves: @unchecked Sendable { var first, second: (tree: SyntaxFile, clean: Bool)? }
-        let halves = Halves()
-        DispatchQueue.concurrentPerform(iterations: 2) { half in
-            let part = half == 0 ? 0..<split : split..<bytes.count
-            var p = Parser(lexer: Lexer(source, file: file, part: part, afterToken: half == 1), file: file)
+        func parse(_ part: Range<Int>) -> (tree: SyntaxFile, clean: Bool) {
+            var p = Parser(lexer: Lexer(source, file: file, part: part, afterToken: part.lowerBound > 0), file: file)
             let tree = p.parseFile()
             let clean = p.diagnostics.items.isEmpty && p.lexer.diagnostics.items.isEmpty
                 && p.diagnostics.droppedErrors + p.diagnostics.droppedWarnings == 0
-            if half == 0 { halves.first = (tree, clean) } else { halves.second = (tree, clean) }
+            return (tree, clean)
         }
-        guard halves.first?.clean == true, halves.second?.clean == true,
-              halves.first!.tree.trailingComments.isEmpty else { return nil }
-        var parts = halves.first!.tree.parts
-        parts.append(contentsOf: halves.second!.tree.parts)
-        return SyntaxFile(file: file, parts: parts, trailingComments: halves.second!.tree.trailingComments)
+        let (first, second) = inParallel({ parse(0..<split) }, { parse(split..<bytes.count) })
+        guard first.clean, second.clean, first.tree.trailingComments.isEmpty else { return nil }
+        var parts = first.tree.parts
+        parts.append(contentsOf: second.tree.parts)
+        return SyntaxFile(file: file, parts: parts, trailingComments: second.tree.trailingComments)
     }
 
     /// `parseInHalves`, for tests: nil when the file is not split or a half has a diagnostic.
