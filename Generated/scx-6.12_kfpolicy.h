@@ -295,39 +295,27 @@ static inline int scx_check_member(const struct btf_type *t, const struct btf_me
 }
 
 static const struct btf_kfunc_id_set scx_kfunc_set_select_cpu = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_select_cpu,
-	.filter = scx_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_select_cpu, .filter = scx_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set scx_kfunc_set_enqueue_dispatch = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_enqueue_dispatch,
-	.filter = scx_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_enqueue_dispatch, .filter = scx_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set scx_kfunc_set_dispatch = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_dispatch,
-	.filter = scx_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_dispatch, .filter = scx_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set scx_kfunc_set_cpu_release = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_cpu_release,
-	.filter = scx_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_cpu_release, .filter = scx_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set scx_kfunc_set_unlocked = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_unlocked,
-	.filter = scx_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_unlocked, .filter = scx_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set scx_kfunc_set_any = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_any,
-	.filter = scx_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_any, .filter = scx_kfunc_filter,
 };
 
 /**

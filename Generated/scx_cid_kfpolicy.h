@@ -357,21 +357,15 @@ static inline int scx_cid_check_member(const struct btf_type *t, const struct bt
 }
 
 static const struct btf_kfunc_id_set scx_kfunc_set_unlocked = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_unlocked,
-	.filter = scx_cid_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_unlocked, .filter = scx_cid_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set scx_kfunc_set_init_cids = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_init_cids,
-	.filter = scx_cid_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_init_cids, .filter = scx_cid_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set scx_kfunc_set_select_cpu = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_select_cpu,
-	.filter = scx_cid_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_select_cpu, .filter = scx_cid_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set scx_kfunc_set_enqueue_dispatch = {
@@ -381,33 +375,23 @@ static const struct btf_kfunc_id_set scx_kfunc_set_enqueue_dispatch = {
 };
 
 static const struct btf_kfunc_id_set scx_kfunc_set_dispatch = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_dispatch,
-	.filter = scx_cid_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_dispatch, .filter = scx_cid_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set scx_kfunc_set_cpu_release = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_cpu_release,
-	.filter = scx_cid_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_cpu_release, .filter = scx_cid_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set scx_kfunc_set_idle = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_idle,
-	.filter = scx_cid_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_idle, .filter = scx_cid_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set scx_kfunc_set_any = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_any,
-	.filter = scx_cid_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_any, .filter = scx_cid_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set scx_kfunc_set_cid = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_cid,
-	.filter = scx_cid_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_cid, .filter = scx_cid_kfunc_filter,
 };
 
 /**

@@ -399,7 +399,7 @@ static int scx_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
 
 /**
  * scx_check_member() - the sleepable rule, as struct bpf_struct_ops.check_member
- * @t: struct sched_ext_ops in BTF
+ * @t: struct sched_ext_ops or struct sched_ext_ops_cid in BTF
  * @member: the member a program implements
  * @prog: the program
  *
@@ -409,82 +409,51 @@ static inline int scx_check_member(const struct btf_type *t, const struct btf_me
 				   const struct bpf_prog *prog)
 {
 	u32 op = __btf_member_bit_offset(t, member) / BITS_PER_BYTE / sizeof(void (*)(void));
+	u32 op_ctx;
 
-	if (prog->sleepable && !(scx_op_contexts(op) & SCX_SLEEPABLE))
-		return -EINVAL;
-	return 0;
-}
-
-/**
- * scx_cid_check_member() - the sleepable rule, as struct bpf_struct_ops.check_member
- * @t: struct sched_ext_ops_cid in BTF
- * @member: the member a program implements
- * @prog: the program
- *
- * Return: 0, or -EINVAL for a sleepable program in a callback that does not accept one.
- */
-static inline int scx_cid_check_member(const struct btf_type *t, const struct btf_member *member,
-				       const struct bpf_prog *prog)
-{
-	u32 op = __btf_member_bit_offset(t, member) / BITS_PER_BYTE / sizeof(void (*)(void));
-
-	if (prog->sleepable && !(scx_cid_op_contexts(op) & SCX_SLEEPABLE))
+	if (prog->aux->attach_btf_id == scx_struct_ids[1])
+		op_ctx = scx_cid_op_contexts(op);
+	else
+		op_ctx = scx_op_contexts(op);
+	if (prog->sleepable && !(op_ctx & SCX_SLEEPABLE))
 		return -EINVAL;
 	return 0;
 }
 
 static const struct btf_kfunc_id_set scx_kfunc_set_unlocked = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_unlocked,
-	.filter = scx_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_unlocked, .filter = scx_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set scx_kfunc_set_init_cids = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_init_cids,
-	.filter = scx_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_init_cids, .filter = scx_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set scx_kfunc_set_select_cpu = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_select_cpu,
-	.filter = scx_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_select_cpu, .filter = scx_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set scx_kfunc_set_enqueue_dispatch = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_enqueue_dispatch,
-	.filter = scx_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_enqueue_dispatch, .filter = scx_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set scx_kfunc_set_dispatch = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_dispatch,
-	.filter = scx_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_dispatch, .filter = scx_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set scx_kfunc_set_cpu_release = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_cpu_release,
-	.filter = scx_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_cpu_release, .filter = scx_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set scx_kfunc_set_idle = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_idle,
-	.filter = scx_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_idle, .filter = scx_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set scx_kfunc_set_any = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_any,
-	.filter = scx_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_any, .filter = scx_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set scx_kfunc_set_cid = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_cid,
-	.filter = scx_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_cid, .filter = scx_kfunc_filter,
 };
 
 /**

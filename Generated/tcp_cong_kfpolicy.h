@@ -175,9 +175,7 @@ static inline int bpf_tcp_ca_check_member(const struct btf_type *t, const struct
 }
 
 static const struct btf_kfunc_id_set bpf_tcp_ca_check_kfunc_set = {
-	.owner = THIS_MODULE,
-	.set = &bpf_tcp_ca_check_kfunc_ids,
-	.filter = bpf_tcp_ca_kfunc_filter,
+	.owner = THIS_MODULE, .set = &bpf_tcp_ca_check_kfunc_ids, .filter = bpf_tcp_ca_kfunc_filter,
 };
 
 /**

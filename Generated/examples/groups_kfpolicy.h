@@ -195,9 +195,7 @@ static inline int demo_groups_check_member(const struct btf_type *t,
 }
 
 static const struct btf_kfunc_id_set demo_groups_kfunc_set = {
-	.owner = THIS_MODULE,
-	.set = &demo_groups_kfunc_ids,
-	.filter = demo_groups_kfunc_filter,
+	.owner = THIS_MODULE, .set = &demo_groups_kfunc_ids, .filter = demo_groups_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set demo_groups_syscall_kfunc_set = {

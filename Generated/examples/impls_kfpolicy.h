@@ -140,9 +140,7 @@ static inline int demo_impl_check_member(const struct btf_type *t, const struct 
 }
 
 static const struct btf_kfunc_id_set demo_impl_kfunc_set = {
-	.owner = THIS_MODULE,
-	.set = &demo_impl_kfunc_ids,
-	.filter = demo_impl_kfunc_filter,
+	.owner = THIS_MODULE, .set = &demo_impl_kfunc_ids, .filter = demo_impl_kfunc_filter,
 };
 
 /**

@@ -163,15 +163,11 @@ static inline int demo_include_check_member(const struct btf_type *t,
 }
 
 static const struct btf_kfunc_id_set demo_common_kfunc_set = {
-	.owner = THIS_MODULE,
-	.set = &demo_common_kfunc_ids,
-	.filter = demo_include_kfunc_filter,
+	.owner = THIS_MODULE, .set = &demo_common_kfunc_ids, .filter = demo_include_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set demo_include_kfunc_set = {
-	.owner = THIS_MODULE,
-	.set = &demo_include_kfunc_ids,
-	.filter = demo_include_kfunc_filter,
+	.owner = THIS_MODULE, .set = &demo_include_kfunc_ids, .filter = demo_include_kfunc_filter,
 };
 
 /**

@@ -153,9 +153,7 @@ static inline int demo_nest_check_member(const struct btf_type *t, const struct 
 }
 
 static const struct btf_kfunc_id_set demo_nest_kfunc_set = {
-	.owner = THIS_MODULE,
-	.set = &demo_nest_kfunc_ids,
-	.filter = demo_nest_kfunc_filter,
+	.owner = THIS_MODULE, .set = &demo_nest_kfunc_ids, .filter = demo_nest_kfunc_filter,
 };
 
 /**

@@ -157,9 +157,7 @@ static inline int demo_req_check_member(const struct btf_type *t, const struct b
 }
 
 static const struct btf_kfunc_id_set demo_req_kfunc_set = {
-	.owner = THIS_MODULE,
-	.set = &demo_req_kfunc_ids,
-	.filter = demo_req_kfunc_filter,
+	.owner = THIS_MODULE, .set = &demo_req_kfunc_ids, .filter = demo_req_kfunc_filter,
 };
 
 /**

@@ -168,9 +168,7 @@ static inline int kfp_testmod_check_member(const struct btf_type *t,
 }
 
 static const struct btf_kfunc_id_set kfp_testmod_kfunc_set_any = {
-	.owner = THIS_MODULE,
-	.set = &kfp_testmod_kfunc_ids_any,
-	.filter = kfp_testmod_kfunc_filter,
+	.owner = THIS_MODULE, .set = &kfp_testmod_kfunc_ids_any, .filter = kfp_testmod_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set kfp_testmod_kfunc_set_queue = {

@@ -48,7 +48,7 @@ final class HarnessTests: XCTestCase {
             for (i, c) in f.callbacks.enumerated() { s += "\t{ \"\(c.name)\", \(i + 1), offsetof(struct \(f.structName), \(c.name)) },\n" }
             s += "};\n"
             s += "asm(\".globl __kfp_id_\(f.structName)\\n.set __kfp_id_\(f.structName), 43\");\n"
-            s += "#define HAS_FORM 1\n#define FORM_BTF_ID 43\n#define FORM_CHECK_MEMBER \(CNamer(f).checkMember)\n"
+            s += "#define HAS_FORM 1\n#define FORM_BTF_ID 43\n#define FORM_CHECK_MEMBER \(n.checkMember)\n"
         }
         s += "#include \"\(header)\"\n"
         s += "static const struct { const char *name; u32 id; } kfuncs[] = {\n"

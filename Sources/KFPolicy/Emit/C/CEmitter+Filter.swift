@@ -119,18 +119,34 @@ extension HeaderEmitter {
         out.line("}")
     }
 
-    mutating func checkMember(_ structType: String, _ n: CNamer) {
+    /// One check_member for the struct and its forms: a form's programs are told apart by the
+    /// struct they attach to, as the filter tells them apart.
+    mutating func checkMember() {
+        let forms = p.forms.map { CNamer($0.policy) }
+        let structs = ([structType] + p.forms.map { "struct \($0.policy.structName)" }).joined(separator: " or ")
         out.line()
         kernelDoc("\(n.checkMember)() - the sleepable rule, as struct bpf_struct_ops.check_member",
-                  params: [("t", "\(structType) in BTF"), ("member", "the member a program implements"),
+                  params: [("t", "\(structs) in BTF"), ("member", "the member a program implements"),
                            ("prog", "the program")],
                   returns: "0, or -EINVAL for a sleepable program in a callback that does not accept one.")
         wrappedLine("static inline int \(n.checkMember)(", ["const struct btf_type *t", "const struct btf_member *member",
                     "const struct bpf_prog *prog"], joiner: ",", tail: ")")
         out.line("{")
         out.line("\tu32 op = __btf_member_bit_offset(t, member) / BITS_PER_BYTE / sizeof(void (*)(void));")
-        out.line()
-        out.line("\tif (prog->sleepable && !(\(n.opContexts)(op) & \(self.n.sleepable)))")
+        if forms.isEmpty {
+            out.line()
+            out.line("\tif (prog->sleepable && !(\(n.opContexts)(op) & \(n.sleepable)))")
+        } else {
+            out.line("\tu32 op_ctx;")
+            out.line()
+            for (i, f) in forms.enumerated() {
+                out.line("\t\(i == 0 ? "if" : "else if") (prog->aux->attach_btf_id == \(n.structIDs)[\(i + 1)])")
+                out.line("\t\top_ctx = \(f.opContexts)(op);")
+            }
+            out.line("\telse")
+            out.line("\t\top_ctx = \(n.opContexts)(op);")
+            out.line("\tif (prog->sleepable && !(op_ctx & \(n.sleepable)))")
+        }
         out.line("\t\treturn -EINVAL;")
         out.line("\treturn 0;")
         out.line("}")
@@ -142,9 +158,14 @@ extension HeaderEmitter {
             let set = p.sets[s]
             out.line()
             out.line("static const struct btf_kfunc_id_set \(n.idSet(set.name)) = {", from: set.range)
-            out.line("\t.owner = THIS_MODULE,")
-            out.line("\t.set = &\(set.name),")
-            out.line("\t.filter = \(n.filter),")
+            let fields = ["\t.owner = THIS_MODULE,", ".set = &\(set.name),", ".filter = \(n.filter),"]
+            let oneLine = fields.joined(separator: " ")
+            if oneLine.replacingAll("\t", with: "        ").count <= 100 {
+                out.line(oneLine)
+            } else {
+                out.line(fields[0])
+                for f in fields.dropFirst() { out.line("\t" + f) }
+            }
             out.line("};")
         }
         out.line()

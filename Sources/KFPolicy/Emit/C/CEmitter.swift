@@ -131,12 +131,9 @@ struct HeaderEmitter {
             contextTable()
         }
         opTables()
-        if hasKfuncs {
-            ownership()
-            filter()
-        }
-        if !p.callbacks.isEmpty { checkMember(structType, n) }
-        for f in p.forms where !f.policy.callbacks.isEmpty { checkMember("struct \(f.policy.structName)", CNamer(f.policy)) }
+        if hasKfuncs || !p.forms.isEmpty { ownership() }
+        if hasKfuncs { filter() }
+        if !p.callbacks.isEmpty || p.forms.contains(where: { !$0.policy.callbacks.isEmpty }) { checkMember() }
         if hasKfuncs { registration() }
         if p.runtimeGuards || p.nesting == .per_instance { kfuncIndex() }
         if p.runtimeGuards { guards() }
