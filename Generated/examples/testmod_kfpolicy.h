@@ -25,7 +25,7 @@
  * @KFP_TESTMOD_CTX_ANY: Every context.
  *
  * A callback may call a kfunc when their contexts meet. KFP_TESTMOD_SLEEPABLE marks a callback
- * that accepts sleepable programs, and a kfunc that needs one.
+ * that accepts sleepable programs, the only ones that may call a KF_SLEEPABLE kfunc.
  */
 enum kfp_testmod_ctx {
 	KFP_TESTMOD_CTX_SETUP = BIT(0),
@@ -49,32 +49,35 @@ BTF_ID_FLAGS(func, kfp_testmod_insert, KF_RCU)
 BTF_ID_FLAGS(func, kfp_testmod_resubmit, KF_TRUSTED_ARGS)
 BTF_KFUNCS_END(kfp_testmod_kfunc_ids_queue)
 
-BTF_SET8_START(kfp_testmod_ctx_setup_queue)
-BTF_ID_FLAGS(func, kfp_testmod_alloc)
-BTF_SET8_END(kfp_testmod_ctx_setup_queue)
-
 BTF_SET8_START(kfp_testmod_ctx_any)
 BTF_ID_FLAGS(func, kfp_testmod_release)
 BTF_SET8_END(kfp_testmod_ctx_any)
 
-BTF_SET8_START(kfp_testmod_ctx_setup_sleepable)
-BTF_ID_FLAGS(func, kfp_testmod_wait)
-BTF_SET8_END(kfp_testmod_ctx_setup_sleepable)
+BTF_SET8_START(kfp_testmod_ctx_setup_queue)
+BTF_ID_FLAGS(func, kfp_testmod_alloc)
+BTF_SET8_END(kfp_testmod_ctx_setup_queue)
 
 BTF_SET8_START(kfp_testmod_ctx_complete_queue)
 BTF_ID_FLAGS(func, kfp_testmod_insert)
 BTF_SET8_END(kfp_testmod_ctx_complete_queue)
 
-/* The contexts a kfunc may be called from: the union of those of the sets here that hold it. */
+BTF_SET8_START(kfp_testmod_ctx_setup)
+BTF_ID_FLAGS(func, kfp_testmod_wait)
+BTF_SET8_END(kfp_testmod_ctx_setup)
+
+/*
+ * The contexts a kfunc may be called from: the union of those of the sets here that hold it.
+ * Widest first.
+ */
 static const struct {
 	const struct btf_id_set8 *set;
 	u32 ctx;
 } kfp_testmod_kfunc_ctx[] = {
-	{ &kfp_testmod_kfunc_ids_queue, KFP_TESTMOD_CTX_COMPLETE },
-	{ &kfp_testmod_ctx_setup_queue, KFP_TESTMOD_CTX_SETUP | KFP_TESTMOD_CTX_QUEUE },
 	{ &kfp_testmod_ctx_any, KFP_TESTMOD_CTX_ANY },
-	{ &kfp_testmod_ctx_setup_sleepable, KFP_TESTMOD_CTX_SETUP | KFP_TESTMOD_SLEEPABLE },
+	{ &kfp_testmod_ctx_setup_queue, KFP_TESTMOD_CTX_SETUP | KFP_TESTMOD_CTX_QUEUE },
 	{ &kfp_testmod_ctx_complete_queue, KFP_TESTMOD_CTX_COMPLETE | KFP_TESTMOD_CTX_QUEUE },
+	{ &kfp_testmod_kfunc_ids_queue, KFP_TESTMOD_CTX_COMPLETE },
+	{ &kfp_testmod_ctx_setup, KFP_TESTMOD_CTX_SETUP },
 };
 
 /*
@@ -107,10 +110,12 @@ static inline bool kfp_testmod_kfunc_ctx_lookup(u32 kfunc_id, u32 *ctx)
 
 	*ctx = 0;
 	for (i = 0; i < ARRAY_SIZE(kfp_testmod_kfunc_ctx); i++) {
-		if (btf_id_set8_contains(kfp_testmod_kfunc_ctx[i].set, kfunc_id)) {
-			*ctx |= kfp_testmod_kfunc_ctx[i].ctx;
-			found = true;
-		}
+		if (!btf_id_set8_contains(kfp_testmod_kfunc_ctx[i].set, kfunc_id))
+			continue;
+		*ctx |= kfp_testmod_kfunc_ctx[i].ctx;
+		found = true;
+		if (*ctx == KFP_TESTMOD_CTX_ANY)
+			break; /* every context: the narrower rows below add nothing */
 	}
 	return found;
 }
@@ -121,9 +126,10 @@ static inline bool kfp_testmod_kfunc_ctx_lookup(u32 kfunc_id, u32 *ctx)
  * @kfunc_id: the BTF id of a kfunc it calls
  *
  * A struct_ops program of struct kfp_testmod_ops may call a kfunc when the contexts of its
- * callback meet the kfunc's (and it accepts sleepable programs if the kfunc needs
- * one); struct_ops programs of other interfaces may call none of them. Programs of
- * other types reach a kfunc through the sets registered for their kfunc hook.
+ * callback meet the kfunc's; struct_ops programs of other interfaces may call none
+ * of them. Programs of other types reach a kfunc through the sets registered for
+ * their kfunc hook. The verifier itself keeps KF_SLEEPABLE kfuncs to sleepable
+ * programs, and kfp_testmod_check_member() keeps those to the callbacks that accept them.
  *
  * Return: 0 to allow the call or for a kfunc of another policy, -EACCES to refuse it.
  */
@@ -141,11 +147,7 @@ static int kfp_testmod_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
 	if (prog->aux->attach_btf_id != kfp_testmod_struct_ids[0])
 		return -EACCES; /* another interface's struct_ops */
 	op_ctx = kfp_testmod_op_contexts(op);
-	if (!(ctx & op_ctx & ~KFP_TESTMOD_SLEEPABLE))
-		return -EACCES;
-	if ((ctx & KFP_TESTMOD_SLEEPABLE) && !(op_ctx & KFP_TESTMOD_SLEEPABLE))
-		return -EACCES;
-	return 0;
+	return ctx & op_ctx ? 0 : -EACCES;
 }
 
 /**
