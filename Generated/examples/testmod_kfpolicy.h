@@ -4,7 +4,7 @@
  * Do not edit: change the policy and run 'kfpolicy gen'.
  *
  * A made-up block-request interface that a test module defines, used to check the
- * generated header in a real kernel build.
+ * generated header in a real kernel.
  * Include this header once, in the file that defines struct kfp_testmod_ops (after
  * the definition), instead of hand-written kfunc sets, context tables and filter.
  * Needs a kernel with struct_ops kfunc filters (6.9 or newer).
@@ -106,14 +106,16 @@ enum kfp_testmod_kfp_kfunc {
 	KFP_TESTMOD_KFP_K_KFP_TESTMOD_WAIT = 2,
 	KFP_TESTMOD_KFP_K_KFP_TESTMOD_INSERT = 3,
 	KFP_TESTMOD_KFP_K_KFP_TESTMOD_RESUBMIT = 4,
-	KFP_TESTMOD_KFP_NR_KFUNCS = 5
+	KFP_TESTMOD_KFP_K_KFP_TESTMOD_KICK = 5,
+	KFP_TESTMOD_KFP_NR_KFUNCS = 6
 };
 
 #define KFP_TESTMOD_KFP_CTXW_KFP_TESTMOD_ALLOC (KFP_TESTMOD_KFP_CTX_SETUP | KFP_TESTMOD_KFP_CTX_QUEUE) /* setup | queue */
-#define KFP_TESTMOD_KFP_CTXW_KFP_TESTMOD_RELEASE (KFP_TESTMOD_KFP_CTX_SETUP | KFP_TESTMOD_KFP_CTX_COMPLETE | KFP_TESTMOD_KFP_CTX_QUEUE) /* setup | complete | queue */
+#define KFP_TESTMOD_KFP_CTXW_KFP_TESTMOD_RELEASE (KFP_TESTMOD_KFP_CTX_SETUP | KFP_TESTMOD_KFP_CTX_QUEUE) /* setup | queue */
 #define KFP_TESTMOD_KFP_CTXW_KFP_TESTMOD_WAIT ((KFP_TESTMOD_KFP_CTX_SETUP) | KFP_TESTMOD_KFP_REQ_SLEEPABLE) /* setup requires sleepable */
 #define KFP_TESTMOD_KFP_CTXW_KFP_TESTMOD_INSERT (KFP_TESTMOD_KFP_CTX_COMPLETE | KFP_TESTMOD_KFP_CTX_QUEUE) /* complete | queue */
 #define KFP_TESTMOD_KFP_CTXW_KFP_TESTMOD_RESUBMIT (KFP_TESTMOD_KFP_CTX_COMPLETE) /* complete */
+#define KFP_TESTMOD_KFP_CTXW_KFP_TESTMOD_KICK 0x00000000 /* none */
 
 static const u32 kfp_testmod_kfp_kfunc_ctx[KFP_TESTMOD_KFP_NR_KFUNCS] KFP_TESTMOD_KFP_UNUSED = {
 	[KFP_TESTMOD_KFP_K_KFP_TESTMOD_ALLOC] = KFP_TESTMOD_KFP_CTXW_KFP_TESTMOD_ALLOC,
@@ -121,6 +123,7 @@ static const u32 kfp_testmod_kfp_kfunc_ctx[KFP_TESTMOD_KFP_NR_KFUNCS] KFP_TESTMO
 	[KFP_TESTMOD_KFP_K_KFP_TESTMOD_WAIT] = KFP_TESTMOD_KFP_CTXW_KFP_TESTMOD_WAIT,
 	[KFP_TESTMOD_KFP_K_KFP_TESTMOD_INSERT] = KFP_TESTMOD_KFP_CTXW_KFP_TESTMOD_INSERT,
 	[KFP_TESTMOD_KFP_K_KFP_TESTMOD_RESUBMIT] = KFP_TESTMOD_KFP_CTXW_KFP_TESTMOD_RESUBMIT,
+	[KFP_TESTMOD_KFP_K_KFP_TESTMOD_KICK] = KFP_TESTMOD_KFP_CTXW_KFP_TESTMOD_KICK,
 };
 
 static const char *const kfp_testmod_kfp_kfunc_name[KFP_TESTMOD_KFP_NR_KFUNCS] KFP_TESTMOD_KFP_UNUSED = {
@@ -129,6 +132,7 @@ static const char *const kfp_testmod_kfp_kfunc_name[KFP_TESTMOD_KFP_NR_KFUNCS] K
 	[KFP_TESTMOD_KFP_K_KFP_TESTMOD_WAIT] = "kfp_testmod_wait",
 	[KFP_TESTMOD_KFP_K_KFP_TESTMOD_INSERT] = "kfp_testmod_insert",
 	[KFP_TESTMOD_KFP_K_KFP_TESTMOD_RESUBMIT] = "kfp_testmod_resubmit",
+	[KFP_TESTMOD_KFP_K_KFP_TESTMOD_KICK] = "kfp_testmod_kick",
 };
 
 /*
@@ -151,10 +155,11 @@ static const char *const kfp_testmod_kfp_kfunc_name[KFP_TESTMOD_KFP_NR_KFUNCS] K
 #define KFP_TESTMOD_KFP_KFUNC(name) __bpf_kfunc KFP_TESTMOD_KFP_TAG_##name
 
 #define KFP_TESTMOD_KFP_TAG_kfp_testmod_alloc KFP_TESTMOD_KFP_DECL_TAG("kfpolicy:kfp_testmod:ctx=setup|queue")
-#define KFP_TESTMOD_KFP_TAG_kfp_testmod_release KFP_TESTMOD_KFP_DECL_TAG("kfpolicy:kfp_testmod:ctx=setup|complete|queue")
+#define KFP_TESTMOD_KFP_TAG_kfp_testmod_release KFP_TESTMOD_KFP_DECL_TAG("kfpolicy:kfp_testmod:ctx=setup|queue")
 #define KFP_TESTMOD_KFP_TAG_kfp_testmod_wait KFP_TESTMOD_KFP_DECL_TAG("kfpolicy:kfp_testmod:ctx=setup;sleepable")
 #define KFP_TESTMOD_KFP_TAG_kfp_testmod_insert KFP_TESTMOD_KFP_DECL_TAG("kfpolicy:kfp_testmod:ctx=complete|queue")
 #define KFP_TESTMOD_KFP_TAG_kfp_testmod_resubmit KFP_TESTMOD_KFP_DECL_TAG("kfpolicy:kfp_testmod:ctx=complete")
+#define KFP_TESTMOD_KFP_TAG_kfp_testmod_kick KFP_TESTMOD_KFP_DECL_TAG("kfpolicy:kfp_testmod:ctx=none")
 
 /*
  * BTF kfunc sets
@@ -162,17 +167,28 @@ static const char *const kfp_testmod_kfp_kfunc_name[KFP_TESTMOD_KFP_NR_KFUNCS] K
  * The policy's sets, each kfunc with its KF_ flags. Every occurrence of a kfunc carries
  * the same flags (they come from one declaration).
  */
-BTF_KFUNCS_START(kfp_testmod_kfunc_ids_any)
+BTF_KFUNCS_START(kfp_testmod_kfunc_ids_ops)
 BTF_ID_FLAGS(func, kfp_testmod_alloc, KF_ACQUIRE | KF_RET_NULL)
 BTF_ID_FLAGS(func, kfp_testmod_release, KF_RELEASE)
 BTF_ID_FLAGS(func, kfp_testmod_wait, KF_SLEEPABLE)
 BTF_ID_FLAGS(func, kfp_testmod_insert, KF_RCU)
-BTF_KFUNCS_END(kfp_testmod_kfunc_ids_any)
-
-BTF_KFUNCS_START(kfp_testmod_kfunc_ids_queue)
-BTF_ID_FLAGS(func, kfp_testmod_insert, KF_RCU)
 BTF_ID_FLAGS(func, kfp_testmod_resubmit, KF_TRUSTED_ARGS)
-BTF_KFUNCS_END(kfp_testmod_kfunc_ids_queue)
+BTF_KFUNCS_END(kfp_testmod_kfunc_ids_ops)
+
+BTF_KFUNCS_START(kfp_testmod_kfunc_ids_syscall)
+BTF_ID_FLAGS(func, kfp_testmod_alloc, KF_ACQUIRE | KF_RET_NULL)
+BTF_ID_FLAGS(func, kfp_testmod_release, KF_RELEASE)
+BTF_ID_FLAGS(func, kfp_testmod_wait, KF_SLEEPABLE)
+BTF_ID_FLAGS(func, kfp_testmod_insert, KF_RCU)
+BTF_ID_FLAGS(func, kfp_testmod_kick)
+BTF_KFUNCS_END(kfp_testmod_kfunc_ids_syscall)
+
+BTF_KFUNCS_START(kfp_testmod_kfunc_ids_tracing)
+BTF_ID_FLAGS(func, kfp_testmod_alloc, KF_ACQUIRE | KF_RET_NULL)
+BTF_ID_FLAGS(func, kfp_testmod_release, KF_RELEASE)
+BTF_ID_FLAGS(func, kfp_testmod_wait, KF_SLEEPABLE)
+BTF_ID_FLAGS(func, kfp_testmod_insert, KF_RCU)
+BTF_KFUNCS_END(kfp_testmod_kfunc_ids_tracing)
 
 /*
  * Context words in .BTF_ids. A plain set8 (not a kfunc set, so tools do not read the
@@ -189,6 +205,7 @@ KFP_TESTMOD_KFP_CTX_ENTRY(kfp_testmod_release, KFP_TESTMOD_KFP_CTXW_KFP_TESTMOD_
 KFP_TESTMOD_KFP_CTX_ENTRY(kfp_testmod_wait, KFP_TESTMOD_KFP_CTXW_KFP_TESTMOD_WAIT)
 KFP_TESTMOD_KFP_CTX_ENTRY(kfp_testmod_insert, KFP_TESTMOD_KFP_CTXW_KFP_TESTMOD_INSERT)
 KFP_TESTMOD_KFP_CTX_ENTRY(kfp_testmod_resubmit, KFP_TESTMOD_KFP_CTXW_KFP_TESTMOD_RESUBMIT)
+KFP_TESTMOD_KFP_CTX_ENTRY(kfp_testmod_kick, KFP_TESTMOD_KFP_CTXW_KFP_TESTMOD_KICK)
 BTF_SET8_END(kfp_testmod_kfp_ctx_ids)
 
 /* The BTF id of struct kfp_testmod_ops, to recognise this interface's programs. */
@@ -272,15 +289,21 @@ static inline int kfp_testmod_kfunc_filter(const struct bpf_prog *prog, u32 kfun
  * One btf_kfunc_id_set per set, each with the filter, and one function that registers
  * each set for each program type the policy names. Call it from the subsystem's init.
  */
-static const struct btf_kfunc_id_set kfp_testmod_kfp_idset_kfp_testmod_kfunc_ids_any = {
+static const struct btf_kfunc_id_set kfp_testmod_kfp_idset_kfp_testmod_kfunc_ids_ops = {
 	.owner = THIS_MODULE,
-	.set = &kfp_testmod_kfunc_ids_any,
+	.set = &kfp_testmod_kfunc_ids_ops,
 	.filter = kfp_testmod_kfunc_filter,
 };
 
-static const struct btf_kfunc_id_set kfp_testmod_kfp_idset_kfp_testmod_kfunc_ids_queue = {
+static const struct btf_kfunc_id_set kfp_testmod_kfp_idset_kfp_testmod_kfunc_ids_syscall = {
 	.owner = THIS_MODULE,
-	.set = &kfp_testmod_kfunc_ids_queue,
+	.set = &kfp_testmod_kfunc_ids_syscall,
+	.filter = kfp_testmod_kfunc_filter,
+};
+
+static const struct btf_kfunc_id_set kfp_testmod_kfp_idset_kfp_testmod_kfunc_ids_tracing = {
+	.owner = THIS_MODULE,
+	.set = &kfp_testmod_kfunc_ids_tracing,
 	.filter = kfp_testmod_kfunc_filter,
 };
 
@@ -288,9 +311,9 @@ static const struct kfp_testmod_kfp_registration {
 	enum bpf_prog_type prog_type;
 	const struct btf_kfunc_id_set *set;
 } kfp_testmod_kfp_registrations[] KFP_TESTMOD_KFP_UNUSED = {
-	{ BPF_PROG_TYPE_STRUCT_OPS, &kfp_testmod_kfp_idset_kfp_testmod_kfunc_ids_any },
-	{ BPF_PROG_TYPE_SYSCALL, &kfp_testmod_kfp_idset_kfp_testmod_kfunc_ids_any },
-	{ BPF_PROG_TYPE_STRUCT_OPS, &kfp_testmod_kfp_idset_kfp_testmod_kfunc_ids_queue },
+	{ BPF_PROG_TYPE_STRUCT_OPS, &kfp_testmod_kfp_idset_kfp_testmod_kfunc_ids_ops },
+	{ BPF_PROG_TYPE_SYSCALL, &kfp_testmod_kfp_idset_kfp_testmod_kfunc_ids_syscall },
+	{ BPF_PROG_TYPE_TRACING, &kfp_testmod_kfp_idset_kfp_testmod_kfunc_ids_tracing },
 	{ BPF_PROG_TYPE_UNSPEC, NULL }
 };
 
@@ -393,6 +416,7 @@ static const u16 kfp_testmod_kfp_kfunc_invokes[KFP_TESTMOD_KFP_NR_KFUNCS][KFP_TE
 	[KFP_TESTMOD_KFP_K_KFP_TESTMOD_WAIT] = { KFP_TESTMOD_KFP_NO_OP },
 	[KFP_TESTMOD_KFP_K_KFP_TESTMOD_INSERT] = { KFP_TESTMOD_KFP_NO_OP },
 	[KFP_TESTMOD_KFP_K_KFP_TESTMOD_RESUBMIT] = { KFP_TESTMOD_KFP_OP_SUBMIT, KFP_TESTMOD_KFP_NO_OP },
+	[KFP_TESTMOD_KFP_K_KFP_TESTMOD_KICK] = { KFP_TESTMOD_KFP_NO_OP },
 };
 
 static const u16 kfp_testmod_kfp_op_nests[KFP_TESTMOD_KFP_NR_OPS][KFP_TESTMOD_KFP_MAX_NESTS + 1] KFP_TESTMOD_KFP_UNUSED = {
