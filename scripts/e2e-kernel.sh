@@ -52,7 +52,7 @@ if [ ! -f "$libbpf/lib64/libbpf.a" ] || [ "$(cat "$B/libbpf.flags" 2>/dev/null)"
         { tail -n 30 "$B/libbpf.log" >&2; die "libbpf did not build (log: $B/libbpf.log)"; }
     echo "$libbpf_flags" >"$B/libbpf.flags"
 fi
-nm "$libbpf/lib64/libbpf.a" 2>/dev/null | grep -q 'U kfp_btf__load_vmlinux_btf' ||
+nm "$libbpf/lib64/libbpf.a" 2>/dev/null | grep 'U kfp_btf__load_vmlinux_btf' >/dev/null ||
     die "libbpf was built without the calls to Tests/e2e/btfcache.c"
 grep -q 'LIBBPF_MINOR_VERSION [5-9]' "$libbpf/include/bpf/libbpf_version.h" ||
     die "libbpf in $libbpf is older than 1.5"
@@ -132,7 +132,7 @@ rm -rf "$ird"
 mkdir -p "$ird"/{bin,dev,proc,sys,tmp,mods,cases}
 gcc -static -O2 -Wall -Werror -I"$libbpf/include" Tests/e2e/loader.c Tests/e2e/btfcache.c "$libbpf/lib64/libbpf.a" \
     -lelf -lz -lzstd -o "$ird/kfp-loader" || die "the loader did not build (it links libbpf, libelf, zlib and zstd statically)"
-readelf -l /bin/busybox | grep -q INTERP && die "/bin/busybox is not statically linked (install busybox-static)"
+readelf -l /bin/busybox | grep INTERP >/dev/null && die "/bin/busybox is not statically linked (install busybox-static)"
 cp /bin/busybox "$ird/bin/busybox"
 cp Tests/e2e/init "$ird/init"
 chmod +x "$ird/init"

@@ -144,12 +144,20 @@ extension KfpTestmodPolicy {
         ///
         /// Allowed in: complete. Sets: kfp_testmod_kfunc_ids_ops. Flags: KF_TRUSTED_ARGS.
         case kfp_testmod_resubmit = 4
+        /// Complete a request at once from the submission path: the kernel runs ops.complete
+        /// before this returns, where the run-time guards let it. With ops.complete resubmitting,
+        /// that could loop (submit -> complete -> submit); once the language has
+        /// `nesting per_instance;`, this kfunc says `invokes complete;` and the instance check
+        /// refuses an instance whose programs would close that loop.
+        ///
+        /// Allowed in: queue. Sets: kfp_testmod_kfunc_ids_ops. Flags: KF_TRUSTED_ARGS.
+        case kfp_testmod_complete_now = 5
         /// Run the registered instance's callbacks once, as the subsystem would for one request,
         /// and fill `stats` with what happened (callbacks run, requests queued and deferred,
         /// nestings and kfunc calls the run-time guards refused). For syscall programs only.
         ///
         /// Allowed in: none. Sets: kfp_testmod_kfunc_ids_syscall.
-        case kfp_testmod_kick = 5
+        case kfp_testmod_kick = 6
 
         /// The kfunc's name: the BPF-visible kernel function.
         public var name: String { KfpTestmodPolicy.kfuncTable[rawValue].name }
@@ -444,6 +452,7 @@ extension KfpTestmodPolicy {
         KfuncRow(name: "kfp_testmod_wait", flags: [.KF_SLEEPABLE], contexts: [.setup], requirements: [.sleepable], sets: [.kfp_testmod_kfunc_ids_ops, .kfp_testmod_kfunc_ids_syscall, .kfp_testmod_kfunc_ids_tracing], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
         KfuncRow(name: "kfp_testmod_insert", flags: [.KF_RCU], contexts: [.complete, .queue], requirements: [], sets: [.kfp_testmod_kfunc_ids_ops, .kfp_testmod_kfunc_ids_syscall, .kfp_testmod_kfunc_ids_tracing], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: [Implementation(callbacks: [.complete], symbol: "kfp_testmod_insert_deferred")]),
         KfuncRow(name: "kfp_testmod_resubmit", flags: [.KF_TRUSTED_ARGS], contexts: [.complete], requirements: [], sets: [.kfp_testmod_kfunc_ids_ops], programTypes: [.struct_ops], invokes: [.submit], implementations: []),
+        KfuncRow(name: "kfp_testmod_complete_now", flags: [.KF_TRUSTED_ARGS], contexts: [.queue], requirements: [], sets: [.kfp_testmod_kfunc_ids_ops], programTypes: [.struct_ops], invokes: [], implementations: []),
         KfuncRow(name: "kfp_testmod_kick", flags: [], contexts: [], requirements: [], sets: [.kfp_testmod_kfunc_ids_syscall], programTypes: [.syscall], invokes: [], implementations: []),
     ]
 

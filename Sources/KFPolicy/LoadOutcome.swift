@@ -67,7 +67,8 @@ extension Caller {
 
 /// `kfpolicy matrix --format json`: every (caller, kfunc, program kind) with its expected load
 /// outcome and the kernel function that implements the kfunc there, plus the facts a test needs
-/// around it (kfunc flags, callbacks' contexts, which callbacks may run nested inside which).
+/// around it (kfunc flags and the callbacks each invokes, callbacks' contexts, the callbacks the
+/// kernel runs inside each (`nest`) and all those that may run nested inside it).
 public enum LoadMatrixJSON {
     public static func render(_ p: Policy) -> String {
         let graph = NestingGraph(p)
@@ -80,6 +81,7 @@ public enum LoadMatrixJSON {
         let callbacks: [JSONValue] = p.callbacks.indices.map { c in
             .object(["name": .string(p.callbacks[c].name), "contexts": .string(p.describe(p.callbacks[c].contexts)),
                      "sleepable": .bool(p.callbacks[c].sleepable),
+                     "nests": .array(p.nests.filter { $0.outer == c }.map { .string(p.callbacks[$0.inner].name) }),
                      "nested": .array(graph.nestedCallbacks(of: c).map { .string(p.callbacks[$0].name) })])
         }
         var cells: [JSONValue] = []

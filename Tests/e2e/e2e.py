@@ -49,6 +49,7 @@ KFUNC_DECLS = {
     "kfp_testmod_wait": "int kfp_testmod_wait(void)",
     "kfp_testmod_insert": "void kfp_testmod_insert(struct kfp_testmod_buf *buf)",
     "kfp_testmod_resubmit": "int kfp_testmod_resubmit(struct kfp_testmod_buf *buf)",
+    "kfp_testmod_complete_now": "int kfp_testmod_complete_now(struct kfp_testmod_buf *buf)",
     "kfp_testmod_kick": "int kfp_testmod_kick(u64 *stats, u32 stats__sz)",
     "kfp_tcp_seed": "u32 kfp_tcp_seed(void)",
     "kfp_tcp_note": "void kfp_tcp_note(u32 what)",
@@ -66,13 +67,14 @@ def snippet(kfunc, has_buf, valid):
     bare = {
         "kfp_testmod_alloc": "kfp_testmod_alloc(8);", "kfp_testmod_release": f"kfp_testmod_release({buf});",
         "kfp_testmod_insert": f"kfp_testmod_insert({buf});", "kfp_testmod_resubmit": f"kfp_testmod_resubmit({buf});",
+        "kfp_testmod_complete_now": f"kfp_testmod_complete_now({buf});",
     }
     if kfunc in ("kfp_testmod_alloc", "kfp_testmod_release"):
         if valid:
             other = "kfp_testmod_release" if kfunc == "kfp_testmod_alloc" else "kfp_testmod_alloc"
             return ALLOC.format(""), [other]
         return bare[kfunc], []
-    if kfunc in ("kfp_testmod_insert", "kfp_testmod_resubmit"):
+    if kfunc in ("kfp_testmod_insert", "kfp_testmod_resubmit", "kfp_testmod_complete_now"):
         if not valid or has_buf:
             return bare[kfunc], []
         return ALLOC.format(kfunc + "(b);\n\t\t"), ["kfp_testmod_alloc", "kfp_testmod_release"]
@@ -213,6 +215,7 @@ def plan(out, specs):
                 manifest.append(f"{'attach' if attach else 'load'} {cid} /cases/{cid}.o")
     if "testmod" in policies:
         manifest.append(plan_kick(policies["testmod"], add))
+        manifest += plan_instances(policies["testmod"], add)
     manifest.append("ids ids kfp_testmod_ops@kfp_testmod kfp_collide_ops@kfp_collide")
     write_if_changed(out + "/manifest", "\n".join(manifest) + "\n")
     write_if_changed(out + "/cases.json", json.dumps(cases, indent=1) + "\n")
@@ -260,15 +263,74 @@ def simulate_kick(m):
     return stats
 
 
-def plan_kick(m, add):
+def instance_source(m, programs):
+    """A kfp_testmod_ops map whose callbacks' programs call these kfuncs (each must load there)."""
     bodies, members = [], []
-    for cb, kfuncs in KICK_PROGRAMS.items():
+    for cb, kfuncs in programs.items():
+        for k in kfuncs:
+            c = next(c for c in m["cells"] if (c["caller"], c["kfunc"], c["sleepable"]) == ("ops." + cb, k, False))
+            if c["outcome"] != "loads":
+                sys.exit(f"e2e.py: an instance calls {k} from ops.{cb}, which the policy refuses")
         body = "\n\t".join(snippet(k, True, True)[0] for k in kfuncs) or ";"
         bodies.append(struct_ops_program("kfp_testmod_ops", cb, False, body, name="kfp_" + cb))
         members.append((cb, "kfp_" + cb))
-    used = [k for ks in KICK_PROGRAMS.values() for k in ks]
-    inst = add("instance", "kfp_testmod: an instance for kfp_testmod_kick()",
-               externs(used) + "\n" + "\n".join(bodies) + "\n" + struct_ops_map("kfp_testmod_ops", members), None)
+    used = [k for ks in programs.values() for k in ks]
+    return externs(used) + "\n" + "\n".join(bodies) + "\n" + struct_ops_map("kfp_testmod_ops", members)
+
+
+# Instances for the instance check run when a map is registered: submit completes at once
+# (kfp_testmod_complete_now invokes ops.complete), and complete resubmits in one of them.
+CHECKED_INSTANCES = {
+    "completes at once": {"submit": ["kfp_testmod_complete_now"], "complete": ["kfp_testmod_insert"]},
+    "completes at once and resubmits": {"submit": ["kfp_testmod_complete_now"], "complete": ["kfp_testmod_resubmit"]},
+}
+
+
+def instance_edges(m, programs):
+    """The instance's nesting graph: op -> kfunc its program calls -> op the kfunc invokes
+    (if implemented), op -> op the kernel runs inside it (if implemented)."""
+    invokes = {k["name"]: k["invokes"] for k in m["kfuncs"]}
+    nests = {c["name"]: c["nests"] for c in m["callbacks"]}
+    edges = set()
+    for cb, kfuncs in programs.items():
+        edges |= {("ops." + cb, k) for k in kfuncs}
+        edges |= {("ops." + cb, "ops." + n) for n in nests[cb] if n in programs}
+        for k in kfuncs:
+            edges |= {(k, "ops." + i) for i in invokes[k] if i in programs}
+    return edges
+
+
+def has_cycle(edges):
+    succ = {}
+    for a, b in edges:
+        succ.setdefault(a, []).append(b)
+    state = {}
+
+    def visit(n):
+        state[n] = 1
+        for s in succ.get(n, []):
+            if state.get(s) == 1 or (s not in state and visit(s)):
+                return True
+        state[n] = 2
+        return False
+    return any(n not in state and visit(n) for n in list(succ))
+
+
+def plan_instances(m, add):
+    lines = []
+    if not any(k["name"] == "kfp_testmod_complete_now" for k in m["kfuncs"]):
+        return lines
+    for what, programs in CHECKED_INSTANCES.items():
+        edges = instance_edges(m, programs)
+        cycle = has_cycle(edges)
+        cid = add("instance-check", f"kfp_testmod: registering an instance that {what}", instance_source(m, programs),
+                  dict(outcome="refused_cycle" if cycle else "attaches", edges=sorted(edges)))
+        lines.append(f"attach {cid} /cases/{cid}.o")
+    return lines
+
+
+def plan_kick(m, add):
+    inst = add("instance", "kfp_testmod: an instance for kfp_testmod_kick()", instance_source(m, KICK_PROGRAMS), None)
     words = 1 + len(STATS)
     run_src = externs(["kfp_testmod_kick"]) + (
         '\nSEC("syscall")\nint kfp_kick(u64 *ctx)\n{\n\tu64 st[%d] = {};\n\tint i;\n\n'
@@ -307,9 +369,25 @@ def parse_console(text):
     return results, stats, logs, kmsg, ids, uname, insmod
 
 
-def describe(rc, line):
+def check_instance_case(e, r, kmsg):
+    """(expected, got, ok) of an instance-check case: it attaches, or registration fails with
+    ELOOP and the module names a cycle of the instance's nesting graph."""
+    if r is None:
+        return e["outcome"], "no result", False
+    if e["outcome"] == "attaches":
+        return "attaches", "attaches" if r["rc"] == 0 else describe(r["rc"], r["line"]), r["rc"] == 0
+    edges = {tuple(x) for x in e["edges"]}
+    for line in kmsg:
+        m = re.search(r"instance refused: nesting cycle: (.*)$", line)
+        path = m.group(1).strip().split(" -> ") if m else []
+        if path and path[0] == path[-1] and all((a, b) in edges for a, b in zip(path, path[1:])):
+            return "refused: a nesting cycle", f"{r['rc']} {m.group(1).strip()}", r["rc"] == -40
+    return "refused: a nesting cycle", describe(r["rc"], " / ".join(kmsg) or r["line"]), False
+
+
+def describe(rc, line, stage="load"):
     if rc == 0:
-        return "loads"
+        return "loads and attaches" if stage == "attach" else "loads"
     return f"{rc} {line}"
 
 
@@ -346,6 +424,9 @@ def report(out, console_path, facts):
                 shown if r is None or r["rc"] == 0 else describe(r["rc"], r["line"]), got == want, detail)
             continue
         e = c["expect"]
+        if c["kind"] == "instance-check":
+            row(c["id"], c["title"], *check_instance_case(e, r, kmsg.get(c["id"], [])), detail)
+            continue
         if r is None:
             row(c["id"], c["title"], e["outcome"], "no result", False, detail)
             continue
@@ -353,8 +434,7 @@ def report(out, console_path, facts):
             ok = r["rc"] == 0
         else:
             ok = r["rc"] in (-13, -22, -524) and r["line"] == e["line"]
-        got = describe(r["rc"], r["line"]) if (r["rc"] or e["outcome"] != "loads") else (
-            "loads" + (" and attaches" if r["stage"] == "attach" else ""))
+        got = describe(r["rc"], r["line"], r["stage"])
         row(c["id"], c["title"], e["outcome"] + (f" ({e['line']})" if e["line"] else ""), got, ok, detail)
 
     width = max(len(r[1]) for r in rows)

@@ -174,6 +174,16 @@ int kfp_testmod_resubmit(struct kfp_testmod_buf *buf)
 	return ops ? kfp_testmod_run_op(ops, TM_OP(SUBMIT), buf) : -ENODEV;
 }
 
+TM_KFUNC(kfp_testmod_complete_now)
+int kfp_testmod_complete_now(struct kfp_testmod_buf *buf)
+{
+	struct kfp_testmod_ops *ops = READ_ONCE(kfp_testmod_active);
+
+	if (!kfp_testmod_guard(TM_K(COMPLETE_NOW)))
+		return -EPERM;
+	return ops ? kfp_testmod_run_op(ops, TM_OP(COMPLETE), buf) : -ENODEV;
+}
+
 TM_KFUNC(kfp_testmod_kick)
 int kfp_testmod_kick(u64 *stats, u32 stats__sz)
 {
@@ -260,9 +270,10 @@ BTF_ID(func, kfp_testmod_release)
 BTF_ID(func, kfp_testmod_wait)
 BTF_ID(func, kfp_testmod_insert)
 BTF_ID(func, kfp_testmod_resubmit)
+BTF_ID(func, kfp_testmod_complete_now)
 BTF_ID(func, kfp_testmod_kick)
 static_assert(TM_K(ALLOC) == 0 && TM_K(RELEASE) == 1 && TM_K(WAIT) == 2 && TM_K(INSERT) == 3 &&
-	      TM_K(RESUBMIT) == 4 && TM_K(KICK) == 5 && TM_NR_KFUNCS == 6);
+	      TM_K(RESUBMIT) == 4 && TM_K(COMPLETE_NOW) == 5 && TM_K(KICK) == 6 && TM_NR_KFUNCS == 7);
 
 /*
  * What the instance check needs to know about a struct_ops map: the kfuncs each checked
