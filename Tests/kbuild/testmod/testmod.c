@@ -109,6 +109,16 @@ static bool kfp_testmod_guard(u32 k)
 
 static int kfp_testmod_run_op(struct kfp_testmod_ops *ops, u32 op, struct kfp_testmod_buf *buf);
 
+/* The body of kfunc k, which runs callback op of the registered instance before it returns. */
+static int kfp_testmod_invoke(u32 k, u32 op, struct kfp_testmod_buf *buf)
+{
+	struct kfp_testmod_ops *ops = READ_ONCE(kfp_testmod_active);
+
+	if (!kfp_testmod_guard(k))
+		return -EPERM;
+	return ops ? kfp_testmod_run_op(ops, op, buf) : -ENODEV;
+}
+
 __bpf_kfunc_start_defs();
 
 TM_KFUNC(kfp_testmod_alloc)
@@ -166,22 +176,14 @@ void kfp_testmod_insert(struct kfp_testmod_buf *buf)
 TM_KFUNC(kfp_testmod_resubmit)
 int kfp_testmod_resubmit(struct kfp_testmod_buf *buf)
 {
-	struct kfp_testmod_ops *ops = READ_ONCE(kfp_testmod_active);
-
-	if (!kfp_testmod_guard(TM_K(RESUBMIT)))
-		return -EPERM;
 	/* The nesting the policy declares: ops.complete -> this kfunc -> ops.submit. */
-	return ops ? kfp_testmod_run_op(ops, TM_OP(SUBMIT), buf) : -ENODEV;
+	return kfp_testmod_invoke(TM_K(RESUBMIT), TM_OP(SUBMIT), buf);
 }
 
 TM_KFUNC(kfp_testmod_complete_now)
 int kfp_testmod_complete_now(struct kfp_testmod_buf *buf)
 {
-	struct kfp_testmod_ops *ops = READ_ONCE(kfp_testmod_active);
-
-	if (!kfp_testmod_guard(TM_K(COMPLETE_NOW)))
-		return -EPERM;
-	return ops ? kfp_testmod_run_op(ops, TM_OP(COMPLETE), buf) : -ENODEV;
+	return kfp_testmod_invoke(TM_K(COMPLETE_NOW), TM_OP(COMPLETE), buf);
 }
 
 TM_KFUNC(kfp_testmod_kick)
