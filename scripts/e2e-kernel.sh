@@ -61,10 +61,12 @@ step "kfpolicy: headers and verdict matrices"
 swift build --product kfpolicy >"$B/swift-build.log" 2>&1 || { tail -n 30 "$B/swift-build.log" >&2; die "kfpolicy did not build"; }
 k=$root/.build/debug/kfpolicy
 mkdir -p "$B/gen/examples"
-$k gen -o "$B/gen" Policies/scx.policy Tests/e2e/tcpmod/kfp_tcp.policy
-$k gen -o "$B/gen/examples" Policies/examples/testmod.policy
-$k matrix Policies/examples/testmod.policy --format json -o "$B/testmod.json"
-$k matrix Tests/e2e/tcpmod/kfp_tcp.policy --format json -o "$B/kfp_tcp.json"
+# (testmod.policy's nesting cycle is a warning, KFP503: its instances are checked at registration.)
+{ $k gen -o "$B/gen" Tests/e2e/tcpmod/kfp_tcp.policy &&
+  $k gen -o "$B/gen/examples" Policies/examples/testmod.policy &&
+  $k matrix Policies/examples/testmod.policy --format json -o "$B/testmod.json" &&
+  $k matrix Tests/e2e/tcpmod/kfp_tcp.policy --format json -o "$B/kfp_tcp.json"
+} 2>"$B/kfpolicy.log" || { cat "$B/kfpolicy.log" >&2; die "kfpolicy failed on the test policies"; }
 
 # Copies a folder's files into the build folder, touching only those that changed (Kbuild
 # then rebuilds only what it must).
@@ -73,8 +75,8 @@ sync_dir() {
     for f in "$1"/*; do cmp -s "$f" "$2/$(basename "$f")" || cp "$f" "$2/"; done
 }
 build_module() { # DIR NAME
-    make -s -C "$kdir" M="$1" KFP_GENERATED="$B/gen" modules >"$B/kbuild-$2.log" 2>&1 ||
-        { grep -v 'resolve_btfids: unresolved symbol scx_' "$B/kbuild-$2.log" | tail -n 30 >&2; die "module $2 did not build"; }
+    make -s -C "$kdir" M="$1" KFP_GENERATED="$B/gen" KFP_WITH_SCX=n modules >"$B/kbuild-$2.log" 2>&1 ||
+        { tail -n 30 "$B/kbuild-$2.log" >&2; die "module $2 did not build"; }
 }
 btfinfo=$B/btfinfo
 gcc -O2 -Wall -Werror -I"$libbpf/include" Tests/e2e/btfinfo.c Tests/e2e/btfcache.c "$libbpf/lib64/libbpf.a" \

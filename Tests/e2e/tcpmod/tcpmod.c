@@ -14,34 +14,29 @@
 
 #include "kfp_tcp_kfpolicy.h"
 
-/* Glue: the names of the generated header this file uses. */
-#define KT_KFUNC(name)		KFP_TCP_KFP_KFUNC(name)
+/* Glue: the name of the generated header this file uses. */
 #define kt_register_kfunc_sets	kfp_tcp_register_kfunc_sets
 
 static atomic64_t kfp_tcp_events = ATOMIC64_INIT(0);
 
 __bpf_kfunc_start_defs();
 
-KT_KFUNC(kfp_tcp_seed)
-u32 kfp_tcp_seed(void)
+__bpf_kfunc u32 kfp_tcp_seed(void)
 {
 	return (u32)atomic64_inc_return(&kfp_tcp_events);
 }
 
-KT_KFUNC(kfp_tcp_note)
-void kfp_tcp_note(u32 what)
+__bpf_kfunc void kfp_tcp_note(u32 what)
 {
 	atomic64_add(what, &kfp_tcp_events);
 }
 
-KT_KFUNC(kfp_tcp_forget)
-void kfp_tcp_forget(void)
+__bpf_kfunc void kfp_tcp_forget(void)
 {
 	atomic64_set(&kfp_tcp_events, 0);
 }
 
-KT_KFUNC(kfp_tcp_trace)
-void kfp_tcp_trace(u32 what)
+__bpf_kfunc void kfp_tcp_trace(u32 what)
 {
 	atomic64_add(what, &kfp_tcp_events);
 }

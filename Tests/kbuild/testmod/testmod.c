@@ -47,34 +47,25 @@ struct kfp_testmod_ops {
 #include "testmod_kfpolicy.h"
 
 /*
- * Glue: every name of the generated header this file uses, in one place, so that a change
- * of the generator's naming is one edit here.
+ * Glue: the names of the generated header this file uses, in one place, so that a change of
+ * the generator's naming is one edit here.
  */
-#define TM_NR_OPS		KFP_TESTMOD_KFP_NR_OPS
-#define TM_NR_KFUNCS		KFP_TESTMOD_KFP_NR_KFUNCS
-#define TM_KFUNC_WORDS		KFP_TESTMOD_KFP_KFUNC_WORDS
-#define TM_CB_SLEEPABLE		KFP_TESTMOD_KFP_CB_SLEEPABLE
-#define TM_OP(name)		KFP_TESTMOD_KFP_OP_##name
-#define TM_K(name)		KFP_TESTMOD_KFP_K_KFP_TESTMOD_##name
-#define TM_OP_CTX(op)		kfp_testmod_kfp_op_ctx[op]
-#define TM_KFUNC_CTX(k)		kfp_testmod_kfp_kfunc_ctx[k]
-#define TM_OP_NAME(op)		kfp_testmod_kfp_op_name[op]
-#define TM_KFUNC_NAME(k)	kfp_testmod_kfp_kfunc_name[k]
-#define TM_KFUNC(name)		KFP_TESTMOD_KFP_KFUNC(name)
-#define TM_VERDICT_OK		KFP_TESTMOD_KFP_OK
-#define TM_VERDICT_CYCLE	KFP_TESTMOD_KFP_CYCLE
-#define TM_NODE_OP		KFP_TESTMOD_KFP_NODE_OP
-#define tm_path			kfp_testmod_kfp_path
-#define tm_enter		kfp_testmod_kfp_enter
-#define tm_leave		kfp_testmod_kfp_leave
-#define tm_allowed		kfp_testmod_kfp_allowed
-#define tm_check_instance	kfp_testmod_kfp_check_instance
-#define tm_impl_lookup		kfp_testmod_kfp_impl_lookup
+#define TM_NR_OPS		KFP_TESTMOD_NR_OPS
+#define TM_NR_KFUNCS		KFP_TESTMOD_NR_KFUNCS
+#define TM_OP(member)		KFP_TESTMOD_OP(member)
+#define TM_K(name)		KFP_TESTMOD_KFUNC_##name
+#define TM_IMPL_INSERT_DEFERRED	KFP_TESTMOD_IMPL_INSERT_DEFERRED
+#define tm_kfunc_btf_ids	kfp_testmod_kfunc_btf_ids
+#define tm_instance		kfp_testmod_instance
+#define tm_op_contexts		kfp_testmod_op_contexts
+#define tm_init_btf		kfp_testmod_init_btf
+#define tm_check_member		kfp_testmod_check_member
+#define tm_enter		kfp_testmod_enter
+#define tm_leave		kfp_testmod_leave
+#define tm_allowed		kfp_testmod_allowed
+#define tm_check_instance	kfp_testmod_check_instance
+#define tm_insert_impl		kfp_testmod_insert_impl
 #define tm_register_kfunc_sets	kfp_testmod_register_kfunc_sets
-/* Index of kfp_testmod_insert_deferred among the implementations (the policy's `impl`). */
-#define TM_IMPL_INSERT_DEFERRED	0
-
-#define TM_OP_WORDS		DIV_ROUND_UP(TM_NR_OPS, 64)
 
 /* What kfp_testmod_kick() reports, index by index. */
 enum kfp_testmod_stat {
@@ -94,14 +85,14 @@ static struct kfp_testmod_ops *kfp_testmod_active;
  * contexts in current->scx.kf_mask); kfp_testmod_kick() runs one instance at a time.
  */
 static u32 kfp_testmod_cur;
-static u32 kfp_testmod_cur_op = KFP_TESTMOD_KFP_NO_OP;
+static u32 kfp_testmod_cur_op = U32_MAX;
 static atomic_t kfp_testmod_busy = ATOMIC_INIT(0);
 static u64 kfp_testmod_stats[KFP_TESTMOD_NR_STATS];
 
 /* May kfunc k run now? Outside callbacks the verifier's program-type sets decided. */
 static bool kfp_testmod_guard(u32 k)
 {
-	if (!kfp_testmod_cur || tm_allowed(kfp_testmod_cur, TM_KFUNC_CTX(k)))
+	if (!kfp_testmod_cur || tm_allowed(kfp_testmod_cur, k))
 		return true;
 	kfp_testmod_stats[KFP_TESTMOD_STAT_KFUNC_REFUSED]++;
 	return false;
@@ -121,8 +112,7 @@ static int kfp_testmod_invoke(u32 k, u32 op, struct kfp_testmod_buf *buf)
 
 __bpf_kfunc_start_defs();
 
-TM_KFUNC(kfp_testmod_alloc)
-struct kfp_testmod_buf *kfp_testmod_alloc(u32 len)
+__bpf_kfunc struct kfp_testmod_buf *kfp_testmod_alloc(u32 len)
 {
 	struct kfp_testmod_buf *buf;
 
@@ -134,15 +124,13 @@ struct kfp_testmod_buf *kfp_testmod_alloc(u32 len)
 	return buf;
 }
 
-TM_KFUNC(kfp_testmod_release)
-void kfp_testmod_release(struct kfp_testmod_buf *buf)
+__bpf_kfunc void kfp_testmod_release(struct kfp_testmod_buf *buf)
 {
 	kfp_testmod_guard(TM_K(RELEASE));
 	kfree(buf); /* even when refused: the verifier counted on the release */
 }
 
-TM_KFUNC(kfp_testmod_wait)
-int kfp_testmod_wait(void)
+__bpf_kfunc int kfp_testmod_wait(void)
 {
 	if (!kfp_testmod_guard(TM_K(WAIT)))
 		return -EPERM;
@@ -157,15 +145,13 @@ __bpf_kfunc void kfp_testmod_insert_deferred(struct kfp_testmod_buf *buf)
 	kfp_testmod_stats[KFP_TESTMOD_STAT_DEFERRED]++;
 }
 
-TM_KFUNC(kfp_testmod_insert)
-void kfp_testmod_insert(struct kfp_testmod_buf *buf)
+__bpf_kfunc void kfp_testmod_insert(struct kfp_testmod_buf *buf)
 {
 	u32 op = kfp_testmod_cur_op;
 
 	if (!kfp_testmod_guard(TM_K(INSERT)))
 		return;
-	if (op != KFP_TESTMOD_KFP_NO_OP &&
-	    tm_impl_lookup(op, TM_K(INSERT)) == TM_IMPL_INSERT_DEFERRED) {
+	if (op != U32_MAX && tm_insert_impl(op) == TM_IMPL_INSERT_DEFERRED) {
 		kfp_testmod_insert_deferred(buf);
 		return;
 	}
@@ -173,21 +159,18 @@ void kfp_testmod_insert(struct kfp_testmod_buf *buf)
 	kfp_testmod_stats[KFP_TESTMOD_STAT_QUEUED]++;
 }
 
-TM_KFUNC(kfp_testmod_resubmit)
-int kfp_testmod_resubmit(struct kfp_testmod_buf *buf)
+__bpf_kfunc int kfp_testmod_resubmit(struct kfp_testmod_buf *buf)
 {
 	/* The nesting the policy declares: ops.complete -> this kfunc -> ops.submit. */
-	return kfp_testmod_invoke(TM_K(RESUBMIT), TM_OP(SUBMIT), buf);
+	return kfp_testmod_invoke(TM_K(RESUBMIT), TM_OP(submit), buf);
 }
 
-TM_KFUNC(kfp_testmod_complete_now)
-int kfp_testmod_complete_now(struct kfp_testmod_buf *buf)
+__bpf_kfunc int kfp_testmod_complete_now(struct kfp_testmod_buf *buf)
 {
-	return kfp_testmod_invoke(TM_K(COMPLETE_NOW), TM_OP(COMPLETE), buf);
+	return kfp_testmod_invoke(TM_K(COMPLETE_NOW), TM_OP(complete), buf);
 }
 
-TM_KFUNC(kfp_testmod_kick)
-int kfp_testmod_kick(u64 *stats, u32 stats__sz)
+__bpf_kfunc int kfp_testmod_kick(u64 *stats, u32 stats__sz)
 {
 	struct kfp_testmod_ops *ops = READ_ONCE(kfp_testmod_active);
 	struct kfp_testmod_buf buf = { .sector = 8, .len = 512 };
@@ -198,10 +181,10 @@ int kfp_testmod_kick(u64 *stats, u32 stats__sz)
 	if (atomic_xchg(&kfp_testmod_busy, 1))
 		return -EBUSY;
 	memset(kfp_testmod_stats, 0, sizeof(kfp_testmod_stats));
-	kfp_testmod_run_op(ops, TM_OP(INIT), &buf);
-	kfp_testmod_run_op(ops, TM_OP(SUBMIT), &buf);
-	kfp_testmod_run_op(ops, TM_OP(COMPLETE), &buf);
-	kfp_testmod_run_op(ops, TM_OP(REPORT), &buf);
+	kfp_testmod_run_op(ops, TM_OP(init), &buf);
+	kfp_testmod_run_op(ops, TM_OP(submit), &buf);
+	kfp_testmod_run_op(ops, TM_OP(complete), &buf);
+	kfp_testmod_run_op(ops, TM_OP(report), &buf);
 	for (i = 0; i < KFP_TESTMOD_NR_STATS && i < stats__sz / sizeof(u64); i++)
 		stats[i] = kfp_testmod_stats[i];
 	atomic_set(&kfp_testmod_busy, 0);
@@ -220,31 +203,31 @@ static int kfp_testmod_run_op(struct kfp_testmod_ops *ops, u32 op, struct kfp_te
 	u32 saved = kfp_testmod_cur_op;
 	int ret = 0;
 
-	if (op == TM_OP(INIT) ? !ops->init : op == TM_OP(SUBMIT) ? !ops->submit :
-	    op == TM_OP(COMPLETE) ? !ops->complete : !ops->report)
+	if (op == TM_OP(init) ? !ops->init : op == TM_OP(submit) ? !ops->submit :
+	    op == TM_OP(complete) ? !ops->complete : !ops->report)
 		return -ENOENT;
-	if (!tm_enter(&kfp_testmod_cur, TM_OP_CTX(op))) {
+	if (!tm_enter(&kfp_testmod_cur, tm_op_contexts(op))) {
 		kfp_testmod_stats[KFP_TESTMOD_STAT_NEST_REFUSED]++;
 		return -EDEADLK;
 	}
 	kfp_testmod_cur_op = op;
 	kfp_testmod_stats[KFP_TESTMOD_STAT_RUNS]++;
 	switch (op) {
-	case TM_OP(INIT):
+	case TM_OP(init):
 		ret = ops->init();
 		break;
-	case TM_OP(SUBMIT):
+	case TM_OP(submit):
 		ret = ops->submit(buf);
-		kfp_testmod_run_op(ops, TM_OP(COMPLETE), buf);
+		kfp_testmod_run_op(ops, TM_OP(complete), buf);
 		break;
-	case TM_OP(COMPLETE):
+	case TM_OP(complete):
 		ops->complete(buf, 0);
 		break;
 	default:
 		ops->report(1);
 		break;
 	}
-	tm_leave(&kfp_testmod_cur, TM_OP_CTX(op));
+	tm_leave(&kfp_testmod_cur, tm_op_contexts(op));
 	kfp_testmod_cur_op = saved;
 	return ret;
 }
@@ -265,18 +248,6 @@ static const struct btf_kfunc_id_set kfp_testmod_fmodret_set = {
 	.set = &kfp_testmod_fmodret_ids,
 };
 
-/* BTF ids of the policy's kfuncs by kfunc index, to read the kfuncs a program calls. */
-BTF_ID_LIST(kfp_testmod_kfunc_btf_id)
-BTF_ID(func, kfp_testmod_alloc)
-BTF_ID(func, kfp_testmod_release)
-BTF_ID(func, kfp_testmod_wait)
-BTF_ID(func, kfp_testmod_insert)
-BTF_ID(func, kfp_testmod_resubmit)
-BTF_ID(func, kfp_testmod_complete_now)
-BTF_ID(func, kfp_testmod_kick)
-static_assert(TM_K(ALLOC) == 0 && TM_K(RELEASE) == 1 && TM_K(WAIT) == 2 && TM_K(INSERT) == 3 &&
-	      TM_K(RESUBMIT) == 4 && TM_K(COMPLETE_NOW) == 5 && TM_K(KICK) == 6 && TM_NR_KFUNCS == 7);
-
 /*
  * What the instance check needs to know about a struct_ops map: the kfuncs each checked
  * program calls (recorded by check_member, keyed by prog->aux, which stays put when the
@@ -284,14 +255,13 @@ static_assert(TM_K(ALLOC) == 0 && TM_K(RELEASE) == 1 && TM_K(WAIT) == 2 && TM_K(
  */
 struct kfp_testmod_checked {
 	const struct bpf_prog_aux *aux;
-	u64 calls[TM_KFUNC_WORDS];
+	DECLARE_BITMAP(calls, TM_NR_KFUNCS);
 };
 
 struct kfp_testmod_pending {
 	const void *kdata;
 	bool unknown; /* a callback's program was not seen by check_member: refuse */
-	u64 implemented[TM_OP_WORDS];
-	u64 calls[TM_NR_OPS][TM_KFUNC_WORDS];
+	struct tm_instance inst;
 };
 
 static DEFINE_MUTEX(kfp_testmod_lock);
@@ -324,8 +294,8 @@ static void kfp_testmod_record_calls(const struct bpf_prog *prog)
 		    !insn->off)
 			continue;
 		for (k = 0; k < TM_NR_KFUNCS; k++)
-			if (kfp_testmod_kfunc_btf_id[k] == (u32)insn->imm)
-				c->calls[k / 64] |= 1ull << (k % 64);
+			if (tm_kfunc_btf_ids[k] == (u32)insn->imm)
+				__set_bit(k, c->calls);
 	}
 	mutex_unlock(&kfp_testmod_lock);
 }
@@ -367,8 +337,8 @@ static void kfp_testmod_bind(const void *kdata, u32 op, int fd)
 			if (kfp_testmod_checked[i].aux != prog->aux)
 				continue;
 			p->unknown = false;
-			memcpy(p->calls[op], kfp_testmod_checked[i].calls, sizeof(p->calls[op]));
-			p->implemented[op / 64] |= 1ull << (op % 64);
+			bitmap_copy(p->inst.calls[op], kfp_testmod_checked[i].calls, TM_NR_KFUNCS);
+			__set_bit(op, p->inst.ops);
 		}
 	}
 	mutex_unlock(&kfp_testmod_lock);
@@ -396,21 +366,19 @@ static const struct bpf_verifier_ops kfp_testmod_verifier_ops = {
 
 static int kfp_testmod_st_init(struct btf *btf)
 {
+	tm_init_btf(btf); /* the filter tells this module's struct from colliding ones by it */
 	return 0;
 }
 
-/* Only callbacks the policy declares sleepable may be sleepable programs. */
-static int kfp_testmod_check_member(const struct btf_type *t, const struct btf_member *member,
-				    const struct bpf_prog *prog)
+/* The policy's sleepable rule; then note the kfuncs the program calls. */
+static int kfp_testmod_st_check_member(const struct btf_type *t, const struct btf_member *member,
+				       const struct bpf_prog *prog)
 {
-	u32 op = __btf_member_bit_offset(t, member) / 8 / sizeof(void (*)(void));
+	int ret = tm_check_member(t, member, prog);
 
-	if (op >= TM_NR_OPS)
-		return -EINVAL;
-	if (prog->sleepable && !(TM_OP_CTX(op) & TM_CB_SLEEPABLE))
-		return -EINVAL;
-	kfp_testmod_record_calls(prog);
-	return 0;
+	if (!ret)
+		kfp_testmod_record_calls(prog);
+	return ret;
 }
 
 static int kfp_testmod_init_member(const struct btf_type *t, const struct btf_member *member,
@@ -445,32 +413,21 @@ static int kfp_testmod_init_member(const struct btf_type *t, const struct btf_me
 static int kfp_testmod_validate(void *kdata)
 {
 	struct kfp_testmod_pending *p;
-	struct tm_path path = {};
-	char msg[256];
-	int len = 0, verdict = -1;
-	unsigned int i;
+	char msg[256] = "";
+	int ret = -EINVAL;
 
 	mutex_lock(&kfp_testmod_lock);
 	p = kfp_testmod_pending_of(kdata, false);
 	if (p && !p->unknown)
-		verdict = tm_check_instance(p->implemented, p->calls, &path);
+		ret = tm_check_instance(&p->inst, msg, sizeof(msg));
 	if (p)
 		p->kdata = NULL;
 	mutex_unlock(&kfp_testmod_lock);
-	if (verdict == TM_VERDICT_OK)
-		return 0;
-	if (verdict < 0) {
+	if (ret == -EINVAL)
 		pr_warn("kfp_testmod: instance refused: a callback's program was not checked\n");
-		return -EINVAL;
-	}
-	for (i = 0; i < path.len; i++)
-		len += scnprintf(msg + len, sizeof(msg) - len, "%s%s%s", i ? " -> " : "",
-				 path.kind[i] == TM_NODE_OP ? "ops." : "",
-				 path.kind[i] == TM_NODE_OP ? TM_OP_NAME(path.node[i]) :
-				 TM_KFUNC_NAME(path.node[i]));
-	pr_warn("kfp_testmod: instance refused: %s: %s\n",
-		verdict == TM_VERDICT_CYCLE ? "nesting cycle" : "call not allowed", msg);
-	return verdict == TM_VERDICT_CYCLE ? -ELOOP : -EACCES;
+	else if (ret)
+		pr_warn("kfp_testmod: instance refused: nesting cycle: %s\n", msg);
+	return ret;
 }
 
 static int kfp_testmod_reg(void *kdata, struct bpf_link *link)
@@ -499,7 +456,7 @@ static struct kfp_testmod_ops kfp_testmod_cfi_stubs = {
 static struct bpf_struct_ops kfp_testmod_bpf_ops = {
 	.verifier_ops = &kfp_testmod_verifier_ops,
 	.init = kfp_testmod_st_init,
-	.check_member = kfp_testmod_check_member,
+	.check_member = kfp_testmod_st_check_member,
 	.init_member = kfp_testmod_init_member,
 	.validate = kfp_testmod_validate,
 	.reg = kfp_testmod_reg,
