@@ -67,6 +67,11 @@ mkdir -p "$B/gen/examples"
   $k matrix Policies/examples/testmod.policy --format json -o "$B/testmod.json" &&
   $k matrix Tests/e2e/tcpmod/kfp_tcp.policy --format json -o "$B/kfp_tcp.json"
 } 2>"$B/kfpolicy.log" || { cat "$B/kfpolicy.log" >&2; die "kfpolicy failed on the test policies"; }
+# Tests/e2e/twosets: a module registering two kfunc sets for one hook. Its policy's verdict
+# (refused with KFP410, or not) is what the guest's insmod must give.
+twosets_json=$($k check Tests/e2e/twosets/twosets.policy --diagnostics-format json 2>/dev/null || true)
+twosets_ids=$(python3 -c 'import json, sys; print(",".join(d["id"] for d in json.loads(sys.argv[1]) if d["severity"] == "error"))' \
+    "$twosets_json") || die "kfpolicy check gave no diagnostics for Tests/e2e/twosets/twosets.policy"
 
 # Copies a folder's files into the build folder, touching only those that changed (Kbuild
 # then rebuilds only what it must).
@@ -86,8 +91,10 @@ step "modules (Kbuild against $kver)"
 sync_dir Tests/kbuild/testmod "$B/mod/testmod"
 sync_dir Tests/e2e/tcpmod "$B/mod/tcpmod"
 sync_dir Tests/e2e/collide "$B/mod/collide"
+sync_dir Tests/e2e/twosets "$B/mod/twosets"
 build_module "$B/mod/testmod" kfp_testmod
 build_module "$B/mod/tcpmod" kfp_tcpmod
+build_module "$B/mod/twosets" kfp_twosets
 # kfp_collide gets as many padding structs as make its struct's BTF id that of kfp_testmod_ops.
 want=$("$btfinfo" "$B/mod/testmod/kfp_testmod.ko" "$kdir/vmlinux" id kfp_testmod_ops)
 pad() { # N: writes collide_pad.h with N padding structs (only if it changes)
@@ -138,11 +145,9 @@ readelf -l /bin/busybox | grep INTERP >/dev/null && die "/bin/busybox is not sta
 cp /bin/busybox "$ird/bin/busybox"
 cp Tests/e2e/init "$ird/init"
 chmod +x "$ird/init"
-modules="kfp_testmod kfp_collide kfp_tcpmod"
+modules="kfp_testmod kfp_collide kfp_tcpmod kfp_twosets"
 echo "$modules" >"$ird/mods/order"
-strip --strip-debug -o "$ird/mods/kfp_testmod.ko" "$B/mod/testmod/kfp_testmod.ko"
-strip --strip-debug -o "$ird/mods/kfp_collide.ko" "$B/mod/collide/kfp_collide.ko"
-strip --strip-debug -o "$ird/mods/kfp_tcpmod.ko" "$B/mod/tcpmod/kfp_tcpmod.ko"
+for m in $modules; do strip --strip-debug -o "$ird/mods/$m.ko" "$B/mod/${m#kfp_}/$m.ko"; done
 cp "$B/plan/manifest" "$ird/cases/"
 for c in "$B"/plan/bpf/*.bpf.c; do cp "$bpf/$(basename "$c" .bpf.c).o" "$ird/cases/"; done
 (cd "$ird" && find . | sort | cpio -o -H newc --quiet) >"$B/initramfs.cpio"
@@ -156,7 +161,8 @@ timeout "${KFP_E2E_TIMEOUT:-120}" qemu-system-x86_64 -accel tcg,thread=multi -cp
 boot_end=$(date +%s.%N)
 grep -q KFP-BOOTED "$B/console.log" || { tail -n 40 "$B/console.log" >&2; die "the guest did not boot"; }
 
-python3 Tests/e2e/e2e.py report "$B/plan" "$B/console.log" modules="${modules// /,}" built_ids="$want/$got" && rc=0 || rc=$?
+python3 Tests/e2e/e2e.py report "$B/plan" "$B/console.log" modules="${modules// /,}" built_ids="$want/$got" \
+    kfp_twosets_errors="$twosets_ids" && rc=0 || rc=$?
 awk -v b="$boot_start" -v e="$boot_end" -v w=$(($(date +%s) - start)) \
     'BEGIN { printf "e2e-kernel: boot and cases %.1f s, whole script %d s\n", e - b, w }' >&2
 exit $rc

@@ -404,9 +404,16 @@ def report(out, console_path, facts):
 
     for mod in facts.get("modules", "").split(","):
         got = insmod.get(mod)
-        row("insmod", f"insmod {mod}.ko (one kfunc set per program type)", "0",
-            "missing" if got is None else f"{got[0]} {got[1]}".strip(), got is not None and got[0] == 0,
-            [l for l in text.split("\n") if f"KFP-DMESG {mod} " in l][-30:])
+        # A module whose policy kfpolicy refuses (NAME_errors: the error ids) must not load.
+        errors = facts.get(mod + "_errors", "")
+        title = f"insmod {mod}.ko" + (f" (kfpolicy refuses its policy: {errors})" if errors else "")
+        dmesg = [l for l in text.split("\n") if f"KFP-DMESG {mod} " in l][-12:]
+        # Refused as 6.12 refuses a second set for a hook: EINVAL after a WARN in the registration.
+        refused = got is not None and got[0] != 0 and "Invalid argument" in got[1] and \
+            any("WARNING" in l and "__register_btf_kfunc_id_set" in l for l in dmesg)
+        ok = refused if errors else got is not None and got[0] == 0
+        row("insmod", title, "refused (EINVAL, WARN in __register_btf_kfunc_id_set)" if errors else "loads",
+            "missing" if got is None else ("loads" if got[0] == 0 else got[1]), ok, dmesg)
     a, b = ids.get("kfp_testmod_ops@kfp_testmod"), ids.get("kfp_collide_ops@kfp_collide")
     built = facts.get("built_ids", "?")
     row("ids", f"BTF ids of kfp_testmod_ops and kfp_collide_ops collide (at build: {built})", "equal",
