@@ -58,7 +58,8 @@ grep -q 'LIBBPF_MINOR_VERSION [5-9]' "$libbpf/include/bpf/libbpf_version.h" ||
     die "libbpf in $libbpf is older than 1.5"
 
 step "kfpolicy: headers and verdict matrices"
-swift build --product kfpolicy >"$B/swift-build.log" 2>&1 || { tail -n 30 "$B/swift-build.log" >&2; die "kfpolicy did not build"; }
+swift build --product kfpolicy >"$B/swift-build.log" 2>&1 ||
+    { tail -n 30 "$B/swift-build.log" >&2; die "kfpolicy did not build"; }
 k=$root/.build/debug/kfpolicy
 mkdir -p "$B/gen/examples"
 # (testmod.policy's nesting cycle is a warning, KFP503: its instances are checked at registration.)
@@ -70,8 +71,9 @@ mkdir -p "$B/gen/examples"
 # Tests/e2e/twosets: a module registering two kfunc sets for one hook. Its policy's verdict
 # (refused with KFP410, or not) is what the guest's insmod must give.
 twosets_json=$($k check Tests/e2e/twosets/twosets.policy --diagnostics-format json 2>/dev/null || true)
-twosets_ids=$(python3 -c 'import json, sys; print(",".join(d["id"] for d in json.loads(sys.argv[1]) if d["severity"] == "error"))' \
-    "$twosets_json") || die "kfpolicy check gave no diagnostics for Tests/e2e/twosets/twosets.policy"
+twosets_ids=$(python3 -c 'import json, sys
+print(",".join(d["id"] for d in json.loads(sys.argv[1]) if d["severity"] == "error"))' "$twosets_json") ||
+    die "kfpolicy check gave no diagnostics for Tests/e2e/twosets/twosets.policy"
 
 # Copies a folder's files into the build folder, touching only those that changed (Kbuild
 # then rebuilds only what it must).
@@ -103,7 +105,10 @@ pad() { # N: writes collide_pad.h with N padding structs (only if it changes)
     } >"$B/collide_pad.h"
     cmp -s "$B/collide_pad.h" "$B/mod/collide/collide_pad.h" || cp "$B/collide_pad.h" "$B/mod/collide/collide_pad.h"
 }
-collide_id() { build_module "$B/mod/collide" kfp_collide; "$btfinfo" "$B/mod/collide/kfp_collide.ko" "$kdir/vmlinux" id kfp_collide_ops; }
+collide_id() {
+    build_module "$B/mod/collide" kfp_collide
+    "$btfinfo" "$B/mod/collide/kfp_collide.ko" "$kdir/vmlinux" id kfp_collide_ops
+}
 [ -f "$B/mod/collide/collide_pad.h" ] || pad 0
 got=$(collide_id)
 if [ "$got" != "$want" ]; then
@@ -129,10 +134,12 @@ export cflags
 # One object per case, recompiled when its source or a shared header is newer.
 find "$B/plan/bpf" -name '*.bpf.c' | sort | while read -r c; do
     o=$bpf/$(basename "$c" .bpf.c).o
-    if [ ! -f "$o" ] || [ "$c" -nt "$o" ] || [ "$bpf/modules.h" -nt "$o" ] || [ Tests/e2e/kernel_types.h -nt "$o" ]; then
+    if [ ! -f "$o" ] || [ "$c" -nt "$o" ] || [ "$bpf/modules.h" -nt "$o" ] ||
+       [ Tests/e2e/kernel_types.h -nt "$o" ]; then
         echo "$c"
     fi
-done | xargs -r -P 2 -I{} sh -c 'o=$0/$(basename {} .bpf.c).o; clang $cflags -c {} -o "$o" || { rm -f "$o"; exit 255; }' "$bpf" ||
+done | xargs -r -P 2 -I{} sh -c 'o=$0/$(basename {} .bpf.c).o
+    clang $cflags -c {} -o "$o" || { rm -f "$o"; exit 255; }' "$bpf" ||
     die "a BPF program did not compile"
 
 step "loader and initramfs"
@@ -140,7 +147,8 @@ ird=$B/initramfs
 rm -rf "$ird"
 mkdir -p "$ird"/{bin,dev,proc,sys,tmp,mods,cases}
 gcc -static -O2 -Wall -Werror -I"$libbpf/include" Tests/e2e/loader.c Tests/e2e/btfcache.c "$libbpf/lib64/libbpf.a" \
-    -lelf -lz -lzstd -o "$ird/kfp-loader" || die "the loader did not build (it links libbpf, libelf, zlib and zstd statically)"
+    -lelf -lz -lzstd -o "$ird/kfp-loader" ||
+    die "the loader did not build (it links libbpf, libelf, zlib and zstd statically)"
 readelf -l /bin/busybox | grep INTERP >/dev/null && die "/bin/busybox is not statically linked (install busybox-static)"
 cp /bin/busybox "$ird/bin/busybox"
 cp Tests/e2e/init "$ird/init"

@@ -60,14 +60,16 @@ final class LoadOutcomeTests: XCTestCase {
     func testAgreesWithTheDecisionFunctionOnEveryShippedPolicy() throws {
         for rel in shippedPolicies() {
             let p = try compileShipped(rel).policy
-            XCTAssertEqual(p.loadCallers.count, p.callbacks.count + Set(p.sets.flatMap(\.progTypes)).subtracting([.struct_ops]).count + 1, rel)
+            let types = Set(p.sets.flatMap(\.progTypes)).subtracting([.struct_ops])
+            XCTAssertEqual(p.loadCallers.count, p.callbacks.count + types.count + 1, rel)
             for caller in p.loadCallers {
                 for k in p.kfuncs.indices {
                     let o = p.loadOutcome(of: k, from: caller, sleepableProgram: true)
                     if case .callback(let c) = caller, !p.callbacks[c].sleepable {
                         XCTAssertEqual(o, .callbackNotSleepable, rel)
                     } else {
-                        XCTAssertEqual(o == .loads, p.isAllowed(k, caller), "\(rel): \(p.kfuncs[k].name) from \(caller.name(in: p))")
+                        XCTAssertEqual(o == .loads, p.isAllowed(k, caller),
+                                       "\(rel): \(p.kfuncs[k].name) from \(caller.name(in: p))")
                     }
                 }
             }
@@ -76,15 +78,17 @@ final class LoadOutcomeTests: XCTestCase {
 
     func testMatrixJSONListsEveryCallerKfuncAndKind() throws {
         let p = compileText(Self.policy).policy
-        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(LoadMatrixJSON.render(p).utf8)) as? [String: Any])
+        let json = try Self.json(p)
         let cells = try XCTUnwrap(json["cells"] as? [[String: Any]])
         // init, go, idle, syscall, tracing, struct_ops (other interfaces); two kinds; four kfuncs.
         XCTAssertEqual(cells.count, 6 * 2 * 4)
-        XCTAssertEqual(Set(cells.map { $0["caller"] as! String }), ["ops.init", "ops.go", "ops.idle", "syscall", "tracing", "struct_ops"])
+        XCTAssertEqual(Set(cells.map { $0["caller"] as! String }),
+                       ["ops.init", "ops.go", "ops.idle", "syscall", "tracing", "struct_ops"])
         for cell in cells {
             let k = p.kfunc(named: cell["kfunc"] as! String)!
             let name = cell["caller"] as! String
-            let caller: Caller = name.hasPrefix("ops.") ? .callback(p.callback(named: String(name.dropFirst(4)))!) : .progType(ProgType(rawValue: name)!)
+            let caller: Caller = name.hasPrefix("ops.") ? .callback(p.callback(named: String(name.dropFirst(4)))!)
+                : .progType(ProgType(rawValue: name)!)
             let want = p.loadOutcome(of: k, from: caller, sleepableProgram: cell["sleepable"] as! Bool)
             XCTAssertEqual(cell["outcome"] as? String, want.rawValue, "\(name) \(p.kfuncs[k].name)")
         }
@@ -96,13 +100,24 @@ final class LoadOutcomeTests: XCTestCase {
     /// The testmod policy's implementation table and nesting reach the JSON the script simulates.
     func testMatrixJSONCarriesImplementationsAndNesting() throws {
         let p = try compileShipped("Policies/examples/testmod.policy").policy
-        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(LoadMatrixJSON.render(p).utf8)) as? [String: Any])
+        let json = try Self.json(p)
         let cells = try XCTUnwrap(json["cells"] as? [[String: Any]])
-        let insertInComplete = cells.first { $0["caller"] as? String == "ops.complete" && $0["kfunc"] as? String == "kfp_testmod_insert" }
+        let insertInComplete = cells.first {
+            $0["caller"] as? String == "ops.complete" && $0["kfunc"] as? String == "kfp_testmod_insert"
+        }
         XCTAssertEqual(insertInComplete?["implementation"] as? String, "kfp_testmod_insert_deferred")
         let callbacks = try XCTUnwrap(json["callbacks"] as? [[String: Any]])
-        XCTAssertEqual(callbacks.first { $0["name"] as? String == "complete" }?["nested"] as? [String], ["submit"])
+        // complete -> kfp_testmod_resubmit -> submit -> kfp_testmod_complete_now -> complete: a cycle.
+        let nested = { (c: String) in callbacks.first { $0["name"] as? String == c }?["nested"] as? [String] }
+        XCTAssertEqual(nested("complete"), ["submit", "complete"])
+        XCTAssertEqual(nested("init"), [])
         let kfuncs = try XCTUnwrap(json["kfuncs"] as? [[String: Any]])
-        XCTAssertEqual(kfuncs.first { $0["name"] as? String == "kfp_testmod_resubmit" }?["invokes"] as? [String], ["submit"])
+        let invokes = { (k: String) in kfuncs.first { $0["name"] as? String == k }?["invokes"] as? [String] }
+        XCTAssertEqual(invokes("kfp_testmod_resubmit"), ["submit"])
+        XCTAssertEqual(invokes("kfp_testmod_complete_now"), ["complete"])
+    }
+
+    static func json(_ p: Policy) throws -> [String: Any] {
+        try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(LoadMatrixJSON.render(p).utf8)) as? [String: Any])
     }
 }

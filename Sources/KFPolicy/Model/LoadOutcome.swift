@@ -51,7 +51,8 @@ extension Policy {
         var types = Set<ProgType>()
         for s in sets { types.formUnion(s.progTypes) }
         types.remove(.struct_ops)
-        return callbacks.indices.map { Caller.callback($0) } + types.sorted().map { .progType($0) } + [.progType(.struct_ops)]
+        return callbacks.indices.map { Caller.callback($0) } + types.sorted().map { .progType($0) }
+            + [.progType(.struct_ops)]
     }
 }
 
