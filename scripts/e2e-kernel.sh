@@ -164,13 +164,13 @@ step "booting $kver in qemu (TCG)"
 boot_start=$(date +%s.%N)
 timeout "${KFP_E2E_TIMEOUT:-120}" qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 1G \
     -nographic -no-reboot -nic none -kernel "$kernel" -initrd "$B/initramfs.cpio" \
-    -append "console=ttyS0 panic=-1 loglevel=3 rdinit=/init" </dev/null >"$B/console.log" 2>&1 ||
+    -append "console=ttyS0 panic=-1 loglevel=3 mitigations=off rdinit=/init" </dev/null >"$B/console.log" 2>&1 ||
     echo "e2e-kernel: qemu exited with status $? (timeout or crash; console: $B/console.log)" >&2
 boot_end=$(date +%s.%N)
 grep -q KFP-BOOTED "$B/console.log" || { tail -n 40 "$B/console.log" >&2; die "the guest did not boot"; }
 
-python3 Tests/e2e/e2e.py report "$B/plan" "$B/console.log" modules="${modules// /,}" built_ids="$want/$got" \
-    kfp_twosets_errors="$twosets_ids" && rc=0 || rc=$?
 awk -v b="$boot_start" -v e="$boot_end" -v w=$(($(date +%s) - start)) \
-    'BEGIN { printf "e2e-kernel: boot and cases %.1f s, whole script %d s\n", e - b, w }' >&2
-exit $rc
+    'BEGIN { printf "e2e-kernel: boot and cases %.1f s, script so far %d s\n", e - b, w }' >&2
+# The report's last line is `real verifier: N/N cases as the policy decides`.
+python3 Tests/e2e/e2e.py report "$B/plan" "$B/console.log" modules="${modules// /,}" built_ids="$want/$got" \
+    kfp_twosets_errors="$twosets_ids"
