@@ -13,7 +13,8 @@ kfp_testmod_release, must load there too, which the plan checks). When the model
 verifier refuses it, the program is that valid use if the kfunc is its first call, and
 otherwise just calls the kfunc: the verifier decides permission and sleepability at the first
 call it refuses, before it looks at arguments, so a wrong "allowed" still shows, as a load or
-an argument error. Programs of interfaces that can be registered are registered when they load.
+an argument error. Programs of interfaces that can be registered are registered when they load,
+and syscall programs that load are run once with BPF_PROG_RUN.
 """
 import json
 import os
@@ -207,8 +208,10 @@ def plan(out, specs):
                 src = externs([kfunc] + helpers) + "\n" + program(who, sleepable, body, m)
                 shown = who if isinstance(who, str) else f"{who[0]}.{who[1]}"
                 title = f"{pname}: {shown} {'sleepable' if sleepable else 'non-sleepable'} calls {kfunc}"
+                # Registered (a struct_ops map) or run (a syscall program) once it loads; fentry
+                # programs are only loaded.
                 attach = (not shown.startswith("ops.") or INTERFACES[m["struct"]]["attach"]) and \
-                    (isinstance(who, str) or INTERFACES[who[0]]["attach"])
+                    (isinstance(who, str) or INTERFACES[who[0]]["attach"]) and caller != "tracing"
                 cid = add("verdict", title, src, dict(outcome=result, rc=0 if valid else None,
                                                      line=expected_line(result, kfunc, caller, m)),
                           policy=pname, caller=shown, kfunc=kfunc, sleepable=sleepable)
@@ -385,9 +388,11 @@ def check_instance_case(e, r, kmsg):
     return "refused: a nesting cycle", describe(r["rc"], " / ".join(kmsg) or r["line"]), False
 
 
-def describe(rc, line, stage="load"):
+def describe(rc, line, stage="load", caller=""):
     if rc == 0:
-        return "loads and attaches" if stage == "attach" else "loads"
+        if stage == "attach":
+            return "loads and runs" if caller in ("syscall", "kfp.syscall") else "loads and attaches"
+        return "loads"
     return f"{rc} {line}"
 
 
@@ -441,7 +446,7 @@ def report(out, console_path, facts):
             ok = r["rc"] == 0
         else:
             ok = r["rc"] in (-13, -22, -524) and r["line"] == e["line"]
-        got = describe(r["rc"], r["line"], r["stage"])
+        got = describe(r["rc"], r["line"], r["stage"], c["caller"])
         row(c["id"], c["title"], e["outcome"] + (f" ({e['line']})" if e["line"] else ""), got, ok, detail)
 
     width = max(len(r[1]) for r in rows)

@@ -10,7 +10,8 @@
  *
  *   load ID OBJ                load every program of OBJ (a program in section kfp.syscall
  *                              is loaded as a syscall program that is not sleepable)
- *   attach ID OBJ              load, then attach every struct_ops map of OBJ and detach it
+ *   attach ID OBJ              load, then attach every struct_ops map of OBJ and detach it,
+ *                              and run every syscall program of OBJ once (BPF_PROG_RUN)
  *   kick ID INSTANCE RUN N     attach INSTANCE's struct_ops map, run RUN's syscall program
  *                              with a context of N u64 words, print them (KFP-STATS), detach
  *   ids ID STRUCT@MODULE...    print the BTF id of each module's struct (KFP-IDS)
@@ -177,6 +178,24 @@ static void detach_all(struct bpf_link **links, int n)
 		bpf_link__destroy(links[--n]);
 }
 
+/* Runs every syscall program of obj once; 0 or the first failure's negative errno. */
+static int run_syscall_programs(const char *id, struct bpf_object *obj)
+{
+	unsigned long long ctx[2] = { 0 };
+	struct bpf_program *prog;
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = ctx, .ctx_size_in = sizeof(ctx));
+
+	bpf_object__for_each_program(prog, obj) {
+		if (bpf_program__type(prog) != BPF_PROG_TYPE_SYSCALL)
+			continue;
+		if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts)) {
+			print_result(id, "run", -errno, "BPF_PROG_RUN failed");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void do_load(const char *id, const char *path, int attach)
 {
 	struct bpf_object *obj = open_and_load(id, path);
@@ -187,7 +206,9 @@ static void do_load(const char *id, const char *path, int attach)
 		return;
 	if (attach) {
 		n = attach_all(id, obj, links, 4);
-		if (n < 0) {
+		if (n < 0 || run_syscall_programs(id, obj)) {
+			if (n > 0)
+				detach_all(links, n);
 			bpf_object__close(obj);
 			return;
 		}
