@@ -229,7 +229,10 @@ static const struct {
 	{ &scx_cid_ctx_unlocked_sleepable, SCX_CID_CTX_UNLOCKED | SCX_CID_SLEEPABLE },
 };
 
-/* The contexts each callback runs in, by op index (member offset in function pointers). */
+/*
+ * The contexts each callback of struct sched_ext_ops_cid runs in, by op index (member offset in
+ * function pointers).
+ */
 #define SCX_CID_OP(member) \
 	(offsetof(struct sched_ext_ops_cid, member) / sizeof(void (*)(void)))
 
@@ -320,13 +323,13 @@ static int scx_cid_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
 		return 0;
 	if (prog->type != BPF_PROG_TYPE_STRUCT_OPS)
 		return 0; /* registered for this program type's kfunc hook */
+	if (!prog->aux->st_ops)
+		return 0; /* first verifier pass: decided again when the call is verified */
+	op = prog->aux->attach_st_ops_member_off / sizeof(void (*)(void));
 	if (prog->aux->attach_btf_id != scx_cid_struct_ids[0])
 		return -EACCES; /* another interface's struct_ops */
 	if (btf_id_set8_contains(&scx_kfunc_ids_cpu_only, kfunc_id))
 		return -EACCES;
-	if (!prog->aux->st_ops)
-		return 0; /* first verifier pass: decided again when the call is verified */
-	op = prog->aux->attach_st_ops_member_off / sizeof(void (*)(void));
 	op_ctx = scx_cid_op_contexts(op);
 	if (!(ctx & op_ctx & ~SCX_CID_SLEEPABLE))
 		return -EACCES;

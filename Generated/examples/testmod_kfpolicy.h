@@ -96,7 +96,10 @@ static const struct {
 	{ &kfp_testmod_ctx_none, 0 },
 };
 
-/* The contexts each callback runs in, by op index (member offset in function pointers). */
+/*
+ * The contexts each callback of struct kfp_testmod_ops runs in, by op index (member offset in
+ * function pointers).
+ */
 #define KFP_TESTMOD_OP(member) \
 	(offsetof(struct kfp_testmod_ops, member) / sizeof(void (*)(void)))
 
@@ -175,16 +178,18 @@ static inline bool kfp_testmod_kfunc_ctx_lookup(u32 kfunc_id, u32 *ctx)
  */
 static int kfp_testmod_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
 {
-	u32 ctx, op_ctx;
+	u32 ctx, op, op_ctx;
 
 	if (!kfp_testmod_kfunc_ctx_lookup(kfunc_id, &ctx))
 		return -EACCES; /* every kfunc of the module is the policy's */
 	if (prog->type != BPF_PROG_TYPE_STRUCT_OPS)
 		return 0; /* registered for this program type's kfunc hook */
-	if (prog->aux->attach_btf_id != kfp_testmod_struct_ids[0] ||
-	    prog->aux->attach_btf != READ_ONCE(kfp_testmod_struct_btf))
+	if (prog->aux->attach_btf != READ_ONCE(kfp_testmod_struct_btf))
+		return -EACCES; /* another module's struct_ops */
+	op = kfp_testmod_prog_op(prog);
+	if (prog->aux->attach_btf_id != kfp_testmod_struct_ids[0])
 		return -EACCES; /* another interface's struct_ops */
-	op_ctx = kfp_testmod_op_contexts(kfp_testmod_prog_op(prog));
+	op_ctx = kfp_testmod_op_contexts(op);
 	if (!(ctx & op_ctx & ~KFP_TESTMOD_SLEEPABLE))
 		return -EACCES;
 	if ((ctx & KFP_TESTMOD_SLEEPABLE) && !(op_ctx & KFP_TESTMOD_SLEEPABLE))
@@ -370,8 +375,8 @@ struct kfp_testmod_instance {
 
 /* The kernel runs op `to` before kfunc `from` returns, or (nest) inside op `from`. */
 static const struct {
-	u16 from;
-	u16 to;
+	u32 from;
+	u32 to;
 	bool nest;
 } kfp_testmod_nesting[] = {
 	{ KFP_TESTMOD_KFUNC_RESUBMIT, KFP_TESTMOD_OP(submit), false },
@@ -395,16 +400,16 @@ static const char * const kfp_testmod_kfunc_names[] = {
 	[KFP_TESTMOD_KFUNC_KICK] = "kfp_testmod_kick",
 };
 
-/* Whether op b of inst can run inside op a; *via is the kfunc between them, or U16_MAX. */
-static inline bool kfp_testmod_nests_into(const struct kfp_testmod_instance *inst, u16 a, u16 b,
-					  u16 *via)
+/* Whether op b of inst can run inside op a; *via is the kfunc between them, or U32_MAX. */
+static inline bool kfp_testmod_nests_into(const struct kfp_testmod_instance *inst, u32 a, u32 b,
+					  u32 *via)
 {
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(kfp_testmod_nesting); i++) {
 		if (kfp_testmod_nesting[i].to != b)
 			continue;
-		*via = kfp_testmod_nesting[i].nest ? U16_MAX : kfp_testmod_nesting[i].from;
+		*via = kfp_testmod_nesting[i].nest ? U32_MAX : kfp_testmod_nesting[i].from;
 		if (kfp_testmod_nesting[i].nest ? kfp_testmod_nesting[i].from == a :
 		    test_bit(kfp_testmod_nesting[i].from, inst->calls[a]))
 			return true;
@@ -414,17 +419,17 @@ static inline bool kfp_testmod_nests_into(const struct kfp_testmod_instance *ins
 
 /* Describes the cycle path[start] ... path[end] (== path[start]) in buf. */
 static inline void kfp_testmod_describe_cycle(const struct kfp_testmod_instance *inst,
-					      const u16 *path, unsigned int start, unsigned int end,
+					      const u32 *path, unsigned int start, unsigned int end,
 					      char *buf, size_t len)
 {
 	size_t off = 0;
 	unsigned int i;
-	u16 via;
+	u32 via;
 
 	for (i = start; i < end; i++) {
 		const char *k = "";
 
-		if (kfp_testmod_nests_into(inst, path[i], path[i + 1], &via) && via != U16_MAX)
+		if (kfp_testmod_nests_into(inst, path[i], path[i + 1], &via) && via != U32_MAX)
 			k = kfp_testmod_kfunc_names[via];
 		off += scnprintf(buf + off, len - off, "ops.%s -> %s%s",
 				 kfp_testmod_op_names[path[i]], k, *k ? " -> " : "");
@@ -446,7 +451,7 @@ static inline int kfp_testmod_check_instance(const struct kfp_testmod_instance *
 					     size_t len)
 {
 	u8 state[KFP_TESTMOD_NR_OPS] = {}; /* 0 new, 1 on the path, 2 done */
-	u16 path[KFP_TESTMOD_NR_OPS + 1], next[KFP_TESTMOD_NR_OPS + 1], via;
+	u32 path[KFP_TESTMOD_NR_OPS + 1], next[KFP_TESTMOD_NR_OPS + 1], via;
 	unsigned int root, depth, b, start;
 
 	for_each_set_bit(root, inst->ops, KFP_TESTMOD_NR_OPS) {
