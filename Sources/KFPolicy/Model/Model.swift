@@ -25,6 +25,37 @@ public enum ProgType: String, Sendable, CaseIterable, Comparable {
 
     /// The kernel's `enum bpf_prog_type` constant.
     public var cName: String { "BPF_PROG_TYPE_" + rawValue.uppercased() }
+
+    /// The kfunc hook whose sets the verifier consults for this type (6.12 and mainline,
+    /// bpf_prog_type_to_kfunc_hook); nil for a type that has none (a set cannot be registered).
+    public var hook: String? {
+        switch self {
+        case .struct_ops: return "STRUCT_OPS"
+        case .tracing, .tracepoint, .perf_event, .lsm: return "TRACING"
+        case .syscall: return "SYSCALL"
+        case .kprobe: return "KPROBE"
+        case .xdp: return "XDP"
+        case .sched_cls: return "TC"
+        case .sched_act: return "SCHED_ACT"
+        case .cgroup_skb, .cgroup_sock, .cgroup_sock_addr: return "CGROUP"
+        case .sk_skb: return "SK_SKB"
+        case .netfilter: return "NETFILTER"
+        case .raw_tracepoint: return nil
+        }
+    }
+
+    /// Every kernel program type whose kfuncs come from this type's hook, as C constants: a set
+    /// registered for one of them is seen by all of them.
+    public var hookCNames: [String] {
+        switch hook {
+        case "TRACING": return ["TRACING", "TRACEPOINT", "PERF_EVENT", "LSM"].map { "BPF_PROG_TYPE_" + $0 }
+        case "CGROUP":
+            return ["CGROUP_SKB", "CGROUP_SOCK", "CGROUP_DEVICE", "CGROUP_SOCK_ADDR", "CGROUP_SOCKOPT", "CGROUP_SYSCTL"]
+                .map { "BPF_PROG_TYPE_" + $0 }
+        case nil: return []
+        default: return [cName]
+        }
+    }
     public static func < (a: ProgType, b: ProgType) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
     }
@@ -36,9 +67,6 @@ public enum KFFlag: String, Sendable, CaseIterable, Comparable {
     case KF_ACQUIRE, KF_RELEASE, KF_RET_NULL, KF_TRUSTED_ARGS, KF_SLEEPABLE, KF_DESTRUCTIVE, KF_RCU
     case KF_ITER_NEW, KF_ITER_NEXT, KF_ITER_DESTROY, KF_RCU_PROTECTED, KF_FASTCALL
     case KF_ARENA_RET, KF_ARENA_ARG1, KF_ARENA_ARG2, KF_IMPLICIT_ARGS
-
-    /// Flags by name: one hash lookup, where `init(rawValue:)` compares with every case in turn.
-    static let named: [String: KFFlag] = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
 
     public var bit: Int {
         switch self {
@@ -63,6 +91,49 @@ public enum KFFlag: String, Sendable, CaseIterable, Comparable {
     public static func < (a: KFFlag, b: KFFlag) -> Bool { a.bit < b.bit }
 }
 
+/// The kernel a policy's generated C is for (`kernel 6.12;`, `kernel mainline;`).
+public enum Kernel: Sendable, Hashable, CustomStringConvertible {
+    case release(major: Int, minor: Int)
+    case mainline
+
+    /// The oldest kernel the generated C supports: kfunc set filters and module struct_ops.
+    public static let oldest = Kernel.release(major: 6, minor: 9)
+
+    /// `6.12` or `mainline`; nil for anything else.
+    public init?(_ text: String) {
+        if text == "mainline" { self = .mainline; return }
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, let major = Int(parts[0]), let minor = Int(parts[1]) else { return nil }
+        self = .release(major: major, minor: minor)
+    }
+
+    public var description: String {
+        switch self {
+        case .release(let major, let minor): return "\(major).\(minor)"
+        case .mainline: return "mainline"
+        }
+    }
+
+    /// Whether `k` is at least `major.minor` (mainline is newer than every release).
+    public func atLeast(_ major: Int, _ minor: Int) -> Bool {
+        switch self {
+        case .mainline: return true
+        case .release(let a, let b): return a > major || (a == major && b >= minor)
+        }
+    }
+
+    /// Since 6.16 the verifier records a struct_ops program's member offset in
+    /// `prog->aux->attach_st_ops_member_off`; before, only the member index is known.
+    public var hasMemberOffset: Bool { atLeast(6, 16) }
+}
+
+/// Whether the nesting graph must be acyclic as a whole (`dag`) or per struct_ops instance.
+public enum NestingMode: String, Sendable { case dag, per_instance }
+
+/// The Kconfig options a declaration depends on (`if CONFIG_FOO { ... }`), outermost first;
+/// empty when it always exists.
+public typealias Condition = [String]
+
 public struct Context: Sendable {
     public let name: String
     public let doc: String?
@@ -80,6 +151,7 @@ public struct Callback: Sendable {
     public let name: String
     public let contexts: ContextMask
     public let sleepable: Bool
+    public let config: Condition
     public let doc: String?
     /// The name in the declaration.
     public let range: SourceRange
@@ -96,6 +168,10 @@ public struct Requirement: Sendable {
 public struct KfuncSet: Sendable {
     public let name: String
     public let progTypes: [ProgType]
+    /// Defined and registered by another subsystem (`external set`): nothing is generated for
+    /// it, and its `struct_ops` means struct_ops programs of every interface.
+    public let external: Bool
+    public let config: Condition
     public let doc: String?
     public let range: SourceRange
 }
@@ -107,41 +183,40 @@ public struct Implementation: Sendable {
     public let range: SourceRange
 }
 
-/// A class, not a struct: its fields never change, and a policy may hold 100k kfuncs that
-/// every pass walks, where copying a struct would retain each of its arrays and strings.
-public final class Kfunc: Sendable {
-    public let name: String
-    public let doc: String?
-    public let range: SourceRange
+/// One kfunc with everything the policy says about it.
+public struct Kfunc: Sendable {
+    public var name: String
+    public var doc: String?
+    public var range: SourceRange
     /// Indices into `Policy.sets`, in the order written.
-    public let sets: [Int]
-    public let setsRange: SourceRange
-    public let flags: [KFFlag]
-    public let flagsRange: SourceRange
-    public let mask: ContextMask
-    public let maskRange: SourceRange
+    public var sets: [Int] = []
+    public var setsRange: SourceRange
+    public var flags: [KFFlag] = []
+    public var flagsRange: SourceRange
+    public var mask = ContextMask.empty
+    public var maskRange: SourceRange
     /// Names of requirements, in the order written (`sleepable` is built in).
-    public let requires: [String]
-    public let requiresRange: SourceRange
-    public let invokes: [Int]
-    public let invokesRange: SourceRange
-    public let impls: [Implementation]
-    public let requiresSleepable: Bool
+    public var requires: [String] = []
+    public var requiresRange: SourceRange
+    public var invokes: [Int] = []
+    /// Callbacks of a child instance it may call back into (`invokes child NAME`): the kernel
+    /// runs them in another struct_ops instance (a sub-scheduler), so they close no cycle here.
+    public var invokesChild: [Int] = []
+    public var invokesRange: SourceRange
+    public var impls: [Implementation] = []
+    /// Earlier names of the kfunc (`was`), in the order written.
+    public var was: [String] = []
+    public var wasRange: SourceRange
+    public var config: Condition = []
 
-    public init(name: String, doc: String?, range: SourceRange, sets: [Int], setsRange: SourceRange,
-                flags: [KFFlag], flagsRange: SourceRange, mask: ContextMask, maskRange: SourceRange,
-                requires: [String], requiresRange: SourceRange, invokes: [Int], invokesRange: SourceRange,
-                impls: [Implementation]) {
+    /// A kfunc named `name` declared at `range`, with nothing said about it yet.
+    public init(name: String, doc: String?, range: SourceRange) {
         self.name = name; self.doc = doc; self.range = range
-        self.sets = sets; self.setsRange = setsRange
-        self.flags = flags; self.flagsRange = flagsRange
-        self.mask = mask; self.maskRange = maskRange
-        self.requires = requires; self.requiresRange = requiresRange
-        self.invokes = invokes; self.invokesRange = invokesRange
-        self.impls = impls
-        requiresSleepable = requires.contains("sleepable")
+        setsRange = range; flagsRange = range; maskRange = range
+        requiresRange = range; invokesRange = range; wasRange = range
     }
 
+    public var requiresSleepable: Bool { requires.contains("sleepable") }
     public func has(_ f: KFFlag) -> Bool { flags.contains(f) }
 }
 
@@ -149,6 +224,7 @@ public final class Kfunc: Sendable {
 public struct Nest: Sendable {
     public let outer: Int
     public let inner: Int
+    public let config: Condition
     public let range: SourceRange
 }
 
@@ -159,6 +235,16 @@ public struct Policy: Sendable {
     public var prefix = ""
     public var doc: String?
     public var range = SourceRange.none
+    public var kernel = Kernel.mainline
+    /// Sets whose kfuncs no callback of this struct may call (`deny set NAME;`).
+    public var deniedSets: [(set: Int, range: SourceRange)] = []
+    /// The kernel module that registers the kfunc sets (`module NAME;`), nil for vmlinux.
+    public var module: String?
+    /// Whether the struct is defined by vmlinux (always, without `module`).
+    public var structInVmlinux = true
+    public var nesting = NestingMode.dag
+    /// Whether the header carries run-time nesting guards (`runtime_guards;`).
+    public var runtimeGuards = false
     public var contexts: [Context] = []
     public var groups: [Group] = []
     public var callbacks: [Callback] = []
@@ -201,13 +287,13 @@ public struct Policy: Sendable {
     }
 }
 
-/// `s.uppercased()` for the ASCII identifiers the lexer makes: a byte map, without Unicode
-/// case tables (generated C names upper-case every kfunc name, several times).
-func asciiUppercased(_ s: String) -> String {
-    let n = s.utf8.count
-    return String(unsafeUninitializedCapacity: n) { buf in
-        var i = 0
-        for b in s.utf8 { buf[i] = b >= 97 && b <= 122 ? b - 32 : b; i += 1 }
-        return i
-    }
+extension Policy {
+    /// Whether kfunc `k` is registered by this policy (in a set that is not external).
+    public func isOwn(_ k: Int) -> Bool { kfuncs[k].sets.contains { !sets[$0].external } }
+
+    /// The kfuncs the generated C registers, in declaration order.
+    public var ownKfuncs: [Int] { kfuncs.indices.filter(isOwn) }
+
+    /// The sets the generated C defines and registers, in declaration order.
+    public var ownSets: [Int] { sets.indices.filter { !sets[$0].external } }
 }

@@ -1,0 +1,281 @@
+// The kernel C header emitter. By default a header holds what a subsystem needs and nothing
+// else: the context bits, the kfunc sets with their KF_ flags, one table saying which contexts
+// each kfunc may be called from, each callback's contexts, the verifier filter, the sleepable
+// rule for .check_member and the registration function. Run-time guards, the instance check
+// and the implementation choices follow only when the policy uses them (CEmitter+Optional).
+
+public enum CEmitter {
+    /// The header for `policy`, read from `sourceName` (a name, not a path, goes in the banner).
+    public static func header(_ policy: Policy, sourceName: String) -> String {
+        headerWithOrigins(policy, sourceName: sourceName).text
+    }
+
+    /// The header and, per output line, the policy declaration it came from (`.none` for none),
+    /// so that a problem found in the C can be traced back to the policy.
+    public static func headerWithOrigins(_ policy: Policy, sourceName: String) -> (text: String, origins: [SourceRange]) {
+        var e = HeaderEmitter(policy)
+        e.emit(sourceName: sourceName)
+        return (e.out.text, e.out.origins)
+    }
+}
+
+/// The kfuncs whose contexts are one context word, and the set8 that holds exactly them: a set
+/// of the policy when one has exactly these kfuncs, else a plain set of the header's own.
+struct ContextClass {
+    let mask: ContextMask
+    let sleepable: Bool
+    var kfuncs: [Int]
+    /// The policy set reused for this class, if any.
+    var set: Int?
+}
+
+struct HeaderEmitter {
+    let p: Policy
+    let n: CNamer
+    var out = CodePrinter()
+    let classes: [ContextClass]
+    /// The groups the header names: those that are exactly the contexts of some word.
+    let usedGroups: Set<String>
+
+    init(_ policy: Policy) {
+        p = policy
+        n = CNamer(policy)
+        classes = HeaderEmitter.contextClasses(policy)
+        let words = Set((classes.map(\.mask) + policy.callbacks.map(\.contexts)).filter { $0.indices.count > 1 })
+        usedGroups = Set(words.compactMap { w in policy.groups.first { $0.mask == w }?.name })
+    }
+
+    /// Own kfuncs grouped by context word, in order of first appearance; a class whose kfuncs
+    /// are exactly one set's reuses that set (as mainline's sets are its context groups).
+    static func contextClasses(_ p: Policy) -> [ContextClass] {
+        var classes: [ContextClass] = []
+        var byWord: [UInt64: Int] = [:]
+        for k in p.ownKfuncs {
+            let kf = p.kfuncs[k]
+            let word = UInt64(kf.mask.bits) | (kf.requiresSleepable ? 1 << 32 : 0)
+            if let c = byWord[word] { classes[c].kfuncs.append(k); continue }
+            byWord[word] = classes.count
+            classes.append(ContextClass(mask: kf.mask, sleepable: kf.requiresSleepable, kfuncs: [k]))
+        }
+        for c in classes.indices {
+            let members = Set(classes[c].kfuncs)
+            classes[c].set = p.ownSets.first { s in
+                let inSet = p.ownKfuncs.filter { p.kfuncs[$0].sets.contains(s) }
+                return Set(inSet) == members && p.sets[s].config.isEmpty
+            }
+        }
+        return classes
+    }
+
+    var hasKfuncs: Bool { !p.ownKfuncs.isEmpty }
+    var structType: String { "struct \(p.structName)" }
+
+    mutating func emit(sourceName: String) {
+        out.origin = p.range
+        banner(sourceName)
+        contexts()
+        if hasKfuncs {
+            kfuncSets()
+            contextTable()
+        }
+        opTable()
+        if hasKfuncs {
+            ownership()
+            filter()
+        }
+        if !p.callbacks.isEmpty { checkMember() }
+        if hasKfuncs { registration() }
+        if p.runtimeGuards || p.nesting == .per_instance { kfuncIndex() }
+        if p.runtimeGuards { guards() }
+        if p.nesting == .per_instance { instanceCheck() }
+        implementations()
+        out.line()
+        out.line("#endif /* \(n.includeGuard) */")
+    }
+
+    // MARK: - Pieces shared by the parts
+
+    /// A doc string made safe inside a C comment.
+    func docText(_ d: String) -> String { d.replacingAll("*/", with: "* /") }
+
+    /// A context mask as C: its group when one has exactly these contexts, else the contexts.
+    func maskExpr(_ m: ContextMask) -> String { maskTerms(m).joined(separator: " | ") }
+
+    /// `head`, the parts joined by `joiner`, then `tail`, broken after a joiner wherever a line
+    /// would pass 100 columns; continuation lines start at the column after `head`.
+    mutating func wrappedLine(_ head: String, _ parts: [String], joiner: String = " |", tail: String,
+                              from range: SourceRange = .none) {
+        let indent = String(repeating: "\t", count: CodePrinter.width(head) / 8)
+            + String(repeating: " ", count: CodePrinter.width(head) % 8)
+        var line = head
+        for (i, part) in parts.enumerated() {
+            let last = i == parts.count - 1
+            let candidate = (i == 0 ? line : line + joiner + " ") + part
+            if i > 0, CodePrinter.width(candidate + (last ? tail : joiner)) > 100 {
+                out.line(line + joiner, from: range)
+                line = indent + part
+            } else {
+                line = candidate
+            }
+        }
+        out.line(line + tail, from: range)
+    }
+
+    /// A mask's terms (and the sleepable bit), for `wrappedLine`.
+    func maskTerms(_ m: ContextMask, sleepable: Bool = false) -> [String] {
+        var terms: [String]
+        if m.isEmpty {
+            terms = sleepable ? [] : ["0"]
+        } else if let g = p.groups.first(where: { $0.mask == m && usedGroups.contains($0.name) }) {
+            terms = [n.ctx(g.name)]
+        } else {
+            terms = m.indices.map { n.ctx(p.contexts[$0].name) }
+        }
+        return terms + (sleepable ? [n.sleepable] : [])
+    }
+
+    /// A kernel-doc line `@name: text`, continued on further lines within 100 columns.
+    mutating func docMember(_ name: String, _ text: String, from range: SourceRange) {
+        let lines = text.split(separator: "\n").joined(separator: " ").wrapped(92 - name.count)
+            .split(separator: "\n")
+        for (i, l) in lines.enumerated() { out.line(i == 0 ? " * @\(name): \(l)" : " *\t\(l)", from: range) }
+    }
+
+    /// The set8 a context class is looked up in.
+    func classSet(_ c: ContextClass) -> String {
+        c.set.map { p.sets[$0].name } ?? n.ctxClass(c.mask, sleepable: c.sleepable, in: p)
+    }
+
+    /// `#if IS_ENABLED(...)` around the lines `body` prints when `config` is not empty.
+    mutating func conditional(_ config: Condition, _ body: (inout HeaderEmitter) -> Void) {
+        if config.isEmpty { body(&self); return }
+        out.line("#if " + config.map { "IS_ENABLED(\($0))" }.joined(separator: " && "))
+        body(&self)
+        out.line("#endif")
+    }
+
+    /// Prints `items` one line each, runs of the same condition inside one `#if`.
+    mutating func lines<T>(_ items: [T], configs: [Condition], _ line: (inout HeaderEmitter, T) -> Void) {
+        var i = 0
+        while i < items.count {
+            var j = i
+            while j < items.count, configs[j] == configs[i] { j += 1 }
+            conditional(configs[i]) { e in for item in items[i..<j] { line(&e, item) } }
+            i = j
+        }
+    }
+
+    // MARK: - Banner and contexts
+
+    mutating func banner(_ sourceName: String) {
+        out.line("/* SPDX-License-Identifier: GPL-2.0 OR MIT */")
+        out.comment("""
+            Generated by kfpolicy \(kfpolicyVersion) from \(sourceName): policy \(p.name) for \(structType),
+            Linux \(p.kernel). Do not edit: change the policy and run 'kfpolicy gen'.
+            """)
+        if let d = p.doc {
+            out.line("/**")
+            out.line(" * DOC: policy \(p.name)")
+            out.line(" *")
+            for l in docText(d).split(separator: "\n", omittingEmptySubsequences: false) {
+                out.line(l.isEmpty ? " *" : " * \(l)")
+            }
+            out.line(" */")
+        }
+        out.line()
+        out.line("#ifndef \(n.includeGuard)")
+        out.line("#define \(n.includeGuard)")
+        out.line()
+        out.line("#include <linux/bpf.h>")
+        out.line("#include <linux/btf.h>")
+        out.line("#include <linux/btf_ids.h>")
+    }
+
+    mutating func contexts() {
+        guard !p.contexts.isEmpty else { return }
+        let groups = p.groups.filter { usedGroups.contains($0.name) }
+        out.line()
+        out.line("/**")
+        out.line(" * enum \(n.ctxEnum) - contexts the callbacks of \(structType) run in")
+        for c in p.contexts { docMember(n.ctx(c.name), docText(c.doc ?? "Context '\(c.name)'."), from: c.range) }
+        for g in groups { docMember(n.ctx(g.name), docText(g.doc ?? "Group '\(g.name)'."), from: g.range) }
+        out.line(" *")
+        out.line(" * A callback may call a kfunc when their contexts meet. \(n.sleepable) marks a callback")
+        out.line(" * that accepts sleepable programs, and a kfunc that needs one.")
+        out.line(" */")
+        out.line("enum \(n.ctxEnum) {")
+        for (i, c) in p.contexts.enumerated() { out.line("\t\(n.ctx(c.name)) = BIT(\(i)),", from: c.range) }
+        for g in groups {
+            wrappedLine("\t\(n.ctx(g.name)) = ", g.mask.indices.map { n.ctx(p.contexts[$0].name) }, tail: ",", from: g.range)
+        }
+        out.line("};")
+        out.line()
+        out.line("#define \(n.sleepable) BIT(31)")
+    }
+
+    // MARK: - Sets and tables
+
+    mutating func kfuncSets() {
+        for s in p.ownSets {
+            let set = p.sets[s]
+            let members = p.kfuncs.indices.filter { p.kfuncs[$0].sets.contains(s) }
+            out.line()
+            out.origin = set.range
+            if let d = set.doc { out.comment(docText(d)) }
+            out.line("BTF_KFUNCS_START(\(set.name))")
+            lines(members, configs: members.map { set.config + p.kfuncs[$0].config }) { e, k in
+                let kf = e.p.kfuncs[k]
+                let flags = kf.flags.isEmpty ? "" : ", " + kf.flags.map(\.rawValue).joined(separator: " | ")
+                e.out.line("BTF_ID_FLAGS(func, \(kf.name)\(flags))", from: kf.range)
+            }
+            out.line("BTF_KFUNCS_END(\(set.name))")
+        }
+        out.origin = p.range
+        for c in classes where c.set == nil {
+            out.line()
+            out.line("BTF_SET8_START(\(classSet(c)))")
+            lines(c.kfuncs, configs: c.kfuncs.map { p.kfuncs[$0].config }) { e, k in
+                e.out.line("BTF_ID_FLAGS(func, \(e.p.kfuncs[k].name))", from: e.p.kfuncs[k].maskRange)
+            }
+            out.line("BTF_SET8_END(\(classSet(c)))")
+        }
+    }
+
+    mutating func contextTable() {
+        out.line()
+        out.comment("The contexts a kfunc may be called from: those of the first set here that holds it.")
+        out.line("static const struct {")
+        out.line("\tconst struct btf_id_set8 *set;")
+        out.line("\tu32 ctx;")
+        out.line("} \(n.kfuncCtx)[] = {")
+        for c in classes {
+            wrappedLine("\t{ &\(classSet(c)), ", maskTerms(c.mask, sleepable: c.sleepable), tail: " },",
+                        from: p.kfuncs[c.kfuncs[0]].maskRange)
+        }
+        out.line("};")
+    }
+
+    mutating func opTable() {
+        guard !p.callbacks.isEmpty else { return }
+        out.line()
+        out.comment("""
+            A callback's op index: its member's offset in \(structType) in function pointers. \
+            \(n.opCtx)[op] holds the contexts the kernel runs the callback in; 0 allows nothing.
+            """.wrapped(96))
+        out.line("#define \(n.opMacro)(member) \\")
+        out.line("\t(offsetof(\(structType), member) / sizeof(void (*)(void)))")
+        out.line()
+        out.line("static const u32 \(n.opCtx)[] = {")
+        lines(p.callbacks, configs: p.callbacks.map(\.config)) { e, c in
+            e.wrappedLine("\t[\(e.n.opMacro)(\(c.name))] = ", e.maskTerms(c.contexts, sleepable: c.sleepable), tail: ",", from: c.range)
+        }
+        out.line("};")
+        out.line()
+        out.comment("The contexts of op; 0 for a member the policy does not name.")
+        out.line("static inline u32 \(n.opContexts)(u32 op)")
+        out.line("{")
+        out.line("\treturn op < ARRAY_SIZE(\(n.opCtx)) ? \(n.opCtx)[op] : 0;")
+        out.line("}")
+    }
+}
+
