@@ -253,13 +253,16 @@ struct BodyWalker {
     /// gives an `int`; nil when it cannot be told.
     func unaryOperator(_ c: ClangCursor) -> String? {
         let e = c.fileExtent
-        guard !e.start.isUnknown, let text = builder.map.bytes(of: e.start.file, e.start.offset, min(e.start.offset + 2, e.end.offset), unit: builder.unit),
+        // A cursor from a macro's body starts (and may end) where the macro is used.
+        guard !e.start.isUnknown, let text = builder.map.bytes(of: e.start.file, e.start.offset, e.start.offset + 2, unit: builder.unit)
+                ?? builder.map.bytes(of: e.start.file, e.start.offset, e.start.offset + 1, unit: builder.unit),
               let first = text.first else { return nil }
         let prefix = String(decoding: text, as: UTF8.self)
         if prefix == "++" || prefix == "--" { return prefix }
         if first == UInt8(ascii: "!") || first == UInt8(ascii: "-") || first == UInt8(ascii: "~") || first == UInt8(ascii: "&")
             || first == UInt8(ascii: "*") || first == UInt8(ascii: "+") { return String(UnicodeScalar(first)) }
-        if let tail = builder.map.bytes(of: e.end.file, max(0, e.end.offset - 2), e.end.offset, unit: builder.unit) {
+        if e.end.file == e.start.file, e.end.offset >= e.start.offset + 3,
+           let tail = builder.map.bytes(of: e.end.file, e.end.offset - 2, e.end.offset, unit: builder.unit) {
             let t = String(decoding: tail, as: UTF8.self)
             if t == "++" || t == "--" { return t }
         }

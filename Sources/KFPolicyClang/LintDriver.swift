@@ -41,7 +41,7 @@ public enum Linter {
     /// Lints `inputs` as one program (calls between the files are followed). C files are added
     /// to `sources` so diagnostics can show their lines. `policyPath` names the policy in hints.
     public static func lint(_ inputs: [LintInput], policy: Policy, policyPath: String, sources: SourceManager,
-                            options: LintOptions = LintOptions()) throws(LintError) -> LintReport {
+                            options: LintOptions = LintOptions(), timer: PhaseTimer = PhaseTimer()) throws(LintError) -> LintReport {
         var texts: [[UInt8]] = []
         for input in inputs {
             do { texts.append(try readFileBytes(input.path)) } catch { throw LintError(description: "cannot read \(error)") }
@@ -55,14 +55,17 @@ public enum Linter {
             leads.removeAll() // the precompiled headers go before their directory
             scratch?.remove()
         }
-        if let scratch {
+        // KFPOLICY_LINT_NO_PCH=1 parses every file on its own (scripts/bench-lint.sh compares).
+        if let scratch, getenv("KFPOLICY_LINT_NO_PCH") == nil {
             for (n, group) in precompiledGroups(inputs, arguments: arguments, texts: texts).enumerated() {
                 let first = group.members[0]
-                guard let lead = LintPrecompiledLead.build(group.directives, nextTo: inputs[first].path, arguments: arguments[first],
-                                                           number: n, into: scratch.path) else { continue }
+                guard let lead = timer.measure("precompile shared includes", {
+                    LintPrecompiledLead.build(group.directives, nextTo: inputs[first].path, arguments: arguments[first],
+                                              number: n, into: scratch.path)
+                }) else { continue }
                 let leadIndex = inputs.count + n
                 let builder = LintIndexBuilder(unit: lead.unit, unitIndex: leadIndex, index: index, map: map, isLead: true)
-                builder.build()
+                timer.measure("index", builder.build)
                 map.precompiledUnits.append(lead.unit)
                 let context = LintLeadContext(unitIndex: leadIndex, files: lead.files, macros: builder.macros)
                 for m in group.members { leads[m] = (lead, context) }
@@ -74,13 +77,15 @@ public enum Linter {
             let lead = leads[i]
             let unit: ClangTranslationUnit
             do {
-                unit = try ClangTranslationUnit.parse(input.path, arguments: arguments[i] + (lead.map { ["-include-pch", $0.lead.path] } ?? []),
-                                                      unsaved: [(input.path, String(decoding: texts[i], as: UTF8.self))],
-                                                      options: [.keepGoing, .detailedPreprocessingRecord], excludingPrecompiled: lead != nil)
+                unit = try timer.measure("parse") {
+                    try ClangTranslationUnit.parse(input.path, arguments: arguments[i] + (lead.map { ["-include-pch", $0.lead.path] } ?? []),
+                                                   unsaved: [(input.path, String(decoding: texts[i], as: UTF8.self))],
+                                                   options: [.keepGoing, .detailedPreprocessingRecord], excludingPrecompiled: lead != nil)
+                }
             } catch {
                 throw LintError(description: "\(error)")
             }
-            LintIndexBuilder(unit: unit, unitIndex: i, index: index, map: map, lead: lead?.context).build()
+            timer.measure("index", LintIndexBuilder(unit: unit, unitIndex: i, index: index, map: map, lead: lead?.context).build)
             let files = (lead.map { [$0.lead.unit] } ?? []) + [unit]
             for u in files {
                 for path in u.inclusions().filter({ !$0.isSystem }).map(\.path) where scanned.insert(path).inserted {
@@ -91,7 +96,7 @@ public enum Linter {
             }
         }
         var checker = LintChecker(policy: policy, index: index, policyPath: policyPath)
-        let found = control(checker.run(), suppressions: suppressions, options: options, sources: sources)
+        let found = timer.measure("check") { control(checker.run(), suppressions: suppressions, options: options, sources: sources) }
         // Source order, as DiagnosticBag.sorted does.
         let sorted = found.enumerated().sorted { a, b in
             let x = a.element.diagnostic.range, y = b.element.diagnostic.range

@@ -42,6 +42,8 @@ struct Lint: ParsableCommand {
     var warningFlags: [String] = []
     @Flag(name: .customLong("print-clang-args"), help: "Print the clang arguments each file is parsed with, and lint nothing.")
     var printClangArgs = false
+    @Flag(name: .customLong("time-report"), help: "Print the time spent in each phase to standard error.")
+    var timeReport = false
 
     /// The files, and the clang arguments after the first `--` (the parser puts both in
     /// `arguments`, the clang arguments last).
@@ -94,7 +96,9 @@ struct Lint: ParsableCommand {
             return
         }
         let sources = SourceManager()
-        let c = try compileOrExit(policy, sources: sources)
+        let timer = PhaseTimer()
+        defer { if timeReport { eprint("kfpolicy: time report\n" + timer.report()) } }
+        let c = try timer.measure("policy") { try compileOrExit(policy, sources: sources) }
         if c.diagnostics.hasErrors {
             report(c, output)
             eprint("kfpolicy: error: the policy '\(policy)' has errors; fix them before linting programs against it\n")
@@ -102,7 +106,7 @@ struct Lint: ParsableCommand {
         }
         let result: LintReport
         do {
-            result = try Linter.lint(inputs, policy: c.policy, policyPath: policy, sources: sources, options: options())
+            result = try Linter.lint(inputs, policy: c.policy, policyPath: policy, sources: sources, options: options(), timer: timer)
         } catch {
             eprint("kfpolicy: error: \(error)\n")
             throw ExitWith(status: .usageOrIO)
