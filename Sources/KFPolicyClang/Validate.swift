@@ -215,7 +215,7 @@ struct HeaderValidation {
 
     /// Names whose values the checks need, as expressions.
     func expectedNames() -> [String] {
-        var e: [String] = [n.sleepable]
+        var e: [String] = [n.sleepable, n.ctxAny]
         for c in policy.contexts { e.append(n.ctx(c.name)) }
         for g in policy.groups { e.append(n.ctx(g.name)) }
         for c in policy.callbacks { e.append(opExpression(c.name)) }

@@ -14,6 +14,7 @@ extension HeaderValidation {
             expect(n.ctx(g.name), Int64(g.mask.bits), "group '\(g.name)'", from: g.range)
         }
         if !policy.contexts.isEmpty { expect(n.sleepable, 0x8000_0000, "the sleepable bit", from: policy.range) }
+        if definitions[n.ctxAny] != nil { expect(n.ctxAny, Int64(policy.allContexts.bits), "every context", from: policy.range) }
     }
 
     mutating func checkOps() {
@@ -76,7 +77,9 @@ extension HeaderValidation {
             default: break
             }
         }
-        for s in policy.ownSets { checkKfuncSet(s) }
+        for s in policy.ownSets where !policy.sets[s].progTypes.isEmpty || policy.deniedSets.contains(where: { $0.set == s }) {
+            checkKfuncSet(s)
+        }
         checked += 1
         let structList = btfLists[n.structIDs]
         if hasKfuncs, structList?.entries.first.map({ $0.kind == "struct" && $0.name == policy.structName }) != true {
@@ -143,7 +146,7 @@ extension HeaderValidation {
         if !l.closed { mismatch("set '\(s.name)' is not closed with BTF_KFUNCS_END", at: l.offset, from: s.range) }
     }
 
-    /// `<prefix>_kfunc_ctx`: the first listed set that holds a kfunc gives its contexts.
+    /// `<prefix>_kfunc_ctx`: a kfunc's contexts are the union of those of the sets that hold it.
     mutating func checkContextTable() {
         guard hasKfuncs else { return }
         checked += 1
@@ -163,14 +166,17 @@ extension HeaderValidation {
         for k in policy.ownKfuncs {
             let kf = policy.kfuncs[k]
             checked += 1
-            guard let row = rows.first(where: { btfLists[$0.set]?.entries.contains { $0.name == kf.name } ?? false }) else {
+            let holding = rows.filter { btfLists[$0.set]?.entries.contains { $0.name == kf.name } ?? false }
+            guard !holding.isEmpty else {
                 mismatch("no set of '\(n.kfuncCtx)' holds kfunc '\(kf.name)': the filter cannot place it", at: v.location.offset, from: kf.range)
                 continue
             }
-            if row.word != ctxWord(kf) {
+            let word = holding.reduce(Int64(0)) { $0 | ($1.word ?? 0) }
+            if word != ctxWord(kf) {
                 let what = "\(policy.describe(kf.mask))\(kf.requiresSleepable ? ", requires sleepable" : "")"
-                mismatch("kfunc '\(kf.name)' gets the contexts \(row.word.map(hex) ?? "?") from '\(row.set)', the policy gives \(hex(ctxWord(kf))) (\(what))",
-                         at: row.offset, from: kf.maskRange)
+                let from = holding.map(\.set).joined(separator: ", ")
+                mismatch("kfunc '\(kf.name)' gets the contexts \(hex(word)) from \(from), the policy gives \(hex(ctxWord(kf))) (\(what))",
+                         at: holding[0].offset, from: kf.maskRange)
             }
         }
     }

@@ -57,6 +57,8 @@ enum KernelStandIn {
         #define NULL ((void *)0)
         #define offsetof(type, member) __builtin_offsetof(type, member)
         #define BIT(n) (1UL << (n))
+        /* Policies are decided with every Kconfig option on; so is validation. */
+        #define IS_ENABLED(option) 1
         #define BITS_PER_BYTE 8
         #define U16_MAX ((u16)~0U)
         #define U32_MAX ((u32)~0U)

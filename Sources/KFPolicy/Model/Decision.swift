@@ -35,7 +35,7 @@ extension Policy {
     }
 
     /// The set `deny set` names that holds kfunc `k`, if any.
-    func denyingSet(_ k: Int) -> (set: Int, range: SourceRange)? {
+    public func denyingSet(_ k: Int) -> (set: Int, range: SourceRange)? {
         deniedSets.first { kfuncs[k].sets.contains($0.set) }
     }
 

@@ -2,17 +2,6 @@
 // it implements, the filter itself, the sleepable rule for .check_member, and registration.
 
 extension HeaderEmitter {
-    /// For each kfunc hook other than struct_ops's that an own set is registered for, in
-    /// ProgType order: the kernel's program types that share it, and the sets registered for it.
-    var otherHooks: [(types: [String], sets: [Int])] {
-        var seen = Set<String>()
-        return ProgType.allCases.compactMap { t in
-            guard let hook = t.hook, hook != ProgType.struct_ops.hook, seen.insert(hook).inserted else { return nil }
-            let sets = p.ownSets.filter { p.sets[$0].progTypes.contains { $0.hook == hook } }
-            return sets.isEmpty ? nil : (t.hookCNames, sets)
-        }
-    }
-
     mutating func ownership() {
         out.line()
         out.line("BTF_ID_LIST_SINGLE(\(n.structIDs), struct, \(p.structName))")
@@ -29,26 +18,8 @@ extension HeaderEmitter {
             out.line("\tWRITE_ONCE(\(n.structBTF), btf);")
             out.line("}")
         }
-        out.line()
-        out.comment("Whether prog is a struct_ops program of \(structType).")
-        out.line("static inline bool \(n.progIsOurs)(const struct bpf_prog *prog)")
-        out.line("{")
-        if p.structInVmlinux {
-            out.line("\treturn prog->aux->attach_btf_id == \(n.structIDs)[0];")
-        } else {
-            out.comment("Module BTF ids start where vmlinux's end: ids of two modules can be equal.")
-            out.line("\treturn prog->aux->attach_btf_id == \(n.structIDs)[0] &&")
-            out.line("\t       prog->aux->attach_btf == READ_ONCE(\(n.structBTF));")
-        }
-        out.line("}")
-        out.line()
-        if p.kernel.hasMemberOffset {
-            out.comment("The op index of one of our programs (the verifier keeps the member's offset).")
-            out.line("static inline u32 \(n.progOp)(const struct bpf_prog *prog)")
-            out.line("{")
-            out.line("\treturn prog->aux->attach_st_ops_member_off / sizeof(void (*)(void));")
-            out.line("}")
-        } else {
+        if !p.kernel.hasMemberOffset {
+            out.line()
             out.comment("""
                 The op index of one of our programs. Before 6.16 the verifier keeps only the index of
                 the member among all members, data members included (expected_attach_type): its
@@ -72,52 +43,31 @@ extension HeaderEmitter {
         out.comment("The contexts a kfunc of this policy may be called from; false for another kfunc.")
         out.line("static inline bool \(n.ctxLookup)(u32 kfunc_id, u32 *ctx)")
         out.line("{")
+        out.line("\tbool found = false;")
         out.line("\tunsigned int i;")
         out.line()
+        out.line("\t*ctx = 0;")
         out.line("\tfor (i = 0; i < ARRAY_SIZE(\(n.kfuncCtx)); i++) {")
         out.line("\t\tif (btf_id_set8_contains(\(n.kfuncCtx)[i].set, kfunc_id)) {")
-        out.line("\t\t\t*ctx = \(n.kfuncCtx)[i].ctx;")
-        out.line("\t\t\treturn true;")
+        out.line("\t\t\t*ctx |= \(n.kfuncCtx)[i].ctx;")
+        out.line("\t\t\tfound = true;")
         out.line("\t\t}")
         out.line("\t}")
-        out.line("\treturn false;")
+        out.line("\treturn found;")
         out.line("}")
-        let hooks = otherHooks
-        if !hooks.isEmpty {
-            out.line()
-            out.comment("""
-                Whether a program of another type may call kfunc_id: a set registered for the type, or \
-                for a type that shares its kfunc hook, holds it.
-                """)
-            out.line("static inline bool \(n.typeAllows)(const struct bpf_prog *prog, u32 kfunc_id)")
-            out.line("{")
-            out.line("\tswitch (prog->type) {")
-            for (types, sets) in hooks {
-                for t in types { out.line("\tcase \(t):") }
-                for (i, s) in sets.enumerated() {
-                    let lead = i == 0 ? "\t\treturn " : "\t\t       "
-                    let tail = i == sets.count - 1 ? ";" : " ||"
-                    out.line("\(lead)btf_id_set8_contains(&\(p.sets[s].name), kfunc_id)\(tail)", from: p.sets[s].range)
-                }
-            }
-            out.line("\tdefault:")
-            out.line("\t\treturn false;")
-            out.line("\t}")
-            out.line("}")
-        }
         out.line()
         kernelDoc("\(n.filter)() - the verifier's filter for the kfunc sets of this policy",
                   params: [("prog", "the program being verified"), ("kfunc_id", "the BTF id of a kfunc it calls")],
                   body: ["A struct_ops program of \(structType) may call a kfunc when the contexts of its",
                          "callback meet the kfunc's (and it accepts sleepable programs if the kfunc needs",
-                         "one); a program of another type when a set registered for the type holds it;",
-                         "struct_ops programs of other interfaces may call none of them."],
+                         "one); struct_ops programs of other interfaces may call none of them. Programs of",
+                         "other types reach a kfunc through the sets registered for their kfunc hook."],
                   returns: p.module == nil
                     ? "0 to allow the call or for a kfunc of another policy, -EACCES to refuse it."
                     : "0 to allow the call, -EACCES to refuse it.")
         out.line("static int \(n.filter)(const struct bpf_prog *prog, u32 kfunc_id)")
         out.line("{")
-        out.line("\tu32 ctx, op_ctx;")
+        out.line(p.kernel.hasMemberOffset ? "\tu32 ctx, op, op_ctx;" : "\tu32 ctx, op_ctx;")
         out.line()
         out.line("\tif (!\(n.ctxLookup)(kfunc_id, &ctx))")
         if p.module == nil {
@@ -126,9 +76,15 @@ extension HeaderEmitter {
             out.line("\t\treturn -EACCES; /* every kfunc of the module is the policy's */")
         }
         out.line("\tif (prog->type != BPF_PROG_TYPE_STRUCT_OPS)")
-        out.line(hooks.isEmpty ? "\t\treturn -EACCES;" : "\t\treturn \(n.typeAllows)(prog, kfunc_id) ? 0 : -EACCES;")
-        out.line("\tif (!\(n.progIsOurs)(prog))")
-        out.line("\t\treturn -EACCES;")
+        out.line("\t\treturn 0; /* registered for this program type's kfunc hook */")
+        if p.structInVmlinux {
+            out.line("\tif (prog->aux->attach_btf_id != \(n.structIDs)[0])")
+        } else {
+            // Module BTF ids start where vmlinux's end, so ids of two modules can be equal.
+            out.line("\tif (prog->aux->attach_btf_id != \(n.structIDs)[0] ||")
+            out.line("\t    prog->aux->attach_btf != READ_ONCE(\(n.structBTF)))")
+        }
+        out.line("\t\treturn -EACCES; /* another interface's struct_ops */")
         for d in p.deniedSets {
             out.line("\tif (btf_id_set8_contains(&\(p.sets[d.set].name), kfunc_id))", from: d.range)
             out.line("\t\treturn -EACCES;", from: d.range)
@@ -137,7 +93,12 @@ extension HeaderEmitter {
             out.line("\tif (!prog->aux->st_ops)")
             out.line("\t\treturn 0; /* first verifier pass: decided again when the call is verified */")
         }
-        out.line("\top_ctx = \(n.opContexts)(\(n.progOp)(prog));")
+        if p.kernel.hasMemberOffset {
+            out.line("\top = prog->aux->attach_st_ops_member_off / sizeof(void (*)(void));")
+            out.line("\top_ctx = \(n.opContexts)(op);")
+        } else {
+            out.line("\top_ctx = \(n.opContexts)(\(n.progOp)(prog));")
+        }
         out.line("\tif (!(ctx & op_ctx & ~\(n.sleepable)))")
         out.line("\t\treturn -EACCES;")
         out.line("\tif ((ctx & \(n.sleepable)) && !(op_ctx & \(n.sleepable)))")

@@ -19,55 +19,70 @@ public enum CEmitter {
     }
 }
 
-/// The kfuncs whose contexts are one context word, and the set8 that holds exactly them: a set
-/// of the policy when one has exactly these kfuncs, else a plain set of the header's own.
-struct ContextClass {
+/// One row of the context table: a set8 and the contexts it grants its kfuncs. A kfunc's
+/// contexts are the union of the rows whose set holds it, as mainline's sched_ext filter unites
+/// the groups of its sets.
+struct ContextRow {
     let mask: ContextMask
     let sleepable: Bool
-    var kfuncs: [Int]
-    /// The policy set reused for this class, if any.
-    var set: Int?
+    /// A set of the policy, or nil for a plain set8 of the header's own holding `kfuncs`.
+    let set: Int?
+    let kfuncs: [Int]
 }
 
 struct HeaderEmitter {
     let p: Policy
     let n: CNamer
     var out = CodePrinter()
-    let classes: [ContextClass]
+    let rows: [ContextRow]
     /// The groups the header names: those that are exactly the contexts of some word.
     let usedGroups: Set<String>
 
     init(_ policy: Policy) {
         p = policy
         n = CNamer(policy)
-        classes = HeaderEmitter.contextClasses(policy)
-        let words = Set((classes.map(\.mask) + policy.callbacks.map(\.contexts)).filter { $0.indices.count > 1 })
+        rows = HeaderEmitter.contextRows(policy)
+        let words = Set((rows.map(\.mask) + policy.callbacks.map(\.contexts)).filter { $0.indices.count > 1 })
         usedGroups = Set(words.compactMap { w in policy.groups.first { $0.mask == w }?.name })
     }
 
-    /// Own kfuncs grouped by context word, in order of first appearance; a class whose kfuncs
-    /// are exactly one set's reuses that set (as mainline's sets are its context groups).
-    static func contextClasses(_ p: Policy) -> [ContextClass] {
-        var classes: [ContextClass] = []
+    /// The context table: each own set grants the contexts every one of its kfuncs has; a kfunc
+    /// that the union of its sets' rows does not describe exactly gets a plain set8 of its own
+    /// context word (shared with the other kfuncs of that word).
+    static func contextRows(_ p: Policy) -> [ContextRow] {
+        func word(_ k: Int) -> UInt64 { UInt64(p.kfuncs[k].mask.bits) | (p.kfuncs[k].requiresSleepable ? 1 << 32 : 0) }
+        let own = p.ownKfuncs
+        var rows: [ContextRow] = []
+        var granted: [Int: UInt64] = [:]
+        for s in p.ownSets where !p.sets[s].progTypes.isEmpty {
+            let members = own.filter { p.kfuncs[$0].sets.contains(s) }
+            guard let first = members.first else { continue }
+            let w = members.reduce(word(first)) { $0 & word($1) }
+            guard w != 0 else { continue }
+            rows.append(ContextRow(mask: ContextMask(bits: UInt32(w & 0xffff_ffff)), sleepable: w >> 32 != 0, set: s, kfuncs: members))
+            for k in members { granted[k, default: 0] |= w }
+        }
         var byWord: [UInt64: Int] = [:]
-        for k in p.ownKfuncs {
-            let kf = p.kfuncs[k]
-            let word = UInt64(kf.mask.bits) | (kf.requiresSleepable ? 1 << 32 : 0)
-            if let c = byWord[word] { classes[c].kfuncs.append(k); continue }
-            byWord[word] = classes.count
-            classes.append(ContextClass(mask: kf.mask, sleepable: kf.requiresSleepable, kfuncs: [k]))
+        var extra: [(word: UInt64, kfuncs: [Int])] = []
+        for k in own where granted[k] != word(k) {
+            if let i = byWord[word(k)] { extra[i].kfuncs.append(k); continue }
+            byWord[word(k)] = extra.count
+            extra.append((word(k), [k]))
         }
-        for c in classes.indices {
-            let members = Set(classes[c].kfuncs)
-            classes[c].set = p.ownSets.first { s in
-                let inSet = p.ownKfuncs.filter { p.kfuncs[$0].sets.contains(s) }
-                return Set(inSet) == members && p.sets[s].config.isEmpty
-            }
+        for e in extra {
+            rows.append(ContextRow(mask: ContextMask(bits: UInt32(e.word & 0xffff_ffff)), sleepable: e.word >> 32 != 0,
+                                   set: nil, kfuncs: e.kfuncs))
         }
-        return classes
+        return rows
     }
 
     var hasKfuncs: Bool { !p.ownKfuncs.isEmpty }
+
+    /// Whether some word is every context (and no group says so): the enum then names it.
+    var usesAny: Bool {
+        p.contexts.count > 1 && !p.groups.contains { $0.mask == p.allContexts && usedGroups.contains($0.name) }
+            && (rows.contains { $0.mask == p.allContexts } || p.callbacks.contains { $0.contexts == p.allContexts })
+    }
     var structType: String { "struct \(p.structName)" }
 
     mutating func emit(sourceName: String) {
@@ -128,6 +143,8 @@ struct HeaderEmitter {
             terms = sleepable ? [] : ["0"]
         } else if let g = p.groups.first(where: { $0.mask == m && usedGroups.contains($0.name) }) {
             terms = [n.ctx(g.name)]
+        } else if m == p.allContexts, p.contexts.count > 1 {
+            terms = [n.ctxAny]
         } else {
             terms = m.indices.map { n.ctx(p.contexts[$0].name) }
         }
@@ -141,9 +158,9 @@ struct HeaderEmitter {
         for (i, l) in lines.enumerated() { out.line(i == 0 ? " * @\(name): \(l)" : " *\t\(l)", from: range) }
     }
 
-    /// The set8 a context class is looked up in.
-    func classSet(_ c: ContextClass) -> String {
-        c.set.map { p.sets[$0].name } ?? n.ctxClass(c.mask, sleepable: c.sleepable, in: p)
+    /// The set8 a context row looks kfuncs up in.
+    func rowSet(_ r: ContextRow) -> String {
+        r.set.map { p.sets[$0].name } ?? n.ctxClass(r.mask, sleepable: r.sleepable, in: p)
     }
 
     /// `#if IS_ENABLED(...)` around the lines `body` prints when `config` is not empty.
@@ -199,6 +216,7 @@ struct HeaderEmitter {
         out.line(" * enum \(n.ctxEnum) - contexts the callbacks of \(structType) run in")
         for c in p.contexts { docMember(n.ctx(c.name), docText(c.doc ?? "Context '\(c.name)'."), from: c.range) }
         for g in groups { docMember(n.ctx(g.name), docText(g.doc ?? "Group '\(g.name)'."), from: g.range) }
+        if usesAny { docMember(n.ctxAny, "Every context.", from: p.range) }
         out.line(" *")
         out.line(" * A callback may call a kfunc when their contexts meet. \(n.sleepable) marks a callback")
         out.line(" * that accepts sleepable programs, and a kfunc that needs one.")
@@ -208,6 +226,7 @@ struct HeaderEmitter {
         for g in groups {
             wrappedLine("\t\(n.ctx(g.name)) = ", g.mask.indices.map { n.ctx(p.contexts[$0].name) }, tail: ",", from: g.range)
         }
+        if usesAny { wrappedLine("\t\(n.ctxAny) = ", p.contexts.map { n.ctx($0.name) }, tail: ",") }
         out.line("};")
         out.line()
         out.line("#define \(n.sleepable) BIT(31)")
@@ -215,8 +234,14 @@ struct HeaderEmitter {
 
     // MARK: - Sets and tables
 
+    /// The sets the header defines: those registered for some program type, and those a `deny
+    /// set` names (the filter tests membership in them).
+    var emittedSets: [Int] {
+        p.ownSets.filter { s in !p.sets[s].progTypes.isEmpty || p.deniedSets.contains { $0.set == s } }
+    }
+
     mutating func kfuncSets() {
-        for s in p.ownSets {
+        for s in emittedSets {
             let set = p.sets[s]
             let members = p.kfuncs.indices.filter { p.kfuncs[$0].sets.contains(s) }
             out.line()
@@ -231,26 +256,26 @@ struct HeaderEmitter {
             out.line("BTF_KFUNCS_END(\(set.name))")
         }
         out.origin = p.range
-        for c in classes where c.set == nil {
+        for r in rows where r.set == nil {
             out.line()
-            out.line("BTF_SET8_START(\(classSet(c)))")
-            lines(c.kfuncs, configs: c.kfuncs.map { p.kfuncs[$0].config }) { e, k in
+            out.line("BTF_SET8_START(\(rowSet(r)))")
+            lines(r.kfuncs, configs: r.kfuncs.map { p.kfuncs[$0].config }) { e, k in
                 e.out.line("BTF_ID_FLAGS(func, \(e.p.kfuncs[k].name))", from: e.p.kfuncs[k].maskRange)
             }
-            out.line("BTF_SET8_END(\(classSet(c)))")
+            out.line("BTF_SET8_END(\(rowSet(r)))")
         }
     }
 
     mutating func contextTable() {
         out.line()
-        out.comment("The contexts a kfunc may be called from: those of the first set here that holds it.")
+        out.comment("The contexts a kfunc may be called from: the union of those of the sets here that hold it.")
         out.line("static const struct {")
         out.line("\tconst struct btf_id_set8 *set;")
         out.line("\tu32 ctx;")
         out.line("} \(n.kfuncCtx)[] = {")
-        for c in classes {
-            wrappedLine("\t{ &\(classSet(c)), ", maskTerms(c.mask, sleepable: c.sleepable), tail: " },",
-                        from: p.kfuncs[c.kfuncs[0]].maskRange)
+        for r in rows {
+            wrappedLine("\t{ &\(rowSet(r)), ", maskTerms(r.mask, sleepable: r.sleepable), tail: " },",
+                        from: r.set.map { p.sets[$0].range } ?? p.kfuncs[r.kfuncs[0]].maskRange)
         }
         out.line("};")
     }
@@ -258,10 +283,7 @@ struct HeaderEmitter {
     mutating func opTable() {
         guard !p.callbacks.isEmpty else { return }
         out.line()
-        out.comment("""
-            A callback's op index: its member's offset in \(structType) in function pointers. \
-            \(n.opCtx)[op] holds the contexts the kernel runs the callback in; 0 allows nothing.
-            """.wrapped(96))
+        out.comment("The contexts each callback runs in, by op index (member offset in function pointers).")
         out.line("#define \(n.opMacro)(member) \\")
         out.line("\t(offsetof(\(structType), member) / sizeof(void (*)(void)))")
         out.line()

@@ -51,9 +51,7 @@ public struct CNamer: Sendable {
     public var structIDs: String { "\(lower)_struct_ids" }
     public var structBTF: String { "\(lower)_struct_btf" }
     public var initBTF: String { "\(lower)_init_btf" }
-    public var progIsOurs: String { "\(lower)_prog_is_ours" }
     public var progOp: String { "\(lower)_prog_op" }
-    public var typeAllows: String { "\(lower)_prog_type_allows" }
     public var filter: String { "\(lower)_kfunc_filter" }
     public var checkMember: String { "\(lower)_check_member" }
     public var register: String { "\(lower)_register_kfunc_sets" }
@@ -107,8 +105,8 @@ public struct CNamer: Sendable {
             (includeGuard, "the include guard"), (ctxEnum, "the context enum"), (ctxAny, "the context word 'any'"),
             (sleepable, "the sleepable bit"), (opMacro, "the op index macro"), (opCtx, "the callback context table"), (opContexts, "the callback context lookup"),
             (kfuncCtx, "the kfunc context table"), (ctxLookup, "the context lookup"), (structIDs, "the struct id"),
-            (structBTF, "the struct's BTF"), (initBTF, "the BTF initialiser"), (progIsOurs, "the ownership test"),
-            (progOp, "the op lookup"), (typeAllows, "the program-type test"), (filter, "the kfunc filter"),
+            (structBTF, "the struct's BTF"), (initBTF, "the BTF initialiser"),
+            (progOp, "the op lookup"), (filter, "the kfunc filter"),
             (checkMember, "the member check"), (register, "the registration function"), (mayNest, "the nesting table"),
             (enter, "the guard 'enter'"), (leave, "the guard 'leave'"), (allowed, "the guard 'allowed'"),
             (kfuncEnum, "the kfunc enum"), (nrKfuncs, "the kfunc count"), (kfuncIDs, "the kfunc id list"),

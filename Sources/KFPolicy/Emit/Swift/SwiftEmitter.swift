@@ -47,7 +47,9 @@ public struct SwiftNamer: Sendable {
     public let requirements: [String: String]
 
     public init(_ p: Policy) {
-        typeName = Self.typeName(policyName: p.name)
+        // Named after the policy's file, as the file it goes in is: two policies of one name
+        // (scx.policy and scx-6.12.policy) get two types.
+        typeName = Self.upperCamel(p.files.first.map(Generator.stem) ?? p.name) + "Policy"
         masks = Self.scope(p.contexts.map(\.name) + p.groups.map(\.name), taken: Self.contextsMembers.union(Self.enumMembers))
         callbacks = Self.scope(p.callbacks.map(\.name), taken: Self.enumMembers)
         kfuncs = Self.scope(p.kfuncs.map(\.name), taken: Self.enumMembers)
@@ -64,9 +66,6 @@ public struct SwiftNamer: Sendable {
         if out.isEmpty || out.first!.isNumber { out = "P" + out }
         return out
     }
-
-    /// The namespace type of a policy with this name: `tcp_cong` -> `TcpCongPolicy`.
-    public static func typeName(policyName: String) -> String { upperCamel(policyName) + "Policy" }
 
     /// The file `gen --emit swift` writes for a policy file: `Policies/tcp_cong.policy` ->
     /// `TcpCongPolicy.swift`. Depends on the file name only.
