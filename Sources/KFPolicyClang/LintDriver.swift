@@ -64,10 +64,11 @@ public enum Linter {
                                               number: n, into: scratch.path)
                 }) else { continue }
                 let leadIndex = inputs.count + n
+                map.spelling.merge(lead.files) { a, _ in a }
                 let builder = LintIndexBuilder(unit: lead.unit, unitIndex: leadIndex, index: index, map: map, isLead: true)
                 timer.measure("index", builder.build)
                 map.precompiledUnits.append(lead.unit)
-                let context = LintLeadContext(unitIndex: leadIndex, files: lead.files, macros: builder.macros)
+                let context = LintLeadContext(unitIndex: leadIndex, files: Set(lead.files.keys), macros: builder.macros)
                 for m in group.members { leads[m] = (lead, context) }
             }
         }

@@ -143,20 +143,20 @@ final class LintSourceMap {
     private var bytes: [Int: [UInt8]] = [:]
     /// Units of precompiled leads: they hold the headers a unit parsed with one read from it.
     var precompiledUnits: [ClangTranslationUnit] = []
+    /// How the lead spelled the headers it read, by absolute path.
+    var spelling: [String: String] = [:]
     init(sources: SourceManager) { self.sources = sources }
 
     /// A file's id, by its absolute path: a unit parsed with a precompiled header names the
-    /// headers it took from it by absolute path, the one that read them as spelled. A file
-    /// under the working directory is shown relative to it either way.
+    /// headers it took from it by absolute path, the unit that read them (the lead) as spelled;
+    /// such a file is shown as the lead spelled it.
     func fileID(_ path: String, unit: ClangTranslationUnit) -> Int? {
         if path.isEmpty { return nil }
         if let id = ids[path] { return id }
         let absolute = absolutePath(path)
         if let id = ids[absolute] { ids[path] = id; return id }
         guard let b = unit.contents(of: path) ?? precompiledUnits.lazy.compactMap({ $0.contents(of: path) }).first else { return nil }
-        let cwd = currentDirectory() + "/"
-        let shown = path.hasPrefix("/") && absolute.hasPrefix(cwd) ? String(absolute.dropFirst(cwd.count)) : path
-        let id = sources.add(SourceFile(path: shown, bytes: b))
+        let id = sources.add(SourceFile(path: spelling[absolute] ?? path, bytes: b))
         ids[path] = id
         ids[absolute] = id
         bytes[id] = b

@@ -101,10 +101,11 @@ final class LintPrecompiledLead {
     let unit: ClangTranslationUnit
     /// The precompiled header, removed when this is released.
     let path: String
-    /// The headers it read: their declarations come from the precompiled header.
-    let files: Set<String>
+    /// The headers it read (absolute path: as the lead spelled it): their declarations come from
+    /// the precompiled header.
+    let files: [String: String]
 
-    private init(unit: ClangTranslationUnit, path: String, files: Set<String>) {
+    private init(unit: ClangTranslationUnit, path: String, files: [String: String]) {
         self.unit = unit; self.path = path; self.files = files
     }
 
@@ -124,7 +125,8 @@ final class LintPrecompiledLead {
         guard !read.contains(where: { $0.depth == 1 && !$0.isGuarded }) else { return nil }
         let path = directory + "/lead-\(number).pch"
         guard unit.save(to: path) else { return nil }
-        return LintPrecompiledLead(unit: unit, path: path, files: Set(read.filter { $0.depth > 0 }.map { absolutePath($0.path) }))
+        let files = read.filter { $0.depth > 0 }.map { (absolutePath($0.path), $0.path) }
+        return LintPrecompiledLead(unit: unit, path: path, files: Dictionary(files, uniquingKeysWith: { a, _ in a }))
     }
 }
 

@@ -51,23 +51,23 @@ static long pull_from_tick(u32 idx, void *data)
 }
 
 /* Compared in an rbtree insertion from ops.enqueue: part of that program. */
-struct qnode { struct bpf_rb_node rb; u64 key; };
+struct rb_item { struct bpf_rb_node rb; u64 key; };
 
 static bool node_less(struct bpf_rb_node *a, const struct bpf_rb_node *b)
 {
 	scx_bpf_dispatch_cancel(); // EXPECT-ERROR: 'scx_bpf_dispatch_cancel' is not allowed in ops.enqueue (allowed in: dispatch)
 	// EXPECT-CHAIN: async_ops.enqueue -> as_enqueue -> node_less -> scx_bpf_dispatch_cancel
-	return container_of(a, struct qnode, rb)->key < container_of(b, struct qnode, rb)->key;
+	return container_of(a, struct rb_item, rb)->key < container_of(b, struct rb_item, rb)->key;
 }
 
 int bpf_rbtree_add_impl(struct bpf_rb_root *root, struct bpf_rb_node *node,
 			bool (less)(struct bpf_rb_node *a, const struct bpf_rb_node *b), void *meta, __u64 off) __ksym;
 struct bpf_spin_lock glock SEC(".data.glock");
-struct bpf_rb_root groot __contains(qnode, rb) SEC(".data.glock");
+struct bpf_rb_root groot __contains(rb_item, rb) SEC(".data.glock");
 
 void BPF_STRUCT_OPS(as_enqueue, struct task_struct *p, u64 enq_flags)
 {
-	struct qnode *n = bpf_obj_new(typeof(*n));
+	struct rb_item *n = bpf_obj_new(typeof(*n));
 
 	if (n) {
 		n->key = p->pid;

@@ -8,7 +8,8 @@ char _license[] SEC("license") = "GPL";
 #define G_DSQ 7
 
 u64 nr_enqueued, nr_seen;
-struct { u64 a, b; } __arena *page;
+struct pair { u64 a, b; };
+struct pair __arena *page;
 
 void BPF_STRUCT_OPS(ge_enqueue, struct task_struct *p, u64 enq_flags)
 {
@@ -31,8 +32,8 @@ void BPF_STRUCT_OPS(ge_enqueue, struct task_struct *p, u64 enq_flags)
 	bpf_rcu_read_unlock();
 	bpf_for(i, 0, 4)
 		nr_seen += i;
-	/* Wrong: arena pages are allocated by a sleepable kfunc on 6.12. */
-	page = bpf_arena_alloc_pages(&arena, NULL, 1, NUMA_NO_NODE, 0); // EXPECT-ERROR: 'bpf_arena_alloc_pages' needs a sleepable program, and 'ge_enqueue' (SEC("struct_ops/ge_enqueue")), bound to ops.enqueue, is not sleepable
+	/* Wrong: arena pages are allocated by a sleepable kfunc on 6.12, and ops.enqueue may not sleep. */
+	page = bpf_arena_alloc_pages(&arena, NULL, 1, NUMA_NO_NODE, 0); // EXPECT-ERROR: 'bpf_arena_alloc_pages' is not allowed in ops.enqueue (allowed in: init_task, cgroup_init, cgroup_exit, cgroup_prep_move, cpu_online, cpu_offline, init, exit; tracing
 	// EXPECT-CHAIN: generic_ops.enqueue -> ge_enqueue -> bpf_arena_alloc_pages
 	scx_bpf_dispatch___compat(p, G_DSQ, SCX_SLICE_DFL, enq_flags);
 }
@@ -57,8 +58,8 @@ void BPF_STRUCT_OPS(ge_running, struct task_struct *p)
 	bpf_for_each(scx_dsq, q, G_DSQ, 0)
 		scx_bpf_dispatch_from_dsq___compat(BPF_FOR_EACH_ITER, q, SCX_DSQ_GLOBAL, 0); // EXPECT-ERROR: 'scx_bpf_dispatch_from_dsq' is not allowed in ops.running
 		// EXPECT-CHAIN: generic_ops.running -> ge_running -> scx_bpf_dispatch_from_dsq___compat
-	/* Wrong: reading user memory may fault, so it needs a sleepable program. */
-	bpf_copy_from_user_str(comm, sizeof(comm), (void *)0x1000, 0); // EXPECT-ERROR: 'bpf_copy_from_user_str' needs a sleepable program
+	/* Wrong: reading user memory may fault, so it needs a sleepable program; ops.running is not. */
+	bpf_copy_from_user_str(comm, sizeof(comm), (void *)0x1000, 0); // EXPECT-ERROR: 'bpf_copy_from_user_str' is not allowed in ops.running (allowed in: init_task
 }
 
 s32 BPF_STRUCT_OPS_SLEEPABLE(ge_init)
