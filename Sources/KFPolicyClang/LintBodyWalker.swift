@@ -72,7 +72,9 @@ struct BodyWalker {
             visit(k, in: c, at: i)
             guard k.isIfStatement else { continue }
             let parts = k.children
-            if parts.count == 2, alwaysLeaves(parts[1]) { guards.append(LintGuard(value: value(parts[0]), holds: false)) }
+            if parts.count == 2, alwaysLeaves(parts[1]) {
+                guards.append(LintGuard(value: value(parts[0]), holds: false))
+            }
         }
         guards.removeSubrange(depth...)
     }
@@ -96,7 +98,9 @@ struct BodyWalker {
         if let calleeRef, let decl, decl.isFunctionDecl {
             let name = decl.spelling
             // __builtin_constant_p and friends do not run their arguments.
-            if name.hasPrefix("__builtin_") && (name.contains("constant_p") || name.contains("types_compatible")) { return }
+            if name.hasPrefix("__builtin_") && (name.contains("constant_p") || name.contains("types_compatible")) {
+                return
+            }
             callee = name
             if !isCompilerBuiltin(decl) {
                 addEdge(target: decl, use: calleeRef, kind: .call, arguments: kids.dropFirst().map { value($0) })
@@ -119,7 +123,8 @@ struct BodyWalker {
     /// clang declares them implicitly, where they are used.
     func isCompilerBuiltin(_ decl: ClangCursor) -> Bool {
         let name = decl.spelling
-        return decl.location.isUnknown || ["__builtin_", "__sync_", "__atomic_", "__c11_atomic_"].contains { name.hasPrefix($0) }
+        let prefixes = ["__builtin_", "__sync_", "__atomic_", "__c11_atomic_"]
+        return decl.location.isUnknown || prefixes.contains { name.hasPrefix($0) }
     }
 
     mutating func addEdge(target decl: ClangCursor, use: ClangCursor, kind: LintEdgeKind, arguments: [LintValue]) {
@@ -172,7 +177,8 @@ struct BodyWalker {
         let loc = c.fileLocation
         let macros = builder.macroPath(at: loc, to: name) ?? []
         edges.append(LintEdge(target: key, spelled: name, kind: .cleanup(variable: c.spelling),
-                              site: builder.map.range(loc, unit: builder.unit), macros: macros, guards: guards, arguments: []))
+                              site: builder.map.range(loc, unit: builder.unit), macros: macros, guards: guards,
+                              arguments: []))
     }
 
     // MARK: Values
@@ -210,7 +216,9 @@ struct BodyWalker {
             if let p = parameterIndex(c) { return .parameter(p) }
             let d = c.referenced
             if d.isEnumConstant { return .constant(d.enumConstantValue) }
-            if d.isFunctionDecl { return builder.index.kfuncs[d.spelling] != nil ? .kfuncAddress(d.spelling) : .constant(1) }
+            if d.isFunctionDecl {
+                return builder.index.kfuncs[d.spelling] != nil ? .kfuncAddress(d.spelling) : .constant(1)
+            }
             return .unknown
         }
         let kids = c.children
@@ -254,13 +262,13 @@ struct BodyWalker {
     func unaryOperator(_ c: ClangCursor) -> String? {
         let e = c.fileExtent
         // A cursor from a macro's body starts (and may end) where the macro is used.
-        guard !e.start.isUnknown, let text = builder.map.bytes(of: e.start.file, e.start.offset, e.start.offset + 2, unit: builder.unit)
-                ?? builder.map.bytes(of: e.start.file, e.start.offset, e.start.offset + 1, unit: builder.unit),
-              let first = text.first else { return nil }
+        func bytes(_ n: Int) -> ArraySlice<UInt8>? {
+            builder.map.bytes(of: e.start.file, e.start.offset, e.start.offset + n, unit: builder.unit)
+        }
+        guard !e.start.isUnknown, let text = bytes(2) ?? bytes(1), let first = text.first else { return nil }
         let prefix = String(decoding: text, as: UTF8.self)
         if prefix == "++" || prefix == "--" { return prefix }
-        if first == UInt8(ascii: "!") || first == UInt8(ascii: "-") || first == UInt8(ascii: "~") || first == UInt8(ascii: "&")
-            || first == UInt8(ascii: "*") || first == UInt8(ascii: "+") { return String(UnicodeScalar(first)) }
+        if Set("!-~&*+".utf8).contains(first) { return String(UnicodeScalar(first)) }
         if e.end.file == e.start.file, e.end.offset >= e.start.offset + 3,
            let tail = builder.map.bytes(of: e.end.file, e.end.offset - 2, e.end.offset, unit: builder.unit) {
             let t = String(decoding: tail, as: UTF8.self)

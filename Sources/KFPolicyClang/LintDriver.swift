@@ -32,7 +32,8 @@ public enum Linter {
         var out: [String] = []
         if !own.contains(where: { $0 == "-target" || $0.hasPrefix("--target=") }) { out += ["-target", "bpf"] }
         let definesArch = own.indices.contains { i in
-            own[i].hasPrefix("-D__TARGET_ARCH_") || (own[i] == "-D" && i + 1 < own.count && own[i + 1].hasPrefix("__TARGET_ARCH_"))
+            own[i].hasPrefix("-D__TARGET_ARCH_")
+                || (own[i] == "-D" && i + 1 < own.count && own[i + 1].hasPrefix("__TARGET_ARCH_"))
         }
         if !definesArch { out.append("-D__TARGET_ARCH_" + toolchain.targetArch) }
         return out + own + toolchain.arguments(after: own)
@@ -41,10 +42,13 @@ public enum Linter {
     /// Lints `inputs` as one program (calls between the files are followed). C files are added
     /// to `sources` so diagnostics can show their lines. `policyPath` names the policy in hints.
     public static func lint(_ inputs: [LintInput], policy: Policy, policyPath: String, sources: SourceManager,
-                            options: LintOptions = LintOptions(), timer: PhaseTimer = PhaseTimer()) throws(LintError) -> LintReport {
+                            options: LintOptions = LintOptions(),
+                            timer: PhaseTimer = PhaseTimer()) throws(LintError) -> LintReport {
         var texts: [[UInt8]] = []
         for input in inputs {
-            do { texts.append(try readFileBytes(input.path)) } catch { throw LintError(description: "cannot read \(error)") }
+            do { texts.append(try readFileBytes(input.path)) } catch {
+                throw LintError(description: "cannot read \(error)")
+            }
         }
         let arguments = inputs.map { clangArguments($0.arguments) }
         let index = LintIndex()
@@ -65,7 +69,8 @@ public enum Linter {
                 }) else { continue }
                 let leadIndex = inputs.count + n
                 map.spelling.merge(lead.files) { a, _ in a }
-                let builder = LintIndexBuilder(unit: lead.unit, unitIndex: leadIndex, index: index, map: map, isLead: true)
+                let builder = LintIndexBuilder(unit: lead.unit, unitIndex: leadIndex, index: index, map: map,
+                                               isLead: true)
                 timer.measure("index", builder.build)
                 map.precompiledUnits.append(lead.unit)
                 let context = LintLeadContext(unitIndex: leadIndex, files: Set(lead.files.keys), macros: builder.macros)
@@ -78,26 +83,33 @@ public enum Linter {
             let lead = leads[i]
             let unit: ClangTranslationUnit
             do {
+                let pch = lead.map { ["-include-pch", $0.lead.path] } ?? []
                 unit = try timer.measure("parse") {
-                    try ClangTranslationUnit.parse(input.path, arguments: arguments[i] + (lead.map { ["-include-pch", $0.lead.path] } ?? []),
+                    try ClangTranslationUnit.parse(input.path, arguments: arguments[i] + pch,
                                                    unsaved: [(input.path, String(decoding: texts[i], as: UTF8.self))],
-                                                   options: [.keepGoing, .detailedPreprocessingRecord], excludingPrecompiled: lead != nil)
+                                                   options: [.keepGoing, .detailedPreprocessingRecord],
+                                                   excludingPrecompiled: lead != nil)
                 }
             } catch {
                 throw LintError(description: "\(error)")
             }
-            timer.measure("index", LintIndexBuilder(unit: unit, unitIndex: i, index: index, map: map, lead: lead?.context).build)
+            let builder = LintIndexBuilder(unit: unit, unitIndex: i, index: index, map: map, lead: lead?.context)
+            timer.measure("index", builder.build)
             let files = (lead.map { [$0.lead.unit] } ?? []) + [unit]
             for u in files {
                 for path in u.inclusions().filter({ !$0.isSystem }).map(\.path) where scanned.insert(path).inserted {
-                    guard let text = u.contents(of: path), text.firstIndex(of: LintSuppressionScanner.marker, from: 0) != nil,
-                          let id = map.fileID(path, unit: u), let file = sources.file(SourceRange(file: id, start: 0, end: 0)) else { continue }
+                    guard let text = u.contents(of: path),
+                          text.firstIndex(of: LintSuppressionScanner.marker, from: 0) != nil,
+                          let id = map.fileID(path, unit: u),
+                          let file = sources.file(SourceRange(file: id, start: 0, end: 0)) else { continue }
                     suppressions += LintSuppressionScanner.scan(text, file: id, source: file)
                 }
             }
         }
         var checker = LintChecker(policy: policy, index: index, policyPath: policyPath)
-        let found = timer.measure("check") { control(checker.run(), suppressions: suppressions, options: options, sources: sources) }
+        let found = timer.measure("check") {
+            control(checker.run(), suppressions: suppressions, options: options, sources: sources)
+        }
         // Source order, as DiagnosticBag.sorted does.
         let sorted = found.enumerated().sorted { a, b in
             let x = a.element.diagnostic.range, y = b.element.diagnostic.range
@@ -133,7 +145,8 @@ public enum Linter {
     /// Lint inputs from a compilation database: the commands for `files` (matched by path, or
     /// by file name when only one entry has it), or every `.bpf.c` entry when `files` is empty.
     /// Each file is parsed in its command's directory, under its full path.
-    public static func inputs(compileCommands path: String, files: [String], extraArguments: [String]) throws(LintError) -> [LintInput] {
+    public static func inputs(compileCommands path: String, files: [String],
+                              extraArguments: [String]) throws(LintError) -> [LintInput] {
         let commands: [CompileCommand]
         do { commands = try readCompileCommands(path) } catch { throw LintError(description: error.description) }
         func full(_ c: CompileCommand) -> String { c.file.hasPrefix("/") ? c.file : c.directory + "/" + c.file }

@@ -83,9 +83,10 @@ enum LintLead {
     /// it would mean something else in a header of its own.
     static func shared(_ leads: [[Directive]]) -> [String] {
         guard let first = leads.first else { return [] }
+        let placeDependent = ["__FILE__", "__LINE__", "__COUNTER__", "__BASE_FILE__", "__INCLUDE_LEVEL__"]
         var n = 0
         while n < first.count, leads.allSatisfy({ n < $0.count && $0[n] == first[n] }),
-              !["__FILE__", "__LINE__", "__COUNTER__", "__BASE_FILE__", "__INCLUDE_LEVEL__"].contains(where: first[n].text.contains) {
+              !placeDependent.contains(where: first[n].text.contains) {
             n += 1
         }
         guard let firstInclude = first.prefix(n).firstIndex(where: \.isInclude),
@@ -118,8 +119,9 @@ final class LintPrecompiledLead {
                       into directory: String) -> LintPrecompiledLead? {
         let header = parentDirectory(file) + "/.kfpolicy-lead-\(number).h"
         let text = directives.joined(separator: "\n") + "\n"
-        guard let unit = try? ClangTranslationUnit.parse(header, arguments: arguments + ["-x", "c-header"], unsaved: [(header, text)],
-                                                         options: [.keepGoing, .detailedPreprocessingRecord, .forSerialization]),
+        let options: ClangParseOptions = [.keepGoing, .detailedPreprocessingRecord, .forSerialization]
+        guard let unit = try? ClangTranslationUnit.parse(header, arguments: arguments + ["-x", "c-header"],
+                                                         unsaved: [(header, text)], options: options),
               !unit.diagnostics.contains(where: { $0.severity >= .error }) else { return nil }
         let read = unit.inclusions()
         guard !read.contains(where: { $0.depth == 1 && !$0.isGuarded }) else { return nil }

@@ -87,7 +87,8 @@ extension LintChecker {
     /// Notes for each step from the entry to `last` (the call the diagnostic is about), the
     /// chain of names and the call sites.
     func chainNotes(_ entry: LintEntry, _ steps: [LintStep], _ last: LintEdge) -> LintChain {
-        var c = LintChain(names: [entry.label, entry.function.name], notes: [DiagnosticNote(entry.note, at: entry.site)])
+        var c = LintChain(names: [entry.label, entry.function.name],
+                          notes: [DiagnosticNote(entry.note, at: entry.site)])
         var shown = entry.function.name
         for (from, e) in steps {
             guard let to = index.functions[e.target] else { continue }
@@ -116,9 +117,11 @@ extension LintChecker {
         let via = e.macros.first.map { " through macro '\($0.name)'" } ?? ""
         switch e.kind {
         case .call: return "'\(from)' calls '\(e.spelled)'\(via)"
-        case .callback(let helper): return "'\(from)' passes '\(e.spelled)' to \(helper), which calls it as part of the same program"
+        case .callback(let helper):
+            return "'\(from)' passes '\(e.spelled)' to \(helper), which calls it as part of the same program"
         case .addressTaken: return "'\(from)' takes the address of '\(e.spelled)', a subprogram of the same program"
-        case .cleanup(let v): return "'\(from)' calls '\(e.spelled)'\(via) when '\(v)' goes out of scope (cleanup attribute)"
+        case .cleanup(let v):
+            return "'\(from)' calls '\(e.spelled)'\(via) when '\(v)' goes out of scope (cleanup attribute)"
         }
     }
 
@@ -165,7 +168,8 @@ extension LintChecker {
             let inside = owner.map { " in '\(shown[$0.key] ?? $0.name)'" } ?? ""
             if index.kfuncs[e.spelled] != nil, !(index.functions[e.target]?.isDefined ?? false) {
                 add(.warning, .lintAddressTaken,
-                    "the address of kfunc '\(e.spelled)' is taken here\(inside); a call through the pointer cannot be checked",
+                    "the address of kfunc '\(e.spelled)' is taken here\(inside); "
+                        + "a call through the pointer cannot be checked",
                     at: e.site, hint: "call '\(e.spelled)' directly so kfpolicy lint can check the callback it runs in",
                     chain: LintChain(names: [e.spelled], sites: [e.site]))
                 continue
@@ -175,7 +179,8 @@ extension LintChecker {
             if ks.isEmpty { continue }
             let list = ks.prefix(3).map { "'\($0)'" }.joined(separator: ", ") + (ks.count > 3 ? ", ..." : "")
             add(.warning, .lintAddressTaken,
-                "the address of '\(target.name)' is stored in global data\(inside); it calls kfuncs (\(list)) that are not checked when it is called through the pointer",
+                "the address of '\(target.name)' is stored in global data\(inside); it calls kfuncs (\(list)) "
+                    + "that are not checked when it is called through the pointer",
                 at: e.site, notes: [DiagnosticNote("'\(target.name)' is defined here", at: target.site)],
                 hint: "a BPF program can only pass a function to a helper or kfunc that calls it; pass it directly",
                 chain: LintChain(names: [target.name], sites: [e.site]))

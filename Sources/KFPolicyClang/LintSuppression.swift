@@ -56,7 +56,9 @@ enum LintSuppressionScanner {
             guard isInComment(text, at) else { continue }
             var end = from
             while end < text.count, text[end] != 10 { end += 1 }
-            let close = text[from..<end].indices.first { text[$0] == 0x2A && $0 + 1 < end && text[$0 + 1] == 0x2F } ?? end
+            let close = text[from..<end].indices.first { i in
+                text[i] == 0x2A && i + 1 < end && text[i + 1] == 0x2F
+            } ?? end
             let body = String(decoding: text[from..<close], as: UTF8.self)
             var words = body.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
             guard words.first == "allow" else { continue }
@@ -104,8 +106,9 @@ extension Linter {
         for f in findings {
             let d = f.diagnostic
             if d.severity == .warning, options.disabled.contains(d.id) { continue }
+            let sites = [d.range] + f.stepSites
             if let i = suppressions.indices.first(where: { s in
-                suppressions[s].ids.contains(d.id) && ([d.range] + f.stepSites).contains { covers(suppressions[s], $0, sources) }
+                suppressions[s].ids.contains(d.id) && sites.contains { covers(suppressions[s], $0, sources) }
             }) {
                 used[i] = true
                 continue
@@ -117,16 +120,15 @@ extension Linter {
             if !s.unknown.isEmpty || !used[i] {
                 let what = s.unknown.isEmpty ? "no \(names) finding is reported on this line or the next"
                     : "'\(s.unknown.joined(separator: "', '"))' names no kfpolicy lint diagnostic"
-                out.append(LintFinding(diagnostic: Diagnostic(.warning, .lintUnusedSuppression,
-                                                              "this suppression silences nothing: \(what)", at: s.site,
-                                                              hint: "remove the comment, or put it on the line of the finding or the line above"),
-                                       chain: []))
+                out.append(LintFinding(diagnostic: Diagnostic(
+                    .warning, .lintUnusedSuppression, "this suppression silences nothing: \(what)", at: s.site,
+                    hint: "remove the comment, or put it on the line of the finding or the line above"), chain: []))
             }
             if s.ids.isEmpty && s.unknown.isEmpty || s.reason.isEmpty {
-                out.append(LintFinding(diagnostic: Diagnostic(.warning, .lintSuppressionWithoutReason,
-                                                              "a suppression must say which finding it silences and why",
-                                                              at: s.site, hint: "write it as 'kfpolicy: allow KFP706 <why this finding is not a problem>'"),
-                                       chain: []))
+                out.append(LintFinding(diagnostic: Diagnostic(
+                    .warning, .lintSuppressionWithoutReason, "a suppression must say which finding it silences and why",
+                    at: s.site, hint: "write it as 'kfpolicy: allow KFP706 <why this finding is not a problem>'"),
+                    chain: []))
             }
         }
         out.removeAll { $0.diagnostic.severity == .warning && options.disabled.contains($0.diagnostic.id) }
@@ -134,8 +136,8 @@ extension Linter {
         return out.map { f in
             let d = f.diagnostic
             guard d.severity == .warning else { return f }
-            return LintFinding(diagnostic: Diagnostic(.error, d.id, d.message, at: d.range, notes: d.notes, hint: d.hint),
-                               chain: f.chain, stepSites: f.stepSites)
+            let promoted = Diagnostic(.error, d.id, d.message, at: d.range, notes: d.notes, hint: d.hint)
+            return LintFinding(diagnostic: promoted, chain: f.chain, stepSites: f.stepSites)
         }
     }
 

@@ -43,11 +43,14 @@ public struct LintToolchain: Sendable {
     static func find() -> LintToolchain {
         let version = libclangVersion()
         let library = loadedLibraryPath()
-        let builtin = builtinCandidates(version: version, library: library).first { isDirectory($0) && exists($0 + "/stddef.h") }
+        let builtin = builtinCandidates(version: version, library: library).first { dir in
+            isDirectory(dir) && exists(dir + "/stddef.h")
+        }
         var machine = utsname()
         uname(&machine)
         let arch = withUnsafeBytes(of: machine.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        let system = ["/usr/local/include", "/usr/include/" + multiarch(library: library, machine: arch), "/usr/include"]
+        let system = ["/usr/local/include", "/usr/include/" + multiarch(library: library, machine: arch),
+                      "/usr/include"]
         return LintToolchain(clangVersion: version, libraryPath: library, builtinIncludeDir: builtin,
                              systemIncludeDirs: system.filter(isDirectory), targetArch: targetArch(machine: arch))
     }

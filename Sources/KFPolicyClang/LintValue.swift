@@ -39,7 +39,9 @@ indirect enum LintValue: Equatable {
             if x == true || y == true { return 1 }
             return x == false && y == false ? 0 : nil
         case .equal(let a, let b):
-            guard let x = a.evaluate(arguments, kfuncExists), let y = b.evaluate(arguments, kfuncExists) else { return nil }
+            guard let x = a.evaluate(arguments, kfuncExists), let y = b.evaluate(arguments, kfuncExists) else {
+                return nil
+            }
             return x == y ? 1 : 0
         case .select(let c, let a, let b):
             if let t = truth(c) { return (t ? a : b).evaluate(arguments, kfuncExists) }

@@ -24,23 +24,25 @@ struct Lint: ParsableCommand {
             """)
 
     @Option(help: "The policy to check against.") var policy: String
-    @Argument(help: ArgumentHelp("The program's C files (all of them, so calls between files are followed), then '--' and clang arguments (include paths, defines).",
-                                 valueName: "files"))
+    @Argument(help: ArgumentHelp("The program's C files (all of them, so calls between files are followed), "
+                                     + "then '--' and clang arguments (include paths, defines).", valueName: "files"))
     var arguments: [String] = []
     @Option(name: .customLong("compile-commands"),
-            help: "A compile_commands.json (or its directory): take each file's clang arguments from it; with no FILES, lint its .bpf.c entries.")
+            help: ArgumentHelp("A compile_commands.json (or its directory): take each file's clang arguments "
+                                   + "from it; with no FILES, lint its .bpf.c entries."))
     var compileCommands: String?
     @OptionGroup var output: OutputOptions
     @Flag(help: "Treat warnings as errors (they are reported and counted as errors).") var warningsAsErrors = false
     @Option(name: .customLong("disable"), parsing: .singleValue,
-            help: ArgumentHelp("A warning not to report, by id or name (KFP706 or unresolved-call); repeat or separate with commas.",
-                               valueName: "id"))
+            help: ArgumentHelp("A warning not to report, by id or name (KFP706 or unresolved-call); "
+                                   + "repeat or separate with commas.", valueName: "id"))
     var disable: [String] = []
     @Option(name: .customShort("W", allowingJoined: true), parsing: .singleValue,
-            help: ArgumentHelp("-Wno-NAME disables a warning by name (-Wno-unresolved-call); -Werror treats warnings as errors.",
-                               valueName: "flag"))
+            help: ArgumentHelp("-Wno-NAME disables a warning by name (-Wno-unresolved-call); "
+                                   + "-Werror treats warnings as errors.", valueName: "flag"))
     var warningFlags: [String] = []
-    @Flag(name: .customLong("print-clang-args"), help: "Print the clang arguments each file is parsed with, and lint nothing.")
+    @Flag(name: .customLong("print-clang-args"),
+          help: "Print the clang arguments each file is parsed with, and lint nothing.")
     var printClangArgs = false
     @Flag(name: .customLong("time-report"), help: "Print the time spent in each phase to standard error.")
     var timeReport = false
@@ -67,16 +69,22 @@ struct Lint: ParsableCommand {
         var names = disable.flatMap { $0.split(separator: ",").map(String.init) }
         for w in warningFlags {
             if w == "error" { o.warningsAsErrors = true; continue }
-            guard w.hasPrefix("no-") else { throw ValidationError("unknown warning flag '-W\(w)'; use -Wno-NAME or -Werror") }
+            guard w.hasPrefix("no-") else {
+                throw ValidationError("unknown warning flag '-W\(w)'; use -Wno-NAME or -Werror")
+            }
             names.append(String(w.dropFirst(3)))
         }
-        let known = DiagID.lintWarningNames.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) (\($0.value))" }
+        let known = DiagID.lintWarningNames.sorted { $0.key.rawValue < $1.key.rawValue }
+            .map { "\($0.key.rawValue) (\($0.value))" }
         for n in names {
             guard let id = DiagID.lint(named: n) else {
-                throw ValidationError("'\(n)' is not a kfpolicy lint warning; the warnings are: \(known.joined(separator: ", "))")
+                throw ValidationError("'\(n)' is not a kfpolicy lint warning; the warnings are: "
+                                          + known.joined(separator: ", "))
             }
             guard DiagID.lintWarningNames[id] != nil else {
-                throw ValidationError("\(id.rawValue) is an error (the program would not load or could not be read) and cannot be disabled; silence one finding with a '// kfpolicy: allow \(id.rawValue) <reason>' comment")
+                throw ValidationError("\(id.rawValue) is an error (the program would not load or could not be read) "
+                                          + "and cannot be disabled; silence one finding with a "
+                                          + "'// kfpolicy: allow \(id.rawValue) <reason>' comment")
             }
             o.disabled.insert(id)
         }
@@ -86,13 +94,18 @@ struct Lint: ParsableCommand {
     func run() throws {
         var inputs = files.map { LintInput(path: $0, arguments: clangArguments) }
         if let compileCommands {
-            do { inputs = try Linter.inputs(compileCommands: compileCommands, files: files, extraArguments: clangArguments) } catch {
+            do {
+                inputs = try Linter.inputs(compileCommands: compileCommands, files: files,
+                                           extraArguments: clangArguments)
+            } catch {
                 eprint("kfpolicy: error: \(error)\n")
                 throw ExitWith(status: .usageOrIO)
             }
         }
         if printClangArgs {
-            for i in inputs { print(i.path + ": " + Linter.clangArguments(i.arguments).map(shellQuoted).joined(separator: " ")) }
+            for i in inputs {
+                print(i.path + ": " + Linter.clangArguments(i.arguments).map(shellQuoted).joined(separator: " "))
+            }
             return
         }
         let sources = SourceManager()
@@ -106,7 +119,8 @@ struct Lint: ParsableCommand {
         }
         let result: LintReport
         do {
-            result = try Linter.lint(inputs, policy: c.policy, policyPath: policy, sources: sources, options: options(), timer: timer)
+            result = try Linter.lint(inputs, policy: c.policy, policyPath: policy, sources: sources, options: options(),
+                                     timer: timer)
         } catch {
             eprint("kfpolicy: error: \(error)\n")
             throw ExitWith(status: .usageOrIO)
@@ -119,7 +133,8 @@ struct Lint: ParsableCommand {
 /// A word as a POSIX shell reads it back: unchanged when it is plain, else in single quotes.
 func shellQuoted(_ s: String) -> String {
     let plain = !s.isEmpty && s.unicodeScalars.allSatisfy { c in
-        (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || "-_./=:,+@%".unicodeScalars.contains(c)
+        (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9")
+            || "-_./=:,+@%".unicodeScalars.contains(c)
     }
     return plain ? s : "'" + s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
 }
