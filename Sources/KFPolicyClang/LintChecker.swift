@@ -70,7 +70,8 @@ struct LintChecker {
             }
         }
         escapes()
-        if entries.isEmpty && index.clangErrors.isEmpty {
+        // A map that binds no callback (the kernel's defaults run) is a program with nothing to check.
+        if entries.isEmpty && index.maps.isEmpty && index.clangErrors.isEmpty {
             add(.warning, .lintNothingChecked,
                 "no struct_ops map of struct \(policy.structName) and no program was found, so nothing was checked",
                 at: index.fileStarts.first ?? .none,
