@@ -156,11 +156,10 @@ cache=$(./scripts/lint-corpus.sh)
 
 # best COMMAND...: runs it RUNS times; prints "WALL_MS CPU_MS" of the fastest run.
 best() {
-    local best_wall="" best_cpu="" run t
+    local best_wall="" best_cpu="" run wall user sys w c
     for ((run = 0; run < runs; run++)); do
-        t=$( { /usr/bin/time -f "%e %U %S" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-        read -r wall user sys <<<"$t"
-        local w c
+        /usr/bin/time -o "$dir/time" -f "%e %U %S" "$@" >/dev/null 2>&1 || true
+        read -r wall user sys < <(tail -1 "$dir/time")
         w=$(awk -v x="$wall" 'BEGIN { printf "%d", x * 1000 }')
         c=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%d", (u + s) * 1000 }')
         if [ -z "$best_wall" ] || [ "$w" -lt "$best_wall" ]; then best_wall=$w; best_cpu=$c; fi
@@ -168,18 +167,19 @@ best() {
     echo "$best_wall $best_cpu"
 }
 
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
 mesh=(Tests/LintCases/mesh_ok/*.bpf.c)
-cmd=("$bin" lint --policy Policies/scx-6.12.policy "${mesh[@]}" -- -I Tests/LintCases/scx-include -I "$cache" -I "$cache/bpf")
+flags=(-- -I Tests/LintCases/scx-include -I "$cache" -I "$cache/bpf")
+cmd=("$bin" lint --policy Policies/scx-6.12.policy "${mesh[@]}" "${flags[@]}")
 findings=$("${cmd[@]}" 2>&1 | grep -c ': \(error\|warning\): ' || true)
 read -r wall cpu <<<"$(best "${cmd[@]}")"
 read -r nwall ncpu <<<"$(best env KFPOLICY_LINT_NO_PCH=1 "${cmd[@]}")"
 echo "mesh_ok: ${#mesh[@]} files, vmlinux.h $(wc -c <"$cache/vmlinux.h") bytes, $findings findings"
 echo "  shared includes precompiled: ${wall} ms wall, ${cpu} ms CPU (best of $runs)"
 echo "  every file parsed alone:     ${nwall} ms wall, ${ncpu} ms CPU (best of $runs)"
-"${cmd[@]}" --time-report 2>&1 | sed -n '/time report/,$p'
+"$bin" lint --time-report --policy Policies/scx-6.12.policy "${mesh[@]}" "${flags[@]}" 2>&1 | sed -n '/time report/,$p'
 
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
 generate "$dir/big.bpf.c"
 cmd=("$bin" lint --policy Policies/scx-6.12.policy "$dir/big.bpf.c" -- -I Tests/LintCases/include)
 "${cmd[@]}" >/dev/null 2>&1 && { echo "bench-lint: expected one finding" >&2; exit 1; } || true

@@ -42,7 +42,9 @@ void wake_remote(s32 pid);
 /* Callbacks defined in cgroup.bpf.c, bound in main.bpf.c's operations table. */
 s32 mesh_cgroup_init(unsigned long long *ctx);
 void mesh_cgroup_set_weight(unsigned long long *ctx);
-/* Defined in loop.bpf.c. */
+/* Defined in loop.bpf.c and hotplug.bpf.c. */
 void mesh_tick(unsigned long long *ctx);
+void mesh_cpu_online(unsigned long long *ctx);
+void mesh_cpu_offline(unsigned long long *ctx);
 
 #endif
