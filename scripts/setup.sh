@@ -4,7 +4,10 @@
 set -euo pipefail
 
 packages=(libclang-dev linux-source-6.12 linux-headers-6.12-amd64 linux-headers-amd64 graphviz make gcc
-          time protobuf-compiler python3) # the last three for scripts/bench.sh
+          time protobuf-compiler python3 # the last three for scripts/bench.sh
+          # scripts/lint-corpus.sh: the 6.12 kernel image whose BTF the lint corpus's vmlinux.h is
+          # dumped from, with bpftool; zstd decompresses the image
+          linux-image-6.12-amd64 bpftool zstd)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
