@@ -435,9 +435,9 @@ extension ProgtypesPolicy {
     }
     static let kfuncTable: [KfuncRow] = [
         KfuncRow(name: "demo_set_class", flags: [], contexts: [.classify], requirements: [], sets: [.demo_classifier_kfunc_ids], programTypes: [.struct_ops], invokes: [], implementations: []),
-        KfuncRow(name: "demo_class_lookup", flags: [.KF_ACQUIRE, .KF_RET_NULL], contexts: [.classify, .control], requirements: [], sets: [.demo_classifier_common_kfunc_ids], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "demo_class_release", flags: [.KF_RELEASE], contexts: [.classify, .control], requirements: [], sets: [.demo_classifier_common_kfunc_ids], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "demo_class_counters", flags: [.KF_TRUSTED_ARGS], contexts: [.classify], requirements: [], sets: [.demo_classifier_common_kfunc_ids, .demo_classifier_skb_kfunc_ids], programTypes: [.struct_ops, .tracing, .syscall, .xdp, .sched_cls, .sched_act], invokes: [], implementations: []),
+        KfuncRow(name: "demo_class_lookup", flags: [.KF_ACQUIRE, .KF_RET_NULL], contexts: [.classify, .control], requirements: [], sets: [.demo_classifier_common_kfunc_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "demo_class_release", flags: [.KF_RELEASE], contexts: [.classify, .control], requirements: [], sets: [.demo_classifier_common_kfunc_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "demo_class_counters", flags: [.KF_TRUSTED_ARGS], contexts: [.classify], requirements: [], sets: [.demo_classifier_common_kfunc_ids, .demo_classifier_skb_kfunc_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act], invokes: [], implementations: []),
         KfuncRow(name: "demo_skb_set_hint", flags: [], contexts: [], requirements: [], sets: [.demo_classifier_skb_kfunc_ids], programTypes: [.xdp, .sched_cls, .sched_act], invokes: [], implementations: []),
         KfuncRow(name: "demo_class_table_replace", flags: [.KF_TRUSTED_ARGS], contexts: [], requirements: [], sets: [.demo_classifier_syscall_kfunc_ids], programTypes: [.syscall], invokes: [], implementations: []),
     ]

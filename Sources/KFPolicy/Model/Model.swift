@@ -274,11 +274,10 @@ public struct Policy: Sendable {
         return names.isEmpty ? "none" : names.joined(separator: " | ")
     }
 
-    /// The program types a kfunc may be called from: the union over its sets.
+    /// The program types that reach a kfunc: those whose kfunc hook one of its sets is
+    /// registered for (`struct_ops` when a set is registered for struct_ops).
     public func progTypes(of k: Int) -> [ProgType] {
-        var s = Set<ProgType>()
-        for set in kfuncs[k].sets { s.formUnion(sets[set].progTypes) }
-        return s.sorted()
+        ProgType.allCases.filter { registeringSet(k, for: $0) != nil }
     }
 
     /// The kernel function that implements kfunc `k` when called from callback `c`.
