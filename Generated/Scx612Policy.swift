@@ -270,626 +270,191 @@ extension Scx612Policy {
 extension Scx612Policy {
     /// A kfunc of the policy. The raw value is its index in declaration order.
     public enum Kfunc: Int, CaseIterable, Hashable, Sendable {
-        /// Panic into the crash kernel.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// generic_btf_ids. Flags: KF_DESTRUCTIVE.
-        case crash_kexec = 0
-        /// Allocate an object of a program-defined type.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL.
-        case bpf_obj_new_impl = 1
-        /// Allocate a per-CPU object of a program-defined type.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL.
-        case bpf_percpu_obj_new_impl = 2
-        /// Free an object from bpf_obj_new_impl.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// generic_btf_ids. Flags: KF_RELEASE.
-        case bpf_obj_drop_impl = 3
-        /// Free a per-CPU object.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// generic_btf_ids. Flags: KF_RELEASE.
-        case bpf_percpu_obj_drop_impl = 4
-        /// Take another reference on a refcounted object.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL | KF_RCU.
-        case bpf_refcount_acquire_impl = 5
-        /// Add a node at the head of a BPF list.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// generic_btf_ids.
-        case bpf_list_push_front_impl = 6
-        /// Add a node at the tail of a BPF list.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// generic_btf_ids.
-        case bpf_list_push_back_impl = 7
-        /// Take the first node off a BPF list.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL.
-        case bpf_list_pop_front = 8
-        /// Take the last node off a BPF list.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL.
-        case bpf_list_pop_back = 9
-        /// Take a reference on a task.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL | KF_RCU.
-        case bpf_task_acquire = 10
-        /// Drop a task reference.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// generic_btf_ids. Flags: KF_RELEASE.
-        case bpf_task_release = 11
-        /// Take a node out of a BPF red-black tree.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL.
-        case bpf_rbtree_remove = 12
-        /// Insert a node into a BPF red-black tree, ordered by a callback.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// generic_btf_ids.
-        case bpf_rbtree_add_impl = 13
-        /// The leftmost node of a BPF red-black tree.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// generic_btf_ids. Flags: KF_RET_NULL.
-        case bpf_rbtree_first = 14
-        /// Take a reference on a cgroup.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL | KF_RCU.
-        case bpf_cgroup_acquire = 15
-        /// Drop a cgroup reference.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// generic_btf_ids. Flags: KF_RELEASE.
-        case bpf_cgroup_release = 16
-        /// A referenced ancestor of a cgroup at a given level.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL | KF_RCU.
-        case bpf_cgroup_ancestor = 17
-        /// A referenced cgroup by id.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL.
-        case bpf_cgroup_from_id = 18
-        /// Whether a task is in a cgroup's subtree.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// generic_btf_ids. Flags: KF_RCU.
-        case bpf_task_under_cgroup = 19
-        /// A task's cgroup in a cgroup v1 hierarchy, referenced.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL | KF_RCU.
-        case bpf_task_get_cgroup1 = 20
-        /// A referenced task by pid.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL.
-        case bpf_task_from_pid = 21
-        /// Throw a BPF exception, unwinding the program.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// generic_btf_ids.
-        case bpf_throw = 22
-        /// View a program context as the kernel's type.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids.
-        case bpf_cast_to_kern_ctx = 23
-        /// View a pointer as a read-only pointer to a BTF type.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids.
-        case bpf_rdonly_cast = 24
-        /// Enter an RCU read-side section.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids.
-        case bpf_rcu_read_lock = 25
-        /// Leave an RCU read-side section.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids.
-        case bpf_rcu_read_unlock = 26
-        /// A read-only slice of a dynptr's data.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids. Flags: KF_RET_NULL.
-        case bpf_dynptr_slice = 27
-        /// A writable slice of a dynptr's data.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids. Flags: KF_RET_NULL.
-        case bpf_dynptr_slice_rdwr = 28
-        /// Start a numeric iterator (what bpf_for uses).
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids. Flags: KF_ITER_NEW.
-        case bpf_iter_num_new = 29
-        /// Next number of a numeric iterator.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids. Flags: KF_RET_NULL | KF_ITER_NEXT.
-        case bpf_iter_num_next = 30
-        /// End a numeric iterator.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids. Flags: KF_ITER_DESTROY.
-        case bpf_iter_num_destroy = 31
-        /// Start iterating over a task's memory areas.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids. Flags: KF_RCU | KF_ITER_NEW.
-        case bpf_iter_task_vma_new = 32
-        /// Next memory area of a task.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids. Flags: KF_RET_NULL | KF_ITER_NEXT.
-        case bpf_iter_task_vma_next = 33
-        /// End a task memory-area iterator.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids. Flags: KF_ITER_DESTROY.
-        case bpf_iter_task_vma_destroy = 34
-        /// Start iterating over the tasks of a css.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids. Flags: KF_TRUSTED_ARGS | KF_ITER_NEW.
-        case bpf_iter_css_task_new = 35
-        /// Next task of a css.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids. Flags: KF_RET_NULL | KF_ITER_NEXT.
-        case bpf_iter_css_task_next = 36
-        /// End a css task iterator.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids. Flags: KF_ITER_DESTROY.
-        case bpf_iter_css_task_destroy = 37
-        /// Start walking a css hierarchy.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids. Flags: KF_TRUSTED_ARGS | KF_ITER_NEW | KF_RCU_PROTECTED.
-        case bpf_iter_css_new = 38
-        /// Next css of a walk.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids. Flags: KF_RET_NULL | KF_ITER_NEXT.
-        case bpf_iter_css_next = 39
-        /// End a css walk.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids. Flags: KF_ITER_DESTROY.
-        case bpf_iter_css_destroy = 40
-        /// Start iterating over tasks or threads.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids. Flags: KF_TRUSTED_ARGS | KF_ITER_NEW | KF_RCU_PROTECTED.
-        case bpf_iter_task_new = 41
-        /// Next task of a task iterator.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids. Flags: KF_RET_NULL | KF_ITER_NEXT.
-        case bpf_iter_task_next = 42
-        /// End a task iterator.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids. Flags: KF_ITER_DESTROY.
-        case bpf_iter_task_destroy = 43
-        /// Narrow a dynptr to a sub-range.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids.
-        case bpf_dynptr_adjust = 44
-        /// Whether a dynptr is null.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids.
-        case bpf_dynptr_is_null = 45
-        /// Whether a dynptr is read-only.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids.
-        case bpf_dynptr_is_rdonly = 46
-        /// The size of a dynptr's data.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids.
-        case bpf_dynptr_size = 47
-        /// Copy a dynptr.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids.
-        case bpf_dynptr_clone = 48
-        /// A test kfunc that fires a tracepoint (for fmod_ret tests).
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids.
-        case bpf_modify_return_test_tp = 49
-        /// Initialise a BPF workqueue item in a map value.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids.
-        case bpf_wq_init = 50
-        /// Set the callback a BPF workqueue item runs.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids.
-        case bpf_wq_set_callback_impl = 51
-        /// Queue a BPF workqueue item.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids.
-        case bpf_wq_start = 52
-        /// Disable preemption.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids.
-        case bpf_preempt_disable = 53
-        /// Enable preemption again.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids.
-        case bpf_preempt_enable = 54
-        /// Start iterating over the set bits of a bitmap.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids. Flags: KF_ITER_NEW.
-        case bpf_iter_bits_new = 55
-        /// Next set bit.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids. Flags: KF_RET_NULL | KF_ITER_NEXT.
-        case bpf_iter_bits_next = 56
-        /// End a bit iterator.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// common_btf_ids. Flags: KF_ITER_DESTROY.
-        case bpf_iter_bits_destroy = 57
-        /// Copy a string from user memory (may fault, so may sleep).
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest; requires
-        /// sleepable. Sets: common_btf_ids. Flags: KF_SLEEPABLE.
-        case bpf_copy_from_user_str = 58
-        /// Allocate a BPF cpumask.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// cpumask_kfunc_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL.
-        case bpf_cpumask_create = 59
-        /// Drop a BPF cpumask reference.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// cpumask_kfunc_btf_ids. Flags: KF_RELEASE.
-        case bpf_cpumask_release = 60
-        /// Take a reference on a BPF cpumask.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// cpumask_kfunc_btf_ids. Flags: KF_ACQUIRE | KF_TRUSTED_ARGS.
-        case bpf_cpumask_acquire = 61
-        /// The first set CPU.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_first = 62
-        /// The first clear CPU.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_first_zero = 63
-        /// The first CPU set in both masks.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_first_and = 64
-        /// Set a CPU.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_set_cpu = 65
-        /// Clear a CPU.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_clear_cpu = 66
-        /// Whether a CPU is set.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_test_cpu = 67
-        /// Set a CPU, saying whether it was set.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_test_and_set_cpu = 68
-        /// Clear a CPU, saying whether it was set.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_test_and_clear_cpu = 69
-        /// Set every CPU.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_setall = 70
-        /// Clear every CPU.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_clear = 71
-        /// Intersect two masks.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_and = 72
-        /// Unite two masks.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_or = 73
-        /// Exclusive-or of two masks.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_xor = 74
-        /// Whether two masks are equal.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_equal = 75
-        /// Whether two masks share a CPU.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_intersects = 76
-        /// Whether one mask is within another.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_subset = 77
-        /// Whether a mask has no CPU.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_empty = 78
-        /// Whether a mask has every CPU.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_full = 79
-        /// Copy a mask into a BPF cpumask.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_copy = 80
-        /// A set CPU, spreading successive calls.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_any_distribute = 81
-        /// A CPU set in both masks, spreading successive calls.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_any_and_distribute = 82
-        /// The number of set CPUs.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_weight = 83
-        /// Allocate pages in a BPF arena (may sleep).
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest; requires
-        /// sleepable. Sets: arena_kfuncs. Flags: KF_TRUSTED_ARGS | KF_SLEEPABLE.
-        case bpf_arena_alloc_pages = 84
-        /// Free pages of a BPF arena (may sleep).
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest; requires
-        /// sleepable. Sets: arena_kfuncs. Flags: KF_TRUSTED_ARGS | KF_SLEEPABLE.
-        case bpf_arena_free_pages = 85
-        /// The number of elements of a map, summed over CPUs.
-        ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// bpf_map_iter_kfunc_ids. Flags: KF_TRUSTED_ARGS.
-        case bpf_map_sum_elem_count = 86
         /// Run the built-in idle-CPU picking that a missing ops.select_cpu() would get.
         ///
         /// Allowed in: select_cpu. Sets: scx_kfunc_ids_select_cpu. Flags: KF_RCU.
-        case scx_bpf_select_cpu_dfl = 87
+        case scx_bpf_select_cpu_dfl = 0
         /// Queue a task at the tail of a DSQ (direct dispatch from enqueue/select_cpu, batched in
         /// dispatch).
         ///
         /// Allowed in: dispatch | enqueue. Sets: scx_kfunc_ids_enqueue_dispatch. Flags: KF_RCU.
-        case scx_bpf_dispatch = 88
+        case scx_bpf_dispatch = 1
         /// Queue a task into a DSQ ordered by a virtual time the caller gives.
         ///
         /// Allowed in: dispatch | enqueue. Sets: scx_kfunc_ids_enqueue_dispatch. Flags: KF_RCU.
-        case scx_bpf_dispatch_vtime = 89
+        case scx_bpf_dispatch_vtime = 2
         /// Tell how many more tasks this ops.dispatch() round may queue.
         ///
         /// Allowed in: dispatch. Sets: scx_kfunc_ids_dispatch.
-        case scx_bpf_dispatch_nr_slots = 90
+        case scx_bpf_dispatch_nr_slots = 3
         /// Drop the most recent task queued in this ops.dispatch() round.
         ///
         /// Allowed in: dispatch. Sets: scx_kfunc_ids_dispatch.
-        case scx_bpf_dispatch_cancel = 91
+        case scx_bpf_dispatch_cancel = 4
         /// Move the first eligible task of a user DSQ to this CPU's local DSQ.
         ///
         /// Allowed in: dispatch. Sets: scx_kfunc_ids_dispatch.
-        case scx_bpf_consume = 92
+        case scx_bpf_consume = 5
         /// Set the time slice the next move out of a DSQ iteration gives its task.
         ///
         /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
         /// scx_kfunc_ids_dispatch, scx_kfunc_ids_unlocked. Flags: KF_RCU.
-        case scx_bpf_dispatch_from_dsq_set_slice = 93
+        case scx_bpf_dispatch_from_dsq_set_slice = 6
         /// Set the virtual time the next vtime move out of a DSQ iteration gives its task.
         ///
         /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
         /// scx_kfunc_ids_dispatch, scx_kfunc_ids_unlocked. Flags: KF_RCU.
-        case scx_bpf_dispatch_from_dsq_set_vtime = 94
+        case scx_bpf_dispatch_from_dsq_set_vtime = 7
         /// Move a task found while iterating a DSQ to another DSQ, in FIFO order.
         ///
         /// Allowed in: unlocked | dispatch. Sets: scx_kfunc_ids_dispatch, scx_kfunc_ids_unlocked.
         /// Flags: KF_RCU.
-        case scx_bpf_dispatch_from_dsq = 95
+        case scx_bpf_dispatch_from_dsq = 8
         /// Move a task found while iterating a DSQ into another DSQ's vtime order.
         ///
         /// Allowed in: unlocked | dispatch. Sets: scx_kfunc_ids_dispatch, scx_kfunc_ids_unlocked.
         /// Flags: KF_RCU.
-        case scx_bpf_dispatch_vtime_from_dsq = 96
+        case scx_bpf_dispatch_vtime_from_dsq = 9
         /// Give every task on this CPU's local DSQ back to the BPF scheduler.
         ///
         /// Allowed in: cpu_release. Sets: scx_kfunc_ids_cpu_release.
-        case scx_bpf_reenqueue_local = 97
+        case scx_bpf_reenqueue_local = 10
         /// Create a user DSQ with a given id on a NUMA node.
         ///
         /// Allowed in: unlocked; requires sleepable. Sets: scx_kfunc_ids_unlocked. Flags:
         /// KF_SLEEPABLE.
-        case scx_bpf_create_dsq = 98
+        case scx_bpf_create_dsq = 11
         /// Ask a CPU to reschedule; the kick itself happens later from an irq work.
         ///
         /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
         /// scx_kfunc_ids_any.
-        case scx_bpf_kick_cpu = 99
+        case scx_bpf_kick_cpu = 12
         /// Count the tasks queued on a DSQ.
         ///
         /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
         /// scx_kfunc_ids_any.
-        case scx_bpf_dsq_nr_queued = 100
+        case scx_bpf_dsq_nr_queued = 13
         /// Destroy a user DSQ made by scx_bpf_create_dsq().
         ///
         /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
         /// scx_kfunc_ids_any.
-        case scx_bpf_destroy_dsq = 101
+        case scx_bpf_destroy_dsq = 14
         /// Start iterating the tasks queued on a user DSQ.
         ///
         /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
         /// scx_kfunc_ids_any. Flags: KF_ITER_NEW | KF_RCU_PROTECTED.
-        case bpf_iter_scx_dsq_new = 102
+        case bpf_iter_scx_dsq_new = 15
         /// Step a DSQ iterator to its next task, or return NULL at the end.
         ///
         /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
         /// scx_kfunc_ids_any. Flags: KF_RET_NULL | KF_ITER_NEXT.
-        case bpf_iter_scx_dsq_next = 103
+        case bpf_iter_scx_dsq_next = 16
         /// Finish a DSQ iteration.
         ///
         /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
         /// scx_kfunc_ids_any. Flags: KF_ITER_DESTROY.
-        case bpf_iter_scx_dsq_destroy = 104
+        case bpf_iter_scx_dsq_destroy = 17
         /// Unload the BPF scheduler on its own request, with an exit code and a formatted message.
         ///
         /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
         /// scx_kfunc_ids_any. Flags: KF_TRUSTED_ARGS.
-        case scx_bpf_exit_bstr = 105
+        case scx_bpf_exit_bstr = 18
         /// Unload the BPF scheduler with a formatted error message.
         ///
         /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
         /// scx_kfunc_ids_any. Flags: KF_TRUSTED_ARGS.
-        case scx_bpf_error_bstr = 106
+        case scx_bpf_error_bstr = 19
         /// Append formatted text to a debug dump (it checks the dumping CPU at run time, not a
         /// context).
         ///
         /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
         /// scx_kfunc_ids_any. Flags: KF_TRUSTED_ARGS.
-        case scx_bpf_dump_bstr = 107
+        case scx_bpf_dump_bstr = 20
         /// Report a CPU's highest performance relative to the fastest CPU.
         ///
         /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
         /// scx_kfunc_ids_any.
-        case scx_bpf_cpuperf_cap = 108
+        case scx_bpf_cpuperf_cap = 21
         /// Report a CPU's current performance relative to its highest.
         ///
         /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
         /// scx_kfunc_ids_any.
-        case scx_bpf_cpuperf_cur = 109
+        case scx_bpf_cpuperf_cur = 22
         /// Set the performance level the cpufreq governor should aim for on a CPU.
         ///
         /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
         /// scx_kfunc_ids_any.
-        case scx_bpf_cpuperf_set = 110
+        case scx_bpf_cpuperf_set = 23
         /// Give the bound that every valid CPU number is below.
         ///
         /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
         /// scx_kfunc_ids_any.
-        case scx_bpf_nr_cpu_ids = 111
+        case scx_bpf_nr_cpu_ids = 24
         /// Borrow the mask of possible CPUs.
         ///
         /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
         /// scx_kfunc_ids_any. Flags: KF_ACQUIRE.
-        case scx_bpf_get_possible_cpumask = 112
+        case scx_bpf_get_possible_cpumask = 25
         /// Borrow the mask of online CPUs.
         ///
         /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
         /// scx_kfunc_ids_any. Flags: KF_ACQUIRE.
-        case scx_bpf_get_online_cpumask = 113
+        case scx_bpf_get_online_cpumask = 26
         /// Return a possible or online CPU mask borrowed earlier.
         ///
         /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
         /// scx_kfunc_ids_any. Flags: KF_RELEASE.
-        case scx_bpf_put_cpumask = 114
+        case scx_bpf_put_cpumask = 27
         /// Borrow the built-in tracker's mask of idle CPUs.
         ///
         /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
         /// scx_kfunc_ids_any. Flags: KF_ACQUIRE.
-        case scx_bpf_get_idle_cpumask = 115
+        case scx_bpf_get_idle_cpumask = 28
         /// Borrow the built-in tracker's mask of fully idle SMT cores.
         ///
         /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
         /// scx_kfunc_ids_any. Flags: KF_ACQUIRE.
-        case scx_bpf_get_idle_smtmask = 116
+        case scx_bpf_get_idle_smtmask = 29
         /// Return an idle CPU or idle core mask borrowed earlier.
         ///
         /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
         /// scx_kfunc_ids_any. Flags: KF_RELEASE.
-        case scx_bpf_put_idle_cpumask = 117
+        case scx_bpf_put_idle_cpumask = 30
         /// Claim a CPU if the built-in tracker says it is idle.
         ///
         /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
         /// scx_kfunc_ids_any.
-        case scx_bpf_test_and_clear_cpu_idle = 118
+        case scx_bpf_test_and_clear_cpu_idle = 31
         /// Find and claim an idle CPU among the given ones.
         ///
         /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
         /// scx_kfunc_ids_any. Flags: KF_RCU.
-        case scx_bpf_pick_idle_cpu = 119
+        case scx_bpf_pick_idle_cpu = 32
         /// Claim an idle CPU among the given ones, or else pick any of them.
         ///
         /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
         /// scx_kfunc_ids_any. Flags: KF_RCU.
-        case scx_bpf_pick_any_cpu = 120
+        case scx_bpf_pick_any_cpu = 33
         /// Tell whether a task is the one currently running on its CPU.
         ///
         /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
         /// scx_kfunc_ids_any. Flags: KF_RCU.
-        case scx_bpf_task_running = 121
+        case scx_bpf_task_running = 34
         /// Give the CPU a task is currently assigned to.
         ///
         /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
         /// scx_kfunc_ids_any. Flags: KF_RCU.
-        case scx_bpf_task_cpu = 122
+        case scx_bpf_task_cpu = 35
         /// Give the run queue of a CPU.
         ///
         /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
         /// scx_kfunc_ids_any.
-        case scx_bpf_cpu_rq = 123
+        case scx_bpf_cpu_rq = 36
         /// Get a reference to the cgroup the scheduler sees a task in.
         ///
         /// Allowed in: cpu_release | dispatch | enqueue | select_cpu | rest; requires subject_task,
         /// locked_task. Sets: scx_kfunc_ids_any. Flags: KF_ACQUIRE | KF_RCU.
-        case scx_bpf_task_cgroup = 124
+        case scx_bpf_task_cgroup = 37
 
         /// The kfunc's name: the BPF-visible kernel function.
         public var name: String { Scx612Policy.kfuncTable[rawValue].name }
@@ -930,56 +495,31 @@ extension Scx612Policy {
 extension Scx612Policy {
     /// A BTF kfunc set. The raw value is its place in declaration order.
     public enum KfuncSet: Int, CaseIterable, Hashable, Sendable {
-        /// Object allocation, linked lists, red-black trees, task and cgroup references
-        /// (helpers.c).
-        ///
-        /// Registered for: struct_ops, tracing, syscall, xdp, sched_cls, cgroup_skb.
-        case generic_btf_ids = 0
-        /// RCU sections, dynptrs, casts, numeric/task/css/bits iterators, workqueues (helpers.c,
-        /// every program type).
-        ///
-        /// Registered for: struct_ops, tracing, syscall, lsm, kprobe, tracepoint, perf_event, xdp,
-        /// sched_cls, sched_act, cgroup_skb, cgroup_sock, cgroup_sock_addr, sk_skb, netfilter.
-        case common_btf_ids = 1
-        /// BPF-owned cpumasks (cpumask.c).
-        ///
-        /// Registered for: struct_ops, tracing, syscall.
-        case cpumask_kfunc_btf_ids = 2
-        /// Pages of a BPF arena map (arena.c, every program type).
-        ///
-        /// Registered for: struct_ops, tracing, syscall, lsm, kprobe, tracepoint, perf_event, xdp,
-        /// sched_cls, sched_act, cgroup_skb, cgroup_sock, cgroup_sock_addr, sk_skb, netfilter.
-        case arena_kfuncs = 3
-        /// Map element counts (map_iter.c, every program type).
-        ///
-        /// Registered for: struct_ops, tracing, syscall, lsm, kprobe, tracepoint, perf_event, xdp,
-        /// sched_cls, sched_act, cgroup_skb, cgroup_sock, cgroup_sock_addr, sk_skb, netfilter.
-        case bpf_map_iter_kfunc_ids = 4
         /// kfuncs for ops.select_cpu().
         ///
         /// Registered for: struct_ops.
-        case scx_kfunc_ids_select_cpu = 5
+        case scx_kfunc_ids_select_cpu = 0
         /// kfuncs that insert a task into a DSQ, from ops.enqueue(), ops.select_cpu() or
         /// ops.dispatch().
         ///
         /// Registered for: struct_ops.
-        case scx_kfunc_ids_enqueue_dispatch = 6
+        case scx_kfunc_ids_enqueue_dispatch = 1
         /// kfuncs for ops.dispatch().
         ///
         /// Registered for: struct_ops.
-        case scx_kfunc_ids_dispatch = 7
+        case scx_kfunc_ids_dispatch = 2
         /// kfuncs for ops.cpu_release().
         ///
         /// Registered for: struct_ops.
-        case scx_kfunc_ids_cpu_release = 8
+        case scx_kfunc_ids_cpu_release = 3
         /// kfuncs for contexts that hold no rq lock, including SYSCALL programs.
         ///
         /// Registered for: struct_ops, syscall.
-        case scx_kfunc_ids_unlocked = 9
+        case scx_kfunc_ids_unlocked = 4
         /// kfuncs callable from any sched_ext callback and from tracing and SYSCALL programs.
         ///
         /// Registered for: struct_ops, tracing, syscall.
-        case scx_kfunc_ids_any = 10
+        case scx_kfunc_ids_any = 5
 
         /// The set's name (the C symbol of its BTF id set).
         public var name: String { Scx612Policy.setTable[rawValue].name }
@@ -1259,93 +799,6 @@ extension Scx612Policy {
         let programTypes: [ProgramType], invokes: [Callback], implementations: [Implementation]
     }
     static let kfuncTable: [KfuncRow] = [
-        KfuncRow(name: "crash_kexec", flags: [.KF_DESTRUCTIVE], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_obj_new_impl", flags: [.KF_ACQUIRE, .KF_RET_NULL], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_percpu_obj_new_impl", flags: [.KF_ACQUIRE, .KF_RET_NULL], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_obj_drop_impl", flags: [.KF_RELEASE], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_percpu_obj_drop_impl", flags: [.KF_RELEASE], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_refcount_acquire_impl", flags: [.KF_ACQUIRE, .KF_RET_NULL, .KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_list_push_front_impl", flags: [], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_list_push_back_impl", flags: [], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_list_pop_front", flags: [.KF_ACQUIRE, .KF_RET_NULL], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_list_pop_back", flags: [.KF_ACQUIRE, .KF_RET_NULL], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_task_acquire", flags: [.KF_ACQUIRE, .KF_RET_NULL, .KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_task_release", flags: [.KF_RELEASE], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_rbtree_remove", flags: [.KF_ACQUIRE, .KF_RET_NULL], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_rbtree_add_impl", flags: [], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_rbtree_first", flags: [.KF_RET_NULL], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cgroup_acquire", flags: [.KF_ACQUIRE, .KF_RET_NULL, .KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cgroup_release", flags: [.KF_RELEASE], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cgroup_ancestor", flags: [.KF_ACQUIRE, .KF_RET_NULL, .KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cgroup_from_id", flags: [.KF_ACQUIRE, .KF_RET_NULL], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_task_under_cgroup", flags: [.KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_task_get_cgroup1", flags: [.KF_ACQUIRE, .KF_RET_NULL, .KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_task_from_pid", flags: [.KF_ACQUIRE, .KF_RET_NULL], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_throw", flags: [], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cast_to_kern_ctx", flags: [], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_rdonly_cast", flags: [], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_rcu_read_lock", flags: [], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_rcu_read_unlock", flags: [], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_dynptr_slice", flags: [.KF_RET_NULL], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_dynptr_slice_rdwr", flags: [.KF_RET_NULL], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_num_new", flags: [.KF_ITER_NEW], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_num_next", flags: [.KF_RET_NULL, .KF_ITER_NEXT], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_num_destroy", flags: [.KF_ITER_DESTROY], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_task_vma_new", flags: [.KF_RCU, .KF_ITER_NEW], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_task_vma_next", flags: [.KF_RET_NULL, .KF_ITER_NEXT], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_task_vma_destroy", flags: [.KF_ITER_DESTROY], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_css_task_new", flags: [.KF_TRUSTED_ARGS, .KF_ITER_NEW], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_css_task_next", flags: [.KF_RET_NULL, .KF_ITER_NEXT], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_css_task_destroy", flags: [.KF_ITER_DESTROY], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_css_new", flags: [.KF_TRUSTED_ARGS, .KF_ITER_NEW, .KF_RCU_PROTECTED], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_css_next", flags: [.KF_RET_NULL, .KF_ITER_NEXT], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_css_destroy", flags: [.KF_ITER_DESTROY], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_task_new", flags: [.KF_TRUSTED_ARGS, .KF_ITER_NEW, .KF_RCU_PROTECTED], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_task_next", flags: [.KF_RET_NULL, .KF_ITER_NEXT], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_task_destroy", flags: [.KF_ITER_DESTROY], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_dynptr_adjust", flags: [], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_dynptr_is_null", flags: [], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_dynptr_is_rdonly", flags: [], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_dynptr_size", flags: [], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_dynptr_clone", flags: [], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_modify_return_test_tp", flags: [], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_wq_init", flags: [], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_wq_set_callback_impl", flags: [], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_wq_start", flags: [], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_preempt_disable", flags: [], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_preempt_enable", flags: [], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_bits_new", flags: [.KF_ITER_NEW], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_bits_next", flags: [.KF_RET_NULL, .KF_ITER_NEXT], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_bits_destroy", flags: [.KF_ITER_DESTROY], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_copy_from_user_str", flags: [.KF_SLEEPABLE], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [.sleepable], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_create", flags: [.KF_ACQUIRE, .KF_RET_NULL], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_release", flags: [.KF_RELEASE], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_acquire", flags: [.KF_ACQUIRE, .KF_TRUSTED_ARGS], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_first", flags: [.KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_first_zero", flags: [.KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_first_and", flags: [.KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_set_cpu", flags: [.KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_clear_cpu", flags: [.KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_test_cpu", flags: [.KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_test_and_set_cpu", flags: [.KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_test_and_clear_cpu", flags: [.KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_setall", flags: [.KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_clear", flags: [.KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_and", flags: [.KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_or", flags: [.KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_xor", flags: [.KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_equal", flags: [.KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_intersects", flags: [.KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_subset", flags: [.KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_empty", flags: [.KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_full", flags: [.KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_copy", flags: [.KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_any_distribute", flags: [.KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_any_and_distribute", flags: [.KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_weight", flags: [.KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_arena_alloc_pages", flags: [.KF_TRUSTED_ARGS, .KF_SLEEPABLE], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [.sleepable], sets: [.arena_kfuncs], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_arena_free_pages", flags: [.KF_TRUSTED_ARGS, .KF_SLEEPABLE], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [.sleepable], sets: [.arena_kfuncs], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_map_sum_elem_count", flags: [.KF_TRUSTED_ARGS], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.bpf_map_iter_kfunc_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
         KfuncRow(name: "scx_bpf_select_cpu_dfl", flags: [.KF_RCU], contexts: [.select_cpu], requirements: [], sets: [.scx_kfunc_ids_select_cpu], programTypes: [.struct_ops], invokes: [], implementations: []),
         KfuncRow(name: "scx_bpf_dispatch", flags: [.KF_RCU], contexts: [.dispatch, .enqueue], requirements: [], sets: [.scx_kfunc_ids_enqueue_dispatch], programTypes: [.struct_ops], invokes: [], implementations: []),
         KfuncRow(name: "scx_bpf_dispatch_vtime", flags: [.KF_RCU], contexts: [.dispatch, .enqueue], requirements: [], sets: [.scx_kfunc_ids_enqueue_dispatch], programTypes: [.struct_ops], invokes: [], implementations: []),
@@ -1388,11 +841,6 @@ extension Scx612Policy {
 
     struct SetRow: Sendable { let name: String, programTypes: [ProgramType] }
     static let setTable: [SetRow] = [
-        SetRow(name: "generic_btf_ids", programTypes: [.struct_ops, .tracing, .syscall, .xdp, .sched_cls, .cgroup_skb]),
-        SetRow(name: "common_btf_ids", programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter]),
-        SetRow(name: "cpumask_kfunc_btf_ids", programTypes: [.struct_ops, .tracing, .syscall]),
-        SetRow(name: "arena_kfuncs", programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter]),
-        SetRow(name: "bpf_map_iter_kfunc_ids", programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter]),
         SetRow(name: "scx_kfunc_ids_select_cpu", programTypes: [.struct_ops]),
         SetRow(name: "scx_kfunc_ids_enqueue_dispatch", programTypes: [.struct_ops]),
         SetRow(name: "scx_kfunc_ids_dispatch", programTypes: [.struct_ops]),

@@ -286,1191 +286,402 @@ extension ScxPolicy {
 extension ScxPolicy {
     /// A kfunc of the policy. The raw value is its index in declaration order.
     public enum Kfunc: Int, CaseIterable, Hashable, Sendable {
-        /// Panic into the crash kernel.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_DESTRUCTIVE.
-        case crash_kexec = 0
-        /// Allocate an object of a program-defined type (type passed implicitly).
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL | KF_IMPLICIT_ARGS.
-        case bpf_obj_new = 1
-        /// Allocate an object of a program-defined type.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL.
-        case bpf_obj_new_impl = 2
-        /// Allocate a per-CPU object (type passed implicitly).
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL | KF_IMPLICIT_ARGS.
-        case bpf_percpu_obj_new = 3
-        /// Allocate a per-CPU object.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL.
-        case bpf_percpu_obj_new_impl = 4
-        /// Free an allocated object (type passed implicitly).
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_RELEASE | KF_IMPLICIT_ARGS.
-        case bpf_obj_drop = 5
-        /// Free an allocated object.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_RELEASE.
-        case bpf_obj_drop_impl = 6
-        /// Free a per-CPU object (type passed implicitly).
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_RELEASE | KF_IMPLICIT_ARGS.
-        case bpf_percpu_obj_drop = 7
-        /// Free a per-CPU object.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_RELEASE.
-        case bpf_percpu_obj_drop_impl = 8
-        /// Take another reference on a refcounted object (type passed implicitly).
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL | KF_RCU |
-        /// KF_IMPLICIT_ARGS.
-        case bpf_refcount_acquire = 9
-        /// Take another reference on a refcounted object.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL | KF_RCU.
-        case bpf_refcount_acquire_impl = 10
-        /// Add a node at the head of a BPF list (type passed implicitly).
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_IMPLICIT_ARGS.
-        case bpf_list_push_front = 11
-        /// Add a node at the head of a BPF list.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids.
-        case bpf_list_push_front_impl = 12
-        /// Add a node at the tail of a BPF list (type passed implicitly).
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_IMPLICIT_ARGS.
-        case bpf_list_push_back = 13
-        /// Add a node at the tail of a BPF list.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids.
-        case bpf_list_push_back_impl = 14
-        /// Take the first node off a BPF list.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL.
-        case bpf_list_pop_front = 15
-        /// Take the last node off a BPF list.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL.
-        case bpf_list_pop_back = 16
-        /// The first node of a BPF list, left in place.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_RET_NULL.
-        case bpf_list_front = 17
-        /// The last node of a BPF list, left in place.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_RET_NULL.
-        case bpf_list_back = 18
-        /// Take a reference on a task.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL | KF_RCU.
-        case bpf_task_acquire = 19
-        /// Drop a task reference.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_RELEASE.
-        case bpf_task_release = 20
-        /// Take a node out of a BPF red-black tree.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL.
-        case bpf_rbtree_remove = 21
-        /// Insert a node into a BPF red-black tree (type passed implicitly).
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_IMPLICIT_ARGS.
-        case bpf_rbtree_add = 22
-        /// Insert a node into a BPF red-black tree, ordered by a callback.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids.
-        case bpf_rbtree_add_impl = 23
-        /// The leftmost node of a BPF red-black tree.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_RET_NULL.
-        case bpf_rbtree_first = 24
-        /// The root node of a BPF red-black tree.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_RET_NULL.
-        case bpf_rbtree_root = 25
-        /// The left child of a red-black tree node.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_RET_NULL.
-        case bpf_rbtree_left = 26
-        /// The right child of a red-black tree node.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_RET_NULL.
-        case bpf_rbtree_right = 27
-        /// Take a reference on a cgroup.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL | KF_RCU.
-        case bpf_cgroup_acquire = 28
-        /// Drop a cgroup reference.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_RELEASE.
-        case bpf_cgroup_release = 29
-        /// A referenced ancestor of a cgroup at a given level.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL | KF_RCU.
-        case bpf_cgroup_ancestor = 30
-        /// A referenced cgroup by id.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL.
-        case bpf_cgroup_from_id = 31
-        /// Whether a task is in a cgroup's subtree.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_RCU.
-        case bpf_task_under_cgroup = 32
-        /// A task's cgroup in a cgroup v1 hierarchy, referenced.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL | KF_RCU.
-        case bpf_task_get_cgroup1 = 33
-        /// A referenced task by pid.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL.
-        case bpf_task_from_pid = 34
-        /// A referenced task by pid in the caller's pid namespace.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL.
-        case bpf_task_from_vpid = 35
-        /// Throw a BPF exception, unwinding the program.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids.
-        case bpf_throw = 36
-        /// Send a signal to a task.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids.
-        case bpf_send_signal_task = 37
-        /// A referenced key by serial number (may sleep).
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other; requires sleepable. Sets: generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL |
-        /// KF_SLEEPABLE.
-        case bpf_lookup_user_key = 38
-        /// A referenced system keyring.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL.
-        case bpf_lookup_system_key = 39
-        /// Drop a key reference.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids. Flags: KF_RELEASE.
-        case bpf_key_put = 40
-        /// Verify a PKCS#7 signature (may sleep; also needs CONFIG_KEYS).
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other; requires sleepable. Sets: generic_btf_ids. Flags: KF_SLEEPABLE.
-        case bpf_verify_pkcs7_signature = 41
-        /// The s390 lowcore of this CPU.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: generic_btf_ids.
-        case bpf_get_lowcore = 42
-        /// View a program context as the kernel's type.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids. Flags: KF_FASTCALL.
-        case bpf_cast_to_kern_ctx = 43
-        /// View a pointer as a read-only pointer to a BTF type.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids. Flags: KF_FASTCALL.
-        case bpf_rdonly_cast = 44
-        /// Enter an RCU read-side section.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_rcu_read_lock = 45
-        /// Leave an RCU read-side section.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_rcu_read_unlock = 46
-        /// A read-only slice of a dynptr's data.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids. Flags: KF_RET_NULL.
-        case bpf_dynptr_slice = 47
-        /// A writable slice of a dynptr's data.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids. Flags: KF_RET_NULL.
-        case bpf_dynptr_slice_rdwr = 48
-        /// Start a numeric iterator (what bpf_for uses).
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids. Flags: KF_ITER_NEW.
-        case bpf_iter_num_new = 49
-        /// Next number of a numeric iterator.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids. Flags: KF_RET_NULL | KF_ITER_NEXT.
-        case bpf_iter_num_next = 50
-        /// End a numeric iterator.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids. Flags: KF_ITER_DESTROY.
-        case bpf_iter_num_destroy = 51
-        /// Start iterating over a task's memory areas.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids. Flags: KF_RCU | KF_ITER_NEW.
-        case bpf_iter_task_vma_new = 52
-        /// Next memory area of a task.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids. Flags: KF_RET_NULL | KF_ITER_NEXT.
-        case bpf_iter_task_vma_next = 53
-        /// End a task memory-area iterator.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids. Flags: KF_ITER_DESTROY.
-        case bpf_iter_task_vma_destroy = 54
-        /// Start iterating over the tasks of a css.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids. Flags: KF_ITER_NEW.
-        case bpf_iter_css_task_new = 55
-        /// Next task of a css.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids. Flags: KF_RET_NULL | KF_ITER_NEXT.
-        case bpf_iter_css_task_next = 56
-        /// End a css task iterator.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids. Flags: KF_ITER_DESTROY.
-        case bpf_iter_css_task_destroy = 57
-        /// Start walking a css hierarchy.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids. Flags: KF_ITER_NEW | KF_RCU_PROTECTED.
-        case bpf_iter_css_new = 58
-        /// Next css of a walk.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids. Flags: KF_RET_NULL | KF_ITER_NEXT.
-        case bpf_iter_css_next = 59
-        /// End a css walk.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids. Flags: KF_ITER_DESTROY.
-        case bpf_iter_css_destroy = 60
-        /// Start iterating over tasks or threads.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids. Flags: KF_ITER_NEW | KF_RCU_PROTECTED.
-        case bpf_iter_task_new = 61
-        /// Next task of a task iterator.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids. Flags: KF_RET_NULL | KF_ITER_NEXT.
-        case bpf_iter_task_next = 62
-        /// End a task iterator.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids. Flags: KF_ITER_DESTROY.
-        case bpf_iter_task_destroy = 63
-        /// Narrow a dynptr to a sub-range.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_dynptr_adjust = 64
-        /// Whether a dynptr is null.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_dynptr_is_null = 65
-        /// Whether a dynptr is read-only.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_dynptr_is_rdonly = 66
-        /// The size of a dynptr's data.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_dynptr_size = 67
-        /// Copy a dynptr.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_dynptr_clone = 68
-        /// Copy data between two dynptrs.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_dynptr_copy = 69
-        /// Fill a dynptr's data with a byte.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_dynptr_memset = 70
-        /// A test kfunc that fires a tracepoint (for fmod_ret tests).
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_modify_return_test_tp = 71
-        /// Initialise a BPF workqueue item in a map value.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_wq_init = 72
-        /// Set the callback a BPF workqueue item runs.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids. Flags: KF_IMPLICIT_ARGS.
-        case bpf_wq_set_callback = 73
-        /// Queue a BPF workqueue item.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_wq_start = 74
-        /// Disable preemption.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_preempt_disable = 75
-        /// Enable preemption again.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_preempt_enable = 76
-        /// Start iterating over the set bits of a bitmap.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids. Flags: KF_ITER_NEW.
-        case bpf_iter_bits_new = 77
-        /// Next set bit.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids. Flags: KF_RET_NULL | KF_ITER_NEXT.
-        case bpf_iter_bits_next = 78
-        /// End a bit iterator.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids. Flags: KF_ITER_DESTROY.
-        case bpf_iter_bits_destroy = 79
-        /// Copy a string from user memory (may fault, so may sleep).
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other; requires sleepable. Sets: common_btf_ids. Flags: KF_SLEEPABLE.
-        case bpf_copy_from_user_str = 80
-        /// Copy a string from another task's user memory (may sleep).
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other; requires sleepable. Sets: common_btf_ids. Flags: KF_SLEEPABLE.
-        case bpf_copy_from_user_task_str = 81
-        /// The slab cache an address belongs to.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_get_kmem_cache = 82
-        /// Start iterating over slab caches (may sleep).
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other; requires sleepable. Sets: common_btf_ids. Flags: KF_SLEEPABLE | KF_ITER_NEW.
-        case bpf_iter_kmem_cache_new = 83
-        /// Next slab cache.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other; requires sleepable. Sets: common_btf_ids. Flags: KF_RET_NULL | KF_SLEEPABLE |
-        /// KF_ITER_NEXT.
-        case bpf_iter_kmem_cache_next = 84
-        /// End a slab cache iterator.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other; requires sleepable. Sets: common_btf_ids. Flags: KF_SLEEPABLE | KF_ITER_DESTROY.
-        case bpf_iter_kmem_cache_destroy = 85
-        /// Disable interrupts on this CPU, saving their state.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_local_irq_save = 86
-        /// Restore the interrupt state saved by bpf_local_irq_save.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_local_irq_restore = 87
-        /// Read user memory into a dynptr.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_probe_read_user_dynptr = 88
-        /// Read kernel memory into a dynptr.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_probe_read_kernel_dynptr = 89
-        /// Read a user string into a dynptr.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_probe_read_user_str_dynptr = 90
-        /// Read a kernel string into a dynptr.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_probe_read_kernel_str_dynptr = 91
-        /// Copy user memory into a dynptr (may sleep).
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other; requires sleepable. Sets: common_btf_ids. Flags: KF_SLEEPABLE.
-        case bpf_copy_from_user_dynptr = 92
-        /// Copy a user string into a dynptr (may sleep).
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other; requires sleepable. Sets: common_btf_ids. Flags: KF_SLEEPABLE.
-        case bpf_copy_from_user_str_dynptr = 93
-        /// Copy another task's user memory into a dynptr (may sleep).
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other; requires sleepable. Sets: common_btf_ids. Flags: KF_SLEEPABLE.
-        case bpf_copy_from_user_task_dynptr = 94
-        /// Copy another task's user string into a dynptr (may sleep).
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other; requires sleepable. Sets: common_btf_ids. Flags: KF_SLEEPABLE.
-        case bpf_copy_from_user_task_str_dynptr = 95
-        /// Start iterating over DMA buffers (may sleep).
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other; requires sleepable. Sets: common_btf_ids. Flags: KF_SLEEPABLE | KF_ITER_NEW.
-        case bpf_iter_dmabuf_new = 96
-        /// Next DMA buffer.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other; requires sleepable. Sets: common_btf_ids. Flags: KF_RET_NULL | KF_SLEEPABLE |
-        /// KF_ITER_NEXT.
-        case bpf_iter_dmabuf_next = 97
-        /// End a DMA buffer iterator.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other; requires sleepable. Sets: common_btf_ids. Flags: KF_SLEEPABLE | KF_ITER_DESTROY.
-        case bpf_iter_dmabuf_destroy = 98
-        /// Stop the program with a trap, for debugging.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case __bpf_trap = 99
-        /// Compare two strings.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_strcmp = 100
-        /// Compare two strings ignoring case.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_strcasecmp = 101
-        /// Compare at most n characters ignoring case.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_strncasecmp = 102
-        /// The first occurrence of a character.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_strchr = 103
-        /// The first occurrence of a character, or the end.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_strchrnul = 104
-        /// The first occurrence of a character within n characters.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_strnchr = 105
-        /// The last occurrence of a character.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_strrchr = 106
-        /// The length of a string.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_strlen = 107
-        /// The length of a string, at most n.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_strnlen = 108
-        /// The length of a prefix made of given characters.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_strspn = 109
-        /// The length of a prefix without given characters.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_strcspn = 110
-        /// The first occurrence of a substring.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_strstr = 111
-        /// The first occurrence of a substring ignoring case.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_strcasestr = 112
-        /// The first occurrence of a substring within n characters.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_strnstr = 113
-        /// The first occurrence of a substring within n characters, ignoring case.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_strncasestr = 114
-        /// Read an extended attribute of a cgroup (also needs CONFIG_CGROUPS).
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids. Flags: KF_RCU.
-        case bpf_cgroup_read_xattr = 115
-        /// Print into a BPF stream the loader reads.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids. Flags: KF_IMPLICIT_ARGS.
-        case bpf_stream_vprintk = 116
-        /// Print the program's stack into a BPF stream.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids. Flags: KF_IMPLICIT_ARGS.
-        case bpf_stream_print_stack = 117
-        /// Run a callback in a task's context, interrupting it.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids. Flags: KF_IMPLICIT_ARGS.
-        case bpf_task_work_schedule_signal = 118
-        /// Run a callback in a task's context when it returns to user space.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids. Flags: KF_IMPLICIT_ARGS.
-        case bpf_task_work_schedule_resume = 119
-        /// A dynptr over a file's contents.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_dynptr_from_file = 120
-        /// Release a file dynptr.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_dynptr_file_discard = 121
-        /// Cancel a BPF timer without waiting for its callback.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: common_btf_ids.
-        case bpf_timer_cancel_async = 122
-        /// Allocate a BPF cpumask.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: cpumask_kfunc_btf_ids. Flags: KF_ACQUIRE | KF_RET_NULL.
-        case bpf_cpumask_create = 123
-        /// Drop a BPF cpumask reference.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: cpumask_kfunc_btf_ids. Flags: KF_RELEASE.
-        case bpf_cpumask_release = 124
-        /// Take a reference on a BPF cpumask.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: cpumask_kfunc_btf_ids. Flags: KF_ACQUIRE.
-        case bpf_cpumask_acquire = 125
-        /// The first set CPU.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_first = 126
-        /// The first clear CPU.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_first_zero = 127
-        /// The first CPU set in both masks.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_first_and = 128
-        /// Set a CPU.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_set_cpu = 129
-        /// Clear a CPU.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_clear_cpu = 130
-        /// Whether a CPU is set.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_test_cpu = 131
-        /// Set a CPU, saying whether it was set.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_test_and_set_cpu = 132
-        /// Clear a CPU, saying whether it was set.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_test_and_clear_cpu = 133
-        /// Set every CPU.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_setall = 134
-        /// Clear every CPU.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_clear = 135
-        /// Intersect two masks.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_and = 136
-        /// Unite two masks.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_or = 137
-        /// Exclusive-or of two masks.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_xor = 138
-        /// Whether two masks are equal.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_equal = 139
-        /// Whether two masks share a CPU.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_intersects = 140
-        /// Whether one mask is within another.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_subset = 141
-        /// Whether a mask has no CPU.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_empty = 142
-        /// Whether a mask has every CPU.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_full = 143
-        /// Copy a mask into a BPF cpumask.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_copy = 144
-        /// A set CPU, spreading successive calls.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_any_distribute = 145
-        /// A CPU set in both masks, spreading successive calls.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_any_and_distribute = 146
-        /// The number of set CPUs.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_weight = 147
-        /// Fill a BPF cpumask from a bitmap in memory.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: cpumask_kfunc_btf_ids. Flags: KF_RCU.
-        case bpf_cpumask_populate = 148
-        /// Allocate pages in a BPF arena.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: arena_kfuncs. Flags: KF_ARENA_RET | KF_ARENA_ARG2.
-        case bpf_arena_alloc_pages = 149
-        /// Free pages of a BPF arena.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: arena_kfuncs. Flags: KF_ARENA_ARG2.
-        case bpf_arena_free_pages = 150
-        /// Reserve a range of a BPF arena so that it is not allocated.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: arena_kfuncs. Flags: KF_ARENA_ARG2.
-        case bpf_arena_reserve_pages = 151
-        /// The number of elements of a map, summed over CPUs.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: bpf_map_iter_kfunc_ids.
-        case bpf_map_sum_elem_count = 152
-        /// Take a resilient spin lock; fails instead of deadlocking.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: rqspinlock_kfunc_ids. Flags: KF_RET_NULL.
-        case bpf_res_spin_lock = 153
-        /// Release a resilient spin lock.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: rqspinlock_kfunc_ids.
-        case bpf_res_spin_unlock = 154
-        /// Take a resilient spin lock with interrupts disabled.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: rqspinlock_kfunc_ids. Flags: KF_RET_NULL.
-        case bpf_res_spin_lock_irqsave = 155
-        /// Release a resilient spin lock and restore interrupts.
-        ///
-        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
-        /// other. Sets: rqspinlock_kfunc_ids.
-        case bpf_res_spin_unlock_irqrestore = 156
         /// Insert a task into a DSQ's FIFO: a direct dispatch from select_cpu/enqueue, batched in
         /// dispatch.
         ///
         /// Allowed in: enqueue; requires subject_task, owned_task. Sets:
         /// scx_kfunc_ids_enqueue_dispatch. Flags: KF_RCU | KF_IMPLICIT_ARGS.
-        case scx_bpf_dsq_insert = 157
+        case scx_bpf_dsq_insert = 0
         /// The same insertion returning whether it succeeded; the form new programs use.
         ///
         /// Allowed in: enqueue; requires subject_task, owned_task. Sets:
         /// scx_kfunc_ids_enqueue_dispatch. Flags: KF_RCU | KF_IMPLICIT_ARGS.
-        case scx_bpf_dsq_insert___v2 = 158
+        case scx_bpf_dsq_insert___v2 = 1
         /// Insert a task into a DSQ ordered by virtual time, arguments packed in a struct.
         ///
         /// Allowed in: enqueue; requires subject_task, owned_task. Sets:
         /// scx_kfunc_ids_enqueue_dispatch. Flags: KF_RCU | KF_IMPLICIT_ARGS.
-        case __scx_bpf_dsq_insert_vtime = 159
+        case __scx_bpf_dsq_insert_vtime = 2
         /// The old vtime insertion; refused at run time once sub-schedulers are attached.
         ///
         /// Allowed in: enqueue; requires subject_task, owned_task. Sets:
         /// scx_kfunc_ids_enqueue_dispatch. Flags: KF_RCU.
-        case scx_bpf_dsq_insert_vtime = 160
+        case scx_bpf_dsq_insert_vtime = 3
         /// How many more insertions this ops.dispatch() round may make.
         ///
         /// Allowed in: dispatch. Sets: scx_kfunc_ids_dispatch. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_dispatch_nr_slots = 161
+        case scx_bpf_dispatch_nr_slots = 4
         /// Drop the latest insertion of this ops.dispatch() round.
         ///
         /// Allowed in: dispatch. Sets: scx_kfunc_ids_dispatch. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_dispatch_cancel = 162
+        case scx_bpf_dispatch_cancel = 5
         /// Move the first task of a user DSQ to the dispatching CPU's local DSQ.
         ///
         /// Allowed in: dispatch. Sets: scx_kfunc_ids_dispatch. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_dsq_move_to_local = 163
+        case scx_bpf_dsq_move_to_local = 6
         /// The same move with enqueue flags (added in 7.1).
         ///
         /// Allowed in: dispatch. Sets: scx_kfunc_ids_dispatch. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_dsq_move_to_local___v2 = 164
+        case scx_bpf_dsq_move_to_local___v2 = 7
         /// Set the slice the next move out of a DSQ iteration gives its task.
         ///
         /// Allowed in: unlocked | dispatch. Sets: scx_kfunc_ids_dispatch, scx_kfunc_ids_unlocked.
         /// Flags: KF_RCU.
-        case scx_bpf_dsq_move_set_slice = 165
+        case scx_bpf_dsq_move_set_slice = 8
         /// Set the virtual time the next vtime move out of a DSQ iteration gives its task.
         ///
         /// Allowed in: unlocked | dispatch. Sets: scx_kfunc_ids_dispatch, scx_kfunc_ids_unlocked.
         /// Flags: KF_RCU.
-        case scx_bpf_dsq_move_set_vtime = 166
+        case scx_bpf_dsq_move_set_vtime = 9
         /// Move a task found while iterating a DSQ into another DSQ's FIFO.
         ///
         /// Allowed in: unlocked | dispatch; requires owned_task. Sets: scx_kfunc_ids_dispatch,
         /// scx_kfunc_ids_unlocked. Flags: KF_RCU.
-        case scx_bpf_dsq_move = 167
+        case scx_bpf_dsq_move = 10
         /// Move a task found while iterating a DSQ into another DSQ's vtime order.
         ///
         /// Allowed in: unlocked | dispatch; requires owned_task. Sets: scx_kfunc_ids_dispatch,
         /// scx_kfunc_ids_unlocked. Flags: KF_RCU.
-        case scx_bpf_dsq_move_vtime = 168
+        case scx_bpf_dsq_move_vtime = 11
         /// Run a direct child scheduler's ops.dispatch() on this CPU (sub.c).
         ///
         /// Allowed in: dispatch. Sets: scx_kfunc_ids_dispatch. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_sub_dispatch = 169
+        case scx_bpf_sub_dispatch = 12
         /// Give every task on this CPU's local DSQ back to the BPF scheduler, synchronously.
         ///
         /// Allowed in: cpu_release. Sets: scx_kfunc_ids_cpu_release. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_reenqueue_local = 170
+        case scx_bpf_reenqueue_local = 13
         /// Create a user DSQ on a NUMA node.
         ///
         /// Allowed in: unlocked; requires sleepable. Sets: scx_kfunc_ids_unlocked. Flags:
         /// KF_SLEEPABLE | KF_IMPLICIT_ARGS.
-        case scx_bpf_create_dsq = 171
+        case scx_bpf_create_dsq = 14
         /// Replace the probed cpu-to-cid mapping and shard layout; root ops.init_cids() only.
         ///
         /// Allowed in: init_cids; requires sleepable. Sets: scx_kfunc_ids_init_cids. Flags:
         /// KF_SLEEPABLE | KF_IMPLICIT_ARGS.
-        case scx_bpf_cid_override = 172
+        case scx_bpf_cid_override = 15
         /// Built-in idle CPU selection within a given cpumask, arguments packed in a struct.
         ///
         /// Allowed in: unlocked | select_cpu; requires subject_task, locked_task. Sets:
         /// scx_kfunc_ids_select_cpu, scx_kfunc_ids_unlocked, scx_kfunc_ids_cpu_only. Flags: KF_RCU
         /// | KF_IMPLICIT_ARGS.
-        case __scx_bpf_select_cpu_and = 173
+        case __scx_bpf_select_cpu_and = 16
         /// The old form of the above; refused at run time once sub-schedulers are attached.
         ///
         /// Allowed in: unlocked | select_cpu; requires subject_task, locked_task. Sets:
         /// scx_kfunc_ids_select_cpu, scx_kfunc_ids_unlocked, scx_kfunc_ids_cpu_only. Flags: KF_RCU.
-        case scx_bpf_select_cpu_and = 174
+        case scx_bpf_select_cpu_and = 17
         /// The default ops.select_cpu(): pick a CPU, and say whether it is idle.
         ///
         /// Allowed in: unlocked | select_cpu; requires subject_task, locked_task. Sets:
         /// scx_kfunc_ids_select_cpu, scx_kfunc_ids_unlocked, scx_kfunc_ids_cpu_only. Flags: KF_RCU
         /// | KF_IMPLICIT_ARGS.
-        case scx_bpf_select_cpu_dfl = 175
+        case scx_bpf_select_cpu_dfl = 18
         /// The NUMA node of a CPU.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_idle, scx_kfunc_ids_cpu_only. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_cpu_node = 176
+        case scx_bpf_cpu_node = 19
         /// Borrow a node's idle-CPU mask.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_idle, scx_kfunc_ids_cpu_only. Flags: KF_ACQUIRE |
         /// KF_IMPLICIT_ARGS.
-        case scx_bpf_get_idle_cpumask_node = 177
+        case scx_bpf_get_idle_cpumask_node = 20
         /// Borrow the idle-CPU mask.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_idle, scx_kfunc_ids_cpu_only. Flags: KF_ACQUIRE |
         /// KF_IMPLICIT_ARGS.
-        case scx_bpf_get_idle_cpumask = 178
+        case scx_bpf_get_idle_cpumask = 21
         /// Borrow a node's mask of fully idle SMT cores.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_idle, scx_kfunc_ids_cpu_only. Flags: KF_ACQUIRE |
         /// KF_IMPLICIT_ARGS.
-        case scx_bpf_get_idle_smtmask_node = 179
+        case scx_bpf_get_idle_smtmask_node = 22
         /// Borrow the mask of fully idle SMT cores.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_idle, scx_kfunc_ids_cpu_only. Flags: KF_ACQUIRE |
         /// KF_IMPLICIT_ARGS.
-        case scx_bpf_get_idle_smtmask = 180
+        case scx_bpf_get_idle_smtmask = 23
         /// Return an idle mask borrowed earlier.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_idle, scx_kfunc_ids_cpu_only. Flags: KF_RELEASE.
-        case scx_bpf_put_idle_cpumask = 181
+        case scx_bpf_put_idle_cpumask = 24
         /// Claim a CPU if the built-in tracking says it is idle.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_idle, scx_kfunc_ids_cpu_only. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_test_and_clear_cpu_idle = 182
+        case scx_bpf_test_and_clear_cpu_idle = 25
         /// Find and claim an idle CPU, starting at a node.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_idle, scx_kfunc_ids_cpu_only. Flags: KF_RCU |
         /// KF_IMPLICIT_ARGS.
-        case scx_bpf_pick_idle_cpu_node = 183
+        case scx_bpf_pick_idle_cpu_node = 26
         /// Find and claim an idle CPU.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_idle, scx_kfunc_ids_cpu_only. Flags: KF_RCU |
         /// KF_IMPLICIT_ARGS.
-        case scx_bpf_pick_idle_cpu = 184
+        case scx_bpf_pick_idle_cpu = 27
         /// Claim an idle CPU starting at a node, or else pick any allowed one.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_idle, scx_kfunc_ids_cpu_only. Flags: KF_RCU |
         /// KF_IMPLICIT_ARGS.
-        case scx_bpf_pick_any_cpu_node = 185
+        case scx_bpf_pick_any_cpu_node = 28
         /// Claim an idle CPU, or else pick any allowed one.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_idle, scx_kfunc_ids_cpu_only. Flags: KF_RCU |
         /// KF_IMPLICIT_ARGS.
-        case scx_bpf_pick_any_cpu = 186
+        case scx_bpf_pick_any_cpu = 29
         /// Set a task's time slice (applied now under its rq lock, else at its next slice check).
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other; requires owned_task. Sets: scx_kfunc_ids_any. Flags: KF_RCU | KF_IMPLICIT_ARGS.
-        case scx_bpf_task_set_slice = 187
+        case scx_bpf_task_set_slice = 30
         /// Set the virtual time that orders a task in vtime DSQs.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other; requires owned_task. Sets: scx_kfunc_ids_any. Flags: KF_RCU | KF_IMPLICIT_ARGS.
-        case scx_bpf_task_set_dsq_vtime = 188
+        case scx_bpf_task_set_dsq_vtime = 31
         /// Ask a CPU to reschedule; the kick happens later from an irq work.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any, scx_kfunc_ids_cpu_only. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_kick_cpu = 189
+        case scx_bpf_kick_cpu = 32
         /// Ask the CPU of a cid to reschedule.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_kick_cid = 190
+        case scx_bpf_kick_cid = 33
         /// Count the tasks queued on a DSQ.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_dsq_nr_queued = 191
+        case scx_bpf_dsq_nr_queued = 34
         /// Destroy a user DSQ.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_destroy_dsq = 192
+        case scx_bpf_destroy_dsq = 35
         /// Read the first task of a user DSQ without locking.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any. Flags: KF_RET_NULL | KF_RCU_PROTECTED |
         /// KF_IMPLICIT_ARGS.
-        case scx_bpf_dsq_peek = 193
+        case scx_bpf_dsq_peek = 36
         /// Give the tasks of a local or user DSQ back to the BPF scheduler, later.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_dsq_reenq = 194
+        case scx_bpf_dsq_reenq = 37
         /// Give this CPU's local DSQ back to the BPF scheduler, later; callable from anywhere.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_reenqueue_local___v2 = 195
+        case scx_bpf_reenqueue_local___v2 = 38
         /// Start iterating the tasks of a user DSQ.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any. Flags: KF_ITER_NEW | KF_RCU_PROTECTED |
         /// KF_IMPLICIT_ARGS.
-        case bpf_iter_scx_dsq_new = 196
+        case bpf_iter_scx_dsq_new = 39
         /// Step a DSQ iterator; NULL at the end.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any. Flags: KF_RET_NULL | KF_ITER_NEXT.
-        case bpf_iter_scx_dsq_next = 197
+        case bpf_iter_scx_dsq_next = 40
         /// Finish a DSQ iteration.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any. Flags: KF_ITER_DESTROY.
-        case bpf_iter_scx_dsq_destroy = 198
+        case bpf_iter_scx_dsq_destroy = 41
         /// Unload the scheduler on its own request with an exit code and a formatted message.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_exit_bstr = 199
+        case scx_bpf_exit_bstr = 42
         /// Unload the scheduler with a formatted error message.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_error_bstr = 200
+        case scx_bpf_error_bstr = 43
         /// Append formatted text to a debug dump.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other; requires dump_cpu. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_dump_bstr = 201
+        case scx_bpf_dump_bstr = 44
         /// A CPU's highest performance relative to the fastest CPU.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any, scx_kfunc_ids_cpu_only. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_cpuperf_cap = 202
+        case scx_bpf_cpuperf_cap = 45
         /// A CPU's current performance relative to its highest.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any, scx_kfunc_ids_cpu_only. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_cpuperf_cur = 203
+        case scx_bpf_cpuperf_cur = 46
         /// Set the performance level cpufreq should aim for on a CPU.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other; requires locked_cpu. Sets: scx_kfunc_ids_any, scx_kfunc_ids_cpu_only. Flags:
         /// KF_IMPLICIT_ARGS.
-        case scx_bpf_cpuperf_set = 204
+        case scx_bpf_cpuperf_set = 47
         /// The cid form of scx_bpf_cpuperf_cap.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_cidperf_cap = 205
+        case scx_bpf_cidperf_cap = 48
         /// The cid form of scx_bpf_cpuperf_cur.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_cidperf_cur = 206
+        case scx_bpf_cidperf_cur = 49
         /// The cid form of scx_bpf_cpuperf_set; a sub-scheduler needs the PERF cap on the cid.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other; requires locked_cpu. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_cidperf_set = 207
+        case scx_bpf_cidperf_set = 50
         /// The bound every valid NUMA node id is below.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any.
-        case scx_bpf_nr_node_ids = 208
+        case scx_bpf_nr_node_ids = 51
         /// The bound every valid CPU number is below.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any.
-        case scx_bpf_nr_cpu_ids = 209
+        case scx_bpf_nr_cpu_ids = 52
         /// The size of the cid space.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any.
-        case scx_bpf_nr_cids = 210
+        case scx_bpf_nr_cids = 53
         /// How many CPUs are online, counted in cid space.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any.
-        case scx_bpf_nr_online_cids = 211
+        case scx_bpf_nr_online_cids = 54
         /// The kernel-kept mask of online cids, in the scheduler's arena.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any. Flags: KF_ARENA_RET | KF_IMPLICIT_ARGS.
-        case scx_bpf_online_cmask = 212
+        case scx_bpf_online_cmask = 55
         /// The cid of the CPU the program runs on.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any.
-        case scx_bpf_this_cid = 213
+        case scx_bpf_this_cid = 56
         /// Borrow the mask of possible CPUs.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any, scx_kfunc_ids_cpu_only. Flags: KF_ACQUIRE.
-        case scx_bpf_get_possible_cpumask = 214
+        case scx_bpf_get_possible_cpumask = 57
         /// Borrow the mask of online CPUs.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any, scx_kfunc_ids_cpu_only. Flags: KF_ACQUIRE.
-        case scx_bpf_get_online_cpumask = 215
+        case scx_bpf_get_online_cpumask = 58
         /// Return a possible or online CPU mask borrowed earlier.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any, scx_kfunc_ids_cpu_only. Flags: KF_RELEASE.
-        case scx_bpf_put_cpumask = 216
+        case scx_bpf_put_cpumask = 59
         /// Whether a task is the one running on its CPU.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any. Flags: KF_RCU.
-        case scx_bpf_task_running = 217
+        case scx_bpf_task_running = 60
         /// The CPU a task is assigned to.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any, scx_kfunc_ids_cpu_only. Flags: KF_RCU.
-        case scx_bpf_task_cpu = 218
+        case scx_bpf_task_cpu = 61
         /// The cid a task is assigned to.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any. Flags: KF_RCU.
-        case scx_bpf_task_cid = 219
+        case scx_bpf_task_cid = 62
         /// The rq the running op holds locked; an error without one.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any. Flags: KF_RET_NULL | KF_IMPLICIT_ARGS.
-        case scx_bpf_locked_rq = 220
+        case scx_bpf_locked_rq = 63
         /// The task running on a CPU.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any, scx_kfunc_ids_cpu_only. Flags: KF_RET_NULL |
         /// KF_RCU_PROTECTED | KF_IMPLICIT_ARGS.
-        case scx_bpf_cpu_curr = 221
+        case scx_bpf_cpu_curr = 64
         /// The task running on the CPU of a cid.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any. Flags: KF_RET_NULL | KF_RCU_PROTECTED |
         /// KF_IMPLICIT_ARGS.
-        case scx_bpf_cid_curr = 222
+        case scx_bpf_cid_curr = 65
         /// Look a task up by its sched_ext task id (needs SCX_OPS_TID_TO_TASK on the root).
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any. Flags: KF_RET_NULL | KF_RCU_PROTECTED.
-        case scx_bpf_tid_to_task = 223
+        case scx_bpf_tid_to_task = 66
         /// A fast per-CPU clock that never goes backwards on one CPU.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any.
-        case scx_bpf_now = 224
+        case scx_bpf_now = 67
         /// Copy out the calling scheduler's event counters.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_events = 225
+        case scx_bpf_events = 68
         /// Get a reference to the cgroup the scheduler sees a task in.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other; requires subject_task. Sets: scx_kfunc_ids_any. Flags: KF_ACQUIRE | KF_RCU |
         /// KF_IMPLICIT_ARGS.
-        case scx_bpf_task_cgroup = 226
+        case scx_bpf_task_cgroup = 69
         /// Grant caps on some cids to a direct child scheduler.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other; requires cid_form_root. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_sub_grant = 227
+        case scx_bpf_sub_grant = 70
         /// Revoke caps on some cids from a direct child scheduler and its descendants.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other; requires cid_form_root. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_sub_revoke = 228
+        case scx_bpf_sub_revoke = 71
         /// Read the caps granted to the caller or to a direct child.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other; requires cid_form_root. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_sub_caps = 229
+        case scx_bpf_sub_caps = 72
         /// Disable a direct child scheduler with a formatted reason.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other; requires cid_form_root. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_sub_kill_bstr = 230
+        case scx_bpf_sub_kill_bstr = 73
         /// The raw CPU number of a cid.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_cid. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_cid_to_cpu = 231
+        case scx_bpf_cid_to_cpu = 74
         /// The cid of a CPU.
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_cid. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_cpu_to_cid = 232
+        case scx_bpf_cpu_to_cid = 75
         /// Copy out a cid's topology (core, LLC, node, shard).
         ///
         /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
         /// other. Sets: scx_kfunc_ids_cid. Flags: KF_IMPLICIT_ARGS.
-        case scx_bpf_cid_topo = 233
+        case scx_bpf_cid_topo = 76
 
         /// The kfunc's name: the BPF-visible kernel function.
         public var name: String { ScxPolicy.kfuncTable[rawValue].name }
@@ -1511,80 +722,49 @@ extension ScxPolicy {
 extension ScxPolicy {
     /// A BTF kfunc set. The raw value is its place in declaration order.
     public enum KfuncSet: Int, CaseIterable, Hashable, Sendable {
-        /// Object allocation, linked lists, red-black trees, task and cgroup references, keys
-        /// (helpers.c).
-        ///
-        /// Registered for: struct_ops, tracing, syscall, xdp, sched_cls, cgroup_skb.
-        case generic_btf_ids = 0
-        /// RCU sections, dynptrs, casts, iterators, workqueues, strings, streams, task work
-        /// (helpers.c, every program type).
-        ///
-        /// Registered for: struct_ops, tracing, syscall, lsm, kprobe, tracepoint, perf_event, xdp,
-        /// sched_cls, sched_act, cgroup_skb, cgroup_sock, cgroup_sock_addr, sk_skb, netfilter.
-        case common_btf_ids = 1
-        /// BPF-owned cpumasks (cpumask.c).
-        ///
-        /// Registered for: struct_ops, tracing, syscall.
-        case cpumask_kfunc_btf_ids = 2
-        /// Pages of a BPF arena map (arena.c, every program type).
-        ///
-        /// Registered for: struct_ops, tracing, syscall, lsm, kprobe, tracepoint, perf_event, xdp,
-        /// sched_cls, sched_act, cgroup_skb, cgroup_sock, cgroup_sock_addr, sk_skb, netfilter.
-        case arena_kfuncs = 3
-        /// Map element counts (map_iter.c, every program type).
-        ///
-        /// Registered for: struct_ops, tracing, syscall, lsm, kprobe, tracepoint, perf_event, xdp,
-        /// sched_cls, sched_act, cgroup_skb, cgroup_sock, cgroup_sock_addr, sk_skb, netfilter.
-        case bpf_map_iter_kfunc_ids = 4
-        /// Resilient spin locks that give up instead of deadlocking (rqspinlock.c, every program
-        /// type).
-        ///
-        /// Registered for: struct_ops, tracing, syscall, lsm, kprobe, tracepoint, perf_event, xdp,
-        /// sched_cls, sched_act, cgroup_skb, cgroup_sock, cgroup_sock_addr, sk_skb, netfilter.
-        case rqspinlock_kfunc_ids = 5
         /// kfuncs for contexts that hold no rq lock, including SYSCALL programs.
         ///
         /// Registered for: struct_ops, syscall.
-        case scx_kfunc_ids_unlocked = 6
+        case scx_kfunc_ids_unlocked = 0
         /// scx_bpf_cid_override, for ops.init_cids() only.
         ///
         /// Registered for: struct_ops.
-        case scx_kfunc_ids_init_cids = 7
+        case scx_kfunc_ids_init_cids = 1
         /// The built-in CPU selection; kept away from TRACING (it may take the task's pi_lock).
         ///
         /// Registered for: struct_ops, syscall.
-        case scx_kfunc_ids_select_cpu = 8
+        case scx_kfunc_ids_select_cpu = 2
         /// kfuncs that insert a task into a DSQ.
         ///
         /// Registered for: struct_ops.
-        case scx_kfunc_ids_enqueue_dispatch = 9
+        case scx_kfunc_ids_enqueue_dispatch = 3
         /// kfuncs of the dispatch path.
         ///
         /// Registered for: struct_ops.
-        case scx_kfunc_ids_dispatch = 10
+        case scx_kfunc_ids_dispatch = 4
         /// kfuncs for ops.cpu_release().
         ///
         /// Registered for: struct_ops.
-        case scx_kfunc_ids_cpu_release = 11
+        case scx_kfunc_ids_cpu_release = 5
         /// The built-in idle tracking, callable from any op and from TRACING and SYSCALL programs.
         ///
         /// Registered for: struct_ops, tracing, syscall.
-        case scx_kfunc_ids_idle = 12
+        case scx_kfunc_ids_idle = 6
         /// kfuncs callable from any op and from TRACING and SYSCALL programs.
         ///
         /// Registered for: struct_ops, tracing, syscall.
-        case scx_kfunc_ids_any = 13
+        case scx_kfunc_ids_any = 7
         /// cid/cpu translation. Registered without a .filter of its own (scx_kfunc_set_cid); the
         /// filter the other sets register on the same three hooks governs it all the same.
         ///
         /// Registered for: struct_ops, tracing, syscall.
-        case scx_kfunc_ids_cid = 14
+        case scx_kfunc_ids_cid = 8
         /// cpu-form kfuncs a cid-form scheduler may not call. Never registered: the filter only
         /// tests
         /// membership (see `deny set` in Policies/scx_cid.policy).
         ///
         /// Registered for: .
-        case scx_kfunc_ids_cpu_only = 15
+        case scx_kfunc_ids_cpu_only = 9
 
         /// The set's name (the C symbol of its BTF id set).
         public var name: String { ScxPolicy.setTable[rawValue].name }
@@ -1915,163 +1095,6 @@ extension ScxPolicy {
         let programTypes: [ProgramType], invokes: [Callback], implementations: [Implementation]
     }
     static let kfuncTable: [KfuncRow] = [
-        KfuncRow(name: "crash_kexec", flags: [.KF_DESTRUCTIVE], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_obj_new", flags: [.KF_ACQUIRE, .KF_RET_NULL, .KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_obj_new_impl", flags: [.KF_ACQUIRE, .KF_RET_NULL], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_percpu_obj_new", flags: [.KF_ACQUIRE, .KF_RET_NULL, .KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_percpu_obj_new_impl", flags: [.KF_ACQUIRE, .KF_RET_NULL], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_obj_drop", flags: [.KF_RELEASE, .KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_obj_drop_impl", flags: [.KF_RELEASE], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_percpu_obj_drop", flags: [.KF_RELEASE, .KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_percpu_obj_drop_impl", flags: [.KF_RELEASE], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_refcount_acquire", flags: [.KF_ACQUIRE, .KF_RET_NULL, .KF_RCU, .KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_refcount_acquire_impl", flags: [.KF_ACQUIRE, .KF_RET_NULL, .KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_list_push_front", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_list_push_front_impl", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_list_push_back", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_list_push_back_impl", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_list_pop_front", flags: [.KF_ACQUIRE, .KF_RET_NULL], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_list_pop_back", flags: [.KF_ACQUIRE, .KF_RET_NULL], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_list_front", flags: [.KF_RET_NULL], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_list_back", flags: [.KF_RET_NULL], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_task_acquire", flags: [.KF_ACQUIRE, .KF_RET_NULL, .KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_task_release", flags: [.KF_RELEASE], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_rbtree_remove", flags: [.KF_ACQUIRE, .KF_RET_NULL], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_rbtree_add", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_rbtree_add_impl", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_rbtree_first", flags: [.KF_RET_NULL], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_rbtree_root", flags: [.KF_RET_NULL], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_rbtree_left", flags: [.KF_RET_NULL], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_rbtree_right", flags: [.KF_RET_NULL], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cgroup_acquire", flags: [.KF_ACQUIRE, .KF_RET_NULL, .KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cgroup_release", flags: [.KF_RELEASE], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cgroup_ancestor", flags: [.KF_ACQUIRE, .KF_RET_NULL, .KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cgroup_from_id", flags: [.KF_ACQUIRE, .KF_RET_NULL], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_task_under_cgroup", flags: [.KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_task_get_cgroup1", flags: [.KF_ACQUIRE, .KF_RET_NULL, .KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_task_from_pid", flags: [.KF_ACQUIRE, .KF_RET_NULL], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_task_from_vpid", flags: [.KF_ACQUIRE, .KF_RET_NULL], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_throw", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_send_signal_task", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_lookup_user_key", flags: [.KF_ACQUIRE, .KF_RET_NULL, .KF_SLEEPABLE], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [.sleepable], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_lookup_system_key", flags: [.KF_ACQUIRE, .KF_RET_NULL], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_key_put", flags: [.KF_RELEASE], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_verify_pkcs7_signature", flags: [.KF_SLEEPABLE], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [.sleepable], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_get_lowcore", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.generic_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cast_to_kern_ctx", flags: [.KF_FASTCALL], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_rdonly_cast", flags: [.KF_FASTCALL], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_rcu_read_lock", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_rcu_read_unlock", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_dynptr_slice", flags: [.KF_RET_NULL], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_dynptr_slice_rdwr", flags: [.KF_RET_NULL], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_num_new", flags: [.KF_ITER_NEW], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_num_next", flags: [.KF_RET_NULL, .KF_ITER_NEXT], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_num_destroy", flags: [.KF_ITER_DESTROY], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_task_vma_new", flags: [.KF_RCU, .KF_ITER_NEW], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_task_vma_next", flags: [.KF_RET_NULL, .KF_ITER_NEXT], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_task_vma_destroy", flags: [.KF_ITER_DESTROY], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_css_task_new", flags: [.KF_ITER_NEW], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_css_task_next", flags: [.KF_RET_NULL, .KF_ITER_NEXT], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_css_task_destroy", flags: [.KF_ITER_DESTROY], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_css_new", flags: [.KF_ITER_NEW, .KF_RCU_PROTECTED], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_css_next", flags: [.KF_RET_NULL, .KF_ITER_NEXT], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_css_destroy", flags: [.KF_ITER_DESTROY], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_task_new", flags: [.KF_ITER_NEW, .KF_RCU_PROTECTED], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_task_next", flags: [.KF_RET_NULL, .KF_ITER_NEXT], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_task_destroy", flags: [.KF_ITER_DESTROY], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_dynptr_adjust", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_dynptr_is_null", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_dynptr_is_rdonly", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_dynptr_size", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_dynptr_clone", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_dynptr_copy", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_dynptr_memset", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_modify_return_test_tp", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_wq_init", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_wq_set_callback", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_wq_start", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_preempt_disable", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_preempt_enable", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_bits_new", flags: [.KF_ITER_NEW], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_bits_next", flags: [.KF_RET_NULL, .KF_ITER_NEXT], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_bits_destroy", flags: [.KF_ITER_DESTROY], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_copy_from_user_str", flags: [.KF_SLEEPABLE], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [.sleepable], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_copy_from_user_task_str", flags: [.KF_SLEEPABLE], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [.sleepable], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_get_kmem_cache", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_kmem_cache_new", flags: [.KF_SLEEPABLE, .KF_ITER_NEW], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [.sleepable], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_kmem_cache_next", flags: [.KF_RET_NULL, .KF_SLEEPABLE, .KF_ITER_NEXT], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [.sleepable], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_kmem_cache_destroy", flags: [.KF_SLEEPABLE, .KF_ITER_DESTROY], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [.sleepable], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_local_irq_save", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_local_irq_restore", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_probe_read_user_dynptr", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_probe_read_kernel_dynptr", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_probe_read_user_str_dynptr", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_probe_read_kernel_str_dynptr", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_copy_from_user_dynptr", flags: [.KF_SLEEPABLE], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [.sleepable], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_copy_from_user_str_dynptr", flags: [.KF_SLEEPABLE], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [.sleepable], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_copy_from_user_task_dynptr", flags: [.KF_SLEEPABLE], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [.sleepable], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_copy_from_user_task_str_dynptr", flags: [.KF_SLEEPABLE], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [.sleepable], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_dmabuf_new", flags: [.KF_SLEEPABLE, .KF_ITER_NEW], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [.sleepable], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_dmabuf_next", flags: [.KF_RET_NULL, .KF_SLEEPABLE, .KF_ITER_NEXT], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [.sleepable], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_dmabuf_destroy", flags: [.KF_SLEEPABLE, .KF_ITER_DESTROY], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [.sleepable], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "__bpf_trap", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_strcmp", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_strcasecmp", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_strncasecmp", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_strchr", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_strchrnul", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_strnchr", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_strrchr", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_strlen", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_strnlen", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_strspn", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_strcspn", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_strstr", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_strcasestr", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_strnstr", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_strncasestr", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cgroup_read_xattr", flags: [.KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_stream_vprintk", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_stream_print_stack", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_task_work_schedule_signal", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_task_work_schedule_resume", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_dynptr_from_file", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_dynptr_file_discard", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_timer_cancel_async", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.common_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_create", flags: [.KF_ACQUIRE, .KF_RET_NULL], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_release", flags: [.KF_RELEASE], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_acquire", flags: [.KF_ACQUIRE], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_first", flags: [.KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_first_zero", flags: [.KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_first_and", flags: [.KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_set_cpu", flags: [.KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_clear_cpu", flags: [.KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_test_cpu", flags: [.KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_test_and_set_cpu", flags: [.KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_test_and_clear_cpu", flags: [.KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_setall", flags: [.KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_clear", flags: [.KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_and", flags: [.KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_or", flags: [.KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_xor", flags: [.KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_equal", flags: [.KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_intersects", flags: [.KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_subset", flags: [.KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_empty", flags: [.KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_full", flags: [.KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_copy", flags: [.KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_any_distribute", flags: [.KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_any_and_distribute", flags: [.KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_weight", flags: [.KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_cpumask_populate", flags: [.KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.cpumask_kfunc_btf_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_arena_alloc_pages", flags: [.KF_ARENA_RET, .KF_ARENA_ARG2], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.arena_kfuncs], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_arena_free_pages", flags: [.KF_ARENA_ARG2], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.arena_kfuncs], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_arena_reserve_pages", flags: [.KF_ARENA_ARG2], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.arena_kfuncs], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_map_sum_elem_count", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.bpf_map_iter_kfunc_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_res_spin_lock", flags: [.KF_RET_NULL], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.rqspinlock_kfunc_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_res_spin_unlock", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.rqspinlock_kfunc_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_res_spin_lock_irqsave", flags: [.KF_RET_NULL], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.rqspinlock_kfunc_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_res_spin_unlock_irqrestore", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.rqspinlock_kfunc_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter], invokes: [], implementations: []),
         KfuncRow(name: "scx_bpf_dsq_insert", flags: [.KF_RCU, .KF_IMPLICIT_ARGS], contexts: [.enqueue], requirements: [.subject_task, .owned_task], sets: [.scx_kfunc_ids_enqueue_dispatch], programTypes: [.struct_ops], invokes: [], implementations: []),
         KfuncRow(name: "scx_bpf_dsq_insert___v2", flags: [.KF_RCU, .KF_IMPLICIT_ARGS], contexts: [.enqueue], requirements: [.subject_task, .owned_task], sets: [.scx_kfunc_ids_enqueue_dispatch], programTypes: [.struct_ops], invokes: [], implementations: []),
         KfuncRow(name: "__scx_bpf_dsq_insert_vtime", flags: [.KF_RCU, .KF_IMPLICIT_ARGS], contexts: [.enqueue], requirements: [.subject_task, .owned_task], sets: [.scx_kfunc_ids_enqueue_dispatch], programTypes: [.struct_ops], invokes: [], implementations: []),
@@ -2153,12 +1176,6 @@ extension ScxPolicy {
 
     struct SetRow: Sendable { let name: String, programTypes: [ProgramType] }
     static let setTable: [SetRow] = [
-        SetRow(name: "generic_btf_ids", programTypes: [.struct_ops, .tracing, .syscall, .xdp, .sched_cls, .cgroup_skb]),
-        SetRow(name: "common_btf_ids", programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter]),
-        SetRow(name: "cpumask_kfunc_btf_ids", programTypes: [.struct_ops, .tracing, .syscall]),
-        SetRow(name: "arena_kfuncs", programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter]),
-        SetRow(name: "bpf_map_iter_kfunc_ids", programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter]),
-        SetRow(name: "rqspinlock_kfunc_ids", programTypes: [.struct_ops, .tracing, .syscall, .lsm, .kprobe, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act, .cgroup_skb, .cgroup_sock, .cgroup_sock_addr, .sk_skb, .netfilter]),
         SetRow(name: "scx_kfunc_ids_unlocked", programTypes: [.struct_ops, .syscall]),
         SetRow(name: "scx_kfunc_ids_init_cids", programTypes: [.struct_ops]),
         SetRow(name: "scx_kfunc_ids_select_cpu", programTypes: [.struct_ops, .syscall]),

@@ -171,14 +171,14 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 mesh=(Tests/LintCases/mesh_ok/*.bpf.c)
 flags=(-- -I Tests/LintCases/scx-include -I "$cache" -I "$cache/bpf")
-cmd=("$bin" lint --policy Policies/scx-6.12.policy "${mesh[@]}" "${flags[@]}")
+cmd=("$bin" lint --policy Policies/scx-6.12.policy --with Policies/generic/bpf-6.12.policy "${mesh[@]}" "${flags[@]}")
 findings=$("${cmd[@]}" 2>&1 | grep -c ': \(error\|warning\): ' || true)
 read -r wall cpu <<<"$(best "${cmd[@]}")"
 read -r nwall ncpu <<<"$(best env KFPOLICY_LINT_NO_PCH=1 "${cmd[@]}")"
 echo "mesh_ok: ${#mesh[@]} files, vmlinux.h $(wc -c <"$cache/vmlinux.h") bytes, $findings findings"
 echo "  shared includes precompiled: ${wall} ms wall, ${cpu} ms CPU (best of $runs)"
 echo "  every file parsed alone:     ${nwall} ms wall, ${ncpu} ms CPU (best of $runs)"
-"$bin" lint --time-report --policy Policies/scx-6.12.policy "${mesh[@]}" "${flags[@]}" 2>&1 | sed -n '/time report/,$p'
+"$bin" lint --time-report --policy Policies/scx-6.12.policy --with Policies/generic/bpf-6.12.policy "${mesh[@]}" "${flags[@]}" 2>&1 | sed -n '/time report/,$p'
 
 generate "$dir/big.bpf.c"
 cmd=("$bin" lint --policy Policies/scx-6.12.policy "$dir/big.bpf.c" -- -I Tests/LintCases/include)

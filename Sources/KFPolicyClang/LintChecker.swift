@@ -205,7 +205,9 @@ struct LintChecker {
     /// `dispatch` or `select_cpu, enqueue; tracing, syscall programs`.
     func allowedText(_ k: Int) -> String {
         let cbs = policy.allowedCallbacks(of: k).map { policy.callbacks[$0].name }
-        let types = policy.progTypes(of: k).filter { $0 != .struct_ops }.map(\.rawValue)
+        let others = policy.progTypes(of: k).filter { $0 != .struct_ops }
+        let every = ProgType.allCases.filter { $0 != .struct_ops && $0.hook != nil }
+        let types = every.allSatisfy(others.contains) ? ["every"] : others.map(\.rawValue)
         var parts: [String] = []
         if cbs.count == policy.callbacks.count {
             parts.append("every callback")
@@ -214,7 +216,11 @@ struct LintChecker {
         } else if !cbs.isEmpty {
             parts.append(cbs.joined(separator: ", "))
         }
-        if !types.isEmpty { parts.append(types.joined(separator: ", ") + " programs") }
+        if types == ["every"] {
+            parts.append("every program type")
+        } else if !types.isEmpty {
+            parts.append(types.joined(separator: ", ") + " programs")
+        }
         return parts.isEmpty ? "no callback" : parts.joined(separator: "; ")
     }
 }

@@ -197,3 +197,28 @@ func currentDirectory() -> String {
     guard getcwd(&buf, buf.count) != nil else { return "." }
     return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
+
+extension Linter {
+    /// Compiles the policy at `path` with each file of `extra` included as if the policy named it
+    /// at its end (the generic kfuncs of its kernel, say), unless the policy already includes it.
+    public static func compilePolicy(_ path: String, with extra: [String],
+                                     sources: SourceManager) throws(FileError) -> Compilation {
+        let bytes = try readFileBytes(path)
+        guard !extra.isEmpty else { return Compilation.compile(path: path, bytes: bytes, sources: sources) }
+        let included = Set(Compilation.compile(path: path, bytes: bytes).policy.files.map(absolutePath))
+        var text = bytes
+        for file in extra where !included.contains(absolutePath(file)) {
+            text += Array("\ninclude \"\(relativePath(file, from: parentDirectory(path)))\";\n".utf8)
+        }
+        return Compilation.compile(path: path, bytes: text, sources: sources)
+    }
+}
+
+/// `path` as seen from directory `from` (both made absolute first): `../generic/x.policy`.
+func relativePath(_ path: String, from: String) -> String {
+    let to = absolutePath(path).split(separator: "/"), base = absolutePath(from).split(separator: "/")
+    var common = 0
+    while common < to.count, common < base.count, to[common] == base[common] { common += 1 }
+    let up = [Substring](repeating: "..", count: base.count - common)
+    return (up + to[common...]).joined(separator: "/")
+}

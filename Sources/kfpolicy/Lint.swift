@@ -24,6 +24,11 @@ struct Lint: ParsableCommand {
             """)
 
     @Option(help: "The policy to check against.") var policy: String
+    @Option(name: .customLong("with"), parsing: .singleValue,
+            help: ArgumentHelp("A policy file to include in the policy, when it does not include it already: "
+                                   + "the generic kfuncs of its kernel (Policies/generic/bpf-6.12.policy).",
+                               valueName: "file"))
+    var extraPolicies: [String] = []
     @Argument(help: ArgumentHelp("The program's C files (all of them, so calls between files are followed), "
                                      + "then '--' and clang arguments (include paths, defines).", valueName: "files"))
     var arguments: [String] = []
@@ -111,7 +116,15 @@ struct Lint: ParsableCommand {
         let sources = SourceManager()
         let timer = PhaseTimer()
         defer { if timeReport { eprint("kfpolicy: time report\n" + timer.report()) } }
-        let c = try timer.measure("policy") { try compileOrExit(policy, sources: sources) }
+        let c: Compilation
+        do {
+            c = try timer.measure("policy") { () throws(FileError) -> Compilation in
+                try Linter.compilePolicy(policy, with: extraPolicies, sources: sources)
+            }
+        } catch {
+            eprint("kfpolicy: error: cannot read \(error)\n")
+            throw ExitWith(status: .usageOrIO)
+        }
         if c.diagnostics.hasErrors {
             report(c, output)
             eprint("kfpolicy: error: the policy '\(policy)' has errors; fix them before linting programs against it\n")

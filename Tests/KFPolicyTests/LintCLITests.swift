@@ -39,7 +39,7 @@ final class LintCLITests: XCTestCase {
         XCTAssertTrue(text.contains(": note: ops.enqueue is 'bad_enqueue' in struct_ops map 'bad_ops'\n"), text)
         XCTAssertTrue(text.contains("violations.bpf.c:23:2: note: 'bad_enqueue' calls 'balance_queues'\n"), text)
         XCTAssertTrue(text.contains("common.h:21:3: note: 'balance_queues' calls 'pull_user_dsq'\n"), text)
-        XCTAssertTrue(text.contains("Policies/scx-6.12.policy:178:11: note: 'scx_bpf_consume' may be called in: dispatch\n"), text)
+        XCTAssertTrue(text.contains("Policies/scx-6.12.policy:177:11: note: 'scx_bpf_consume' may be called in: dispatch\n"), text)
         XCTAssertTrue(text.contains("hint: 'kfpolicy explain Policies/scx-6.12.policy scx_bpf_consume enqueue' shows the rule"), text)
         XCTAssertTrue(text.hasSuffix("8 errors, 0 warnings\n"), text)
         // The same run twice prints the same bytes.

@@ -88,6 +88,26 @@ final class LintControlTests: XCTestCase {
         XCTAssertFalse(r.err.contains("KFP709"), r.err)
     }
 
+    /// `--with` includes a policy file at the end of the policy, once: a file the policy already
+    /// includes is not included again.
+    func testWithIncludesAPolicyFileOnce() throws {
+        let dir = makeTempDir("lint-with")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/generic", withIntermediateDirectories: true)
+        let g = "external set gen: struct_ops;\n/// A generic kfunc.\nkfunc gen_kfunc { in gen; flags none; allow any; }\n"
+        try g.write(toFile: dir + "/generic/g.policy", atomically: true, encoding: .utf8)
+        let p = "policy p for struct s;\ncontext c;\n/// One callback.\ncallback cb: c;\n"
+        try p.write(toFile: dir + "/p.policy", atomically: true, encoding: .utf8)
+        try (p + "include \"generic/g.policy\";\n").write(toFile: dir + "/q.policy", atomically: true, encoding: .utf8)
+        for root in ["p.policy", "q.policy"] {
+            let c = try Linter.compilePolicy(dir + "/" + root, with: [dir + "/generic/g.policy"], sources: SourceManager())
+            XCTAssertFalse(c.diagnostics.hasErrors, root)
+            XCTAssertNotNil(c.policy.kfunc(named: "gen_kfunc"), root)
+        }
+        XCTAssertEqual(relativePath("/a/b/generic/g.policy", from: "/a/b"), "generic/g.policy")
+        XCTAssertEqual(relativePath("/a/generic/g.policy", from: "/a/b/c"), "../../generic/g.policy")
+    }
+
     func testSuppressionComments() throws {
         let text = Array("""
             x(); // kfpolicy: allow KFP706 the library calls no kfunc

@@ -13,9 +13,10 @@ import XCTest
 /// - `// EXPECT-CHAIN: map.member -> function -> [MACRO] -> ... -> kfunc` after an expectation:
 ///   the call chain that finding must give.
 ///
-/// A program's directory may hold a `flags` file: `policy: PATH` (from the package root) and
-/// `args: CLANG ARGS`, where `$CORPUS` is Tests/LintCases and `$CACHE` the generated part of
-/// the corpus (scripts/lint-corpus.sh: a vmlinux.h from Linux 6.12's BTF, libbpf's headers).
+/// A program's directory may hold a `flags` file: `policy: PATH` and `with: PATH` (a policy file
+/// to include, as `lint --with`; both from the package root) and `args: CLANG ARGS`, where
+/// `$CORPUS` is Tests/LintCases and `$CACHE` the generated part of the corpus
+/// (scripts/lint-corpus.sh: a vmlinux.h from Linux 6.12's BTF, libbpf's headers).
 /// Without one, a program is linted against Policies/scx-6.12.policy with `-I include`.
 ///
 /// Every finding must be expected and every expectation met. A directory whose name ends in
@@ -112,14 +113,15 @@ final class LintCorpusTests: XCTestCase {
     }
 
     /// The policy and clang arguments of a program (its `flags` file, else the defaults).
-    static func configuration(_ program: String) throws -> (policy: String, arguments: [String]) {
+    static func configuration(_ program: String) throws -> (policy: String, with: [String], arguments: [String]) {
         let dir = corpus + "/" + program
         guard let text = try? String(contentsOfFile: dir + "/flags", encoding: .utf8) else {
-            return ("Policies/scx-6.12.policy", ["-I", corpus + "/include"])
+            return ("Policies/scx-6.12.policy", [], ["-I", corpus + "/include"])
         }
-        var policy = "Policies/scx-6.12.policy", arguments: [String] = []
+        var policy = "Policies/scx-6.12.policy", with: [String] = [], arguments: [String] = []
         for line in text.split(separator: "\n") {
             if line.hasPrefix("policy: ") { policy = String(line.dropFirst(8)) }
+            if line.hasPrefix("with: ") { with.append(packageRoot + "/" + line.dropFirst(6)) }
             if line.hasPrefix("args: ") {
                 XCTAssertFalse(cache.isEmpty, "scripts/lint-corpus.sh failed: the corpus needs its generated headers")
                 arguments = line.dropFirst(6).split(separator: " ").map {
@@ -127,14 +129,14 @@ final class LintCorpusTests: XCTestCase {
                 }
             }
         }
-        return (policy, arguments)
+        return (policy, with, arguments)
     }
 
     /// Lints one program the way the CLI does (absolute paths; shown relative to the corpus).
     static func lint(_ program: String) throws -> (report: LintReport, sources: SourceManager) {
         let sources = SourceManager()
-        let (policy, arguments) = try configuration(program)
-        let c = try Compilation.compile(path: packageRoot + "/" + policy, sources: sources)
+        let (policy, with, arguments) = try configuration(program)
+        let c = try Linter.compilePolicy(packageRoot + "/" + policy, with: with, sources: sources)
         XCTAssertFalse(c.diagnostics.hasErrors, policy)
         let dir = corpus + "/" + program
         let inputs = try files(in: dir, suffixes: [".bpf.c"]).map { LintInput(path: dir + "/" + $0, arguments: arguments) }

@@ -33,7 +33,7 @@ void BPF_STRUCT_OPS(ge_enqueue, struct task_struct *p, u64 enq_flags)
 	bpf_for(i, 0, 4)
 		nr_seen += i;
 	/* Wrong: arena pages are allocated by a sleepable kfunc on 6.12, and ops.enqueue may not sleep. */
-	page = bpf_arena_alloc_pages(&arena, NULL, 1, NUMA_NO_NODE, 0); // EXPECT-ERROR: 'bpf_arena_alloc_pages' is not allowed in ops.enqueue (allowed in: init_task, cgroup_init, cgroup_exit, cgroup_prep_move, cpu_online, cpu_offline, init, exit; tracing
+	page = bpf_arena_alloc_pages(&arena, NULL, 1, NUMA_NO_NODE, 0); // EXPECT-ERROR: 'bpf_arena_alloc_pages' is not allowed in ops.enqueue (allowed in: init_task, cgroup_init, cgroup_exit, cgroup_prep_move, cpu_online, cpu_offline, init, exit; every program type)
 	// EXPECT-CHAIN: generic_ops.enqueue -> ge_enqueue -> bpf_arena_alloc_pages
 	scx_bpf_dispatch___compat(p, G_DSQ, SCX_SLICE_DFL, enq_flags);
 }
