@@ -2,6 +2,8 @@
 
 import ArgumentParser
 import KFPolicy
+import KFPolicyDriver
+import KFPolicyRender
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -110,7 +112,7 @@ struct Diff: ParsableCommand {
             switch diagnostics.color {
             case .always: color = true
             case .never: color = false
-            case .auto: color = output == nil && isatty(1) != 0 && getenv("NO_COLOR") == nil
+            case .auto: color = output == nil && Terminal.wantsColor(fd: 1)
             }
             text = DiffRenderer.text(diffs, color: color)
             for n in notes { text += "note: \(n)\n" }

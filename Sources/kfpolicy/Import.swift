@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import KFPolicy
+import KFPolicyDriver
 import KFPolicyClang
 #if canImport(Glibc)
 import Glibc

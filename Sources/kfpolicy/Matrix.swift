@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import KFPolicy
+import KFPolicyRender
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,4 +1,8 @@
-// What `kfpolicy gen` produces for a policy: file names and contents. Writing is the CLI's job.
+// What `kfpolicy gen` produces for a policy: file names and contents. Writing them is the
+// driver's job (KFPolicyDriver).
+
+/// The version printed by `--version` and written into generated banners.
+public let kfpolicyVersion = "0.1.0"
 
 /// The kinds of output `gen` can emit.
 public enum OutputKind: String, Sendable, CaseIterable {
@@ -59,5 +63,29 @@ public enum Generator {
         out += "\n"
         for i in inputs { out += "\n" + esc(i) + ":\n" }
         return out
+    }
+}
+
+extension Compilation {
+    /// True when the root file declares no `policy` and has no syntax error: a file of shared
+    /// declarations (like common/shared.policy), checked as part of each policy that includes it.
+    public var isIncludeOnly: Bool {
+        guard let root = rootSyntax else { return false }
+        if root.items.contains(where: { if case .policy = $0.kind { return true } else { return false } }) { return false }
+        let syntax: Set<DiagID> = [.invalidCharacter, .unterminatedString, .unterminatedComment, .expectedToken,
+                                   .unexpectedToken, .invalidUTF8]
+        return !diagnostics.items.contains { $0.severity == .error && $0.range.file == root.file && syntax.contains($0.id) }
+    }
+}
+
+extension Generator {
+    /// The outputs for an include-only file (see `Compilation.isIncludeOnly`): the Swift note
+    /// when Swift is asked for, nothing else. For `--allow-include-only`, which the build plugin
+    /// passes for every .policy file of a target, shared ones included.
+    public static func includeOnlyOutputs(path: String, emit: [OutputKind]) -> [GeneratedFile] {
+        let base = path.split(separator: "/").last.map(String.init) ?? path
+        return emit.contains(.swift)
+            ? [GeneratedFile(name: SwiftNamer.fileName(forPolicyAt: path), contents: SwiftEmitter.includeOnlySource(sourceName: base))]
+            : []
     }
 }

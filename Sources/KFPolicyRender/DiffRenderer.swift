@@ -1,6 +1,8 @@
 // Renderers for the semantic diff: text for a terminal, markdown for a pull-request comment,
 // JSON for bots. They see only `SemanticDiff`; every order comes from it.
 
+import KFPolicy
+
 public enum DiffFormat: String, Sendable, CaseIterable {
     case text, markdown, json
 }
@@ -95,7 +97,7 @@ public enum DiffRenderer {
     }
 
     /// `md` for a table cell, where `|` would end the cell.
-    static func mdCell(_ s: String) -> String { md(s).replacingAll("|", with: "\\|") }
+    static func mdCell(_ s: String) -> String { md(s).replacing("|", with: "\\|") }
 
     /// A pull-request comment: a summary line, the changes with the declarations that decide
     /// them folded under each, and the permission-matrix cells that changed.
@@ -192,31 +194,5 @@ public enum DiffRenderer {
             ])
         }
         return JSONValue.object(["version": .int(1), "counts": countsJSON(t.w, t.n, t.o), "policies": .array(policies)]).render() + "\n"
-    }
-}
-
-/// A JSON value that renders with sorted keys and two-space indentation.
-public indirect enum JSONValue: Sendable {
-    case null
-    case bool(Bool)
-    case int(Int)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    public func render(indent: Int = 0) -> String {
-        let pad = String(repeating: "  ", count: indent + 1), end = String(repeating: "  ", count: indent)
-        switch self {
-        case .null: return "null"
-        case .bool(let b): return b ? "true" : "false"
-        case .int(let i): return String(i)
-        case .string(let s): return jsonString(s)
-        case .array(let a):
-            if a.isEmpty { return "[]" }
-            return "[\n" + a.map { pad + $0.render(indent: indent + 1) }.joined(separator: ",\n") + "\n" + end + "]"
-        case .object(let o):
-            if o.isEmpty { return "{}" }
-            return "{\n" + o.keys.sorted().map { pad + jsonString($0) + ": " + o[$0]!.render(indent: indent + 1) }.joined(separator: ",\n") + "\n" + end + "}"
-        }
     }
 }

@@ -2,6 +2,8 @@
 // kfuncs (ellipses), and the edges the checker proves acyclic: a callback may call a kfunc, a
 // kfunc invokes a callback, the kernel runs one callback inside another.
 
+import KFPolicy
+
 public enum GraphRenderer {
     public struct Options: Sendable {
         /// Show every kfunc (and its callers), not only those that invoke a callback.
@@ -18,7 +20,7 @@ public enum GraphRenderer {
     static let borders = ["#54aeff", "#d4a72c", "#ff8182", "#4ac26b", "#c297ff", "#fb8f44", "#8c959f", "#3fb6a8"]
 
     static func quote(_ s: String) -> String {
-        "\"" + s.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"").replacingAll("\n", with: "\\n") + "\""
+        "\"" + s.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"").replacing("\n", with: "\\n") + "\""
     }
 
     /// The DOT text. Deterministic: nodes and edges in declaration order.
@@ -112,15 +114,5 @@ public enum GraphRenderer {
             }
         }
         return g.text
-    }
-
-    /// Renders DOT to SVG with Graphviz's `dot`.
-    public static func svg(dot: String) throws(FileError) -> String {
-        let r: ProcessResult
-        do { r = try runSubprocess(["dot", "-Tsvg"], input: Array(dot.utf8)) } catch {
-            throw FileError(path: "dot", reason: "cannot run Graphviz's dot (\(error.reason)); install the graphviz package (scripts/setup.sh does)")
-        }
-        guard r.status == 0 else { throw FileError(path: "dot", reason: "dot -Tsvg failed: \(r.errorLine)") }
-        return String(decoding: r.stdout, as: UTF8.self)
     }
 }
