@@ -63,7 +63,7 @@ let package = Package(
         // Fuzzing: the checks run on each input (a library, so the tests run them too) and the
         // libFuzzer entry point; Sources/kfpolicy-fuzz/Main/FuzzMain.swift says how to run it.
         .target(name: "KFPolicyFuzz", dependencies: ["KFPolicy", "KFPolicyRender"], path: "Sources/kfpolicy-fuzz/Oracle"),
-        .executableTarget(name: "kfpolicy-fuzz", dependencies: ["KFPolicyFuzz"], path: "Sources/kfpolicy-fuzz/Main"),
+        .executableTarget(name: "kfpolicy-fuzz", dependencies: ["KFPolicy", "KFPolicyFuzz"], path: "Sources/kfpolicy-fuzz/Main"),
         // The -I is for debug builds: -enable-testing makes KFPolicyClang's internal import of
         // CLibClang visible to its clients, so the tests need libclang's headers too.
         .testTarget(
