@@ -159,11 +159,10 @@ extension DecisionTables {
         (0..<callbackCount).filter { isAllowed(kfunc: k, inCallback: $0) }
     }
 
-    /// The program types kfunc `k`'s sets are registered for, in `ProgramType` order.
+    /// The program types that reach kfunc `k`: those whose kfunc hook one of its sets is
+    /// registered for (`struct_ops` when a set is registered for struct_ops), in `ProgramType` order.
     public func programTypes(ofKfunc k: Int) -> [ProgramType] {
-        var types = Set<ProgramType>()
-        for s in kfuncFacts(k).sets { types.formUnion(setFacts(s).programTypes) }
-        return types.sorted()
+        ProgramType.allCases.filter { registeringSet(k, for: $0) != nil }
     }
 
     /// The kernel function that implements kfunc `k` when called from callback `c`.

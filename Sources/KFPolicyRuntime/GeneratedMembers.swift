@@ -55,7 +55,7 @@ extension GeneratedKfunc {
     public var contextWord: UInt32 { row.contexts | (row.requiresSleepable ? 0x8000_0000 : 0) }
     /// The kfunc sets it is in, in the order written.
     public var sets: [Policy.KfuncSet] { Policy.KfuncSet.all(row.sets) }
-    /// The program types its sets are registered for, in `ProgramType` order.
+    /// The program types that reach it: those of the kfunc hooks its sets are registered for.
     public var programTypes: [ProgramType] { Policy.table.programTypes(ofKfunc: rawValue) }
     /// The callbacks it calls back into (`invokes`).
     public var invokes: [Policy.Callback] { Policy.Callback.all(row.invokes) }

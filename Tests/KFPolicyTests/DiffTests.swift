@@ -189,7 +189,7 @@ final class DiffCorpusTests: XCTestCase {
     /// The "done when": widening scx.policy shows as a widening with both sides'
     /// locations.
     func testWideningScxNamesTheDecidingLinesOnBothSides() throws {
-        let path = packageRoot + "/Policies/scx.policy"
+        let path = packageRoot + "/Policies/scx-6.12.policy"
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let needle = "kfunc scx_bpf_consume {\n    in scx_kfunc_ids_dispatch;\n    flags none;\n    allow dispatch;"
         XCTAssertTrue(text.contains(needle))
@@ -197,8 +197,8 @@ final class DiffCorpusTests: XCTestCase {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         let consumeLine = lines.firstIndex { $0.hasPrefix("kfunc scx_bpf_consume") }! + 4 // the allow line, 1-based
         let enqueueLine = lines.firstIndex { $0.hasPrefix("callback enqueue:") }! + 1
-        let old = try Compilation.compile(path: path).relabeled { $0.hasSuffix("scx.policy") ? "old/scx.policy" : $0 }
-        let new = Compilation.compile(path: path, bytes: Array(edited.utf8)).relabeled { $0.hasSuffix("scx.policy") ? "new/scx.policy" : $0 }
+        let old = try Compilation.compile(path: path).relabeled { $0.hasSuffix("scx-6.12.policy") ? "old/scx.policy" : $0 }
+        let new = Compilation.compile(path: path, bytes: Array(edited.utf8)).relabeled { $0.hasSuffix("scx-6.12.policy") ? "new/scx.policy" : $0 }
         let d = SemanticDiff.compare(old: old, new: new)
         XCTAssertTrue(d.hasWidenings)
         XCTAssertFalse(d.hasNarrowings)
@@ -387,5 +387,25 @@ final class DiffCLITests: XCTestCase {
         let viaScript = try git(["diff", "HEAD~1", "--", "main.policy"], dir + "/Policies")
         XCTAssertTrue(viaScript.contains("policy demo_inc: a/Policies/main.policy -> b/Policies/main.policy"), viaScript)
         XCTAssertTrue(viaScript.contains("'demo_inc_run' is now allowed in syscall programs"), viaScript)
+    }
+}
+
+/// docs/sched_ext-6.12-to-mainline.md is what `kfpolicy diff` says today about the step from
+/// the LTS kernel's sched_ext to mainline's: the review artefact stays fresh.
+final class ScxReviewArtefactTests: XCTestCase {
+    func testSched612ToMainlineReviewIsFresh() throws {
+        let r = try runProcess(builtKfpolicy, ["diff", "Policies/scx-6.12.policy", "Policies/scx.policy", "--format", "markdown"],
+                               cwd: packageRoot)
+        XCTAssertEqual(r.status, 6, "widenings and narrowings: \(r.err)")
+        let committed = try String(contentsOfFile: packageRoot + "/docs/sched_ext-6.12-to-mainline.md", encoding: .utf8)
+        XCTAssertEqual(committed, r.out, "docs/sched_ext-6.12-to-mainline.md is stale: run "
+                       + "kfpolicy diff Policies/scx-6.12.policy Policies/scx.policy --format markdown > docs/sched_ext-6.12-to-mainline.md")
+        for renamed in ["scx_bpf_dispatch", "scx_bpf_consume", "scx_bpf_dispatch_vtime"] {
+            XCTAssertTrue(r.out.contains("kfunc `\(renamed)` renamed to"), "\(renamed) shows as a rename")
+        }
+        // --fail-on narrowing catches a rename.
+        let gate = try runProcess(builtKfpolicy, ["diff", "Tests/DiffCases/rename-kfunc/old.policy", "Tests/DiffCases/rename-kfunc/new.policy",
+                                                  "--fail-on", "narrowing"], cwd: packageRoot)
+        XCTAssertEqual(gate.status, 5, gate.out)
     }
 }

@@ -78,9 +78,10 @@ final class FrontEndTests: XCTestCase {
         let src = "policy p for struct s;\ncontext a\ncontext b;\ngroup = a;\nkfunc k { allow ; in s; }\ncallback x: a;\n"
         let (tree, bag) = Parser.parse(SourceFile(path: "t", text: src), file: 0)
         XCTAssertEqual(bag.items.count, 3, bag.items.map(\.message).joined(separator: "\n"))
-        // The declarations around the errors survive.
-        XCTAssertEqual(tree.items.map(\.keyword.text), ["policy", "context", "context", "kfunc", "callback"])
-        XCTAssertTrue(tree.items[3].damaged)
+        // The declarations around the errors survive; the broken group is kept as broken.
+        XCTAssertEqual(tree.items.map(\.keyword.text), ["policy", "context", "context", "group", "kfunc", "callback"])
+        if case .broken(nil) = tree.items[3].kind {} else { XCTFail("the group is broken and declares no name") }
+        XCTAssertTrue(tree.items[4].damaged)
     }
 
     func testDocCommentsAttachToTheNextDeclarationOnly() {

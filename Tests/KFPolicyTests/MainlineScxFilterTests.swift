@@ -227,6 +227,26 @@ final class MainlineScxFilterTests: XCTestCase {
         try compare("Policies/scx_cid.policy", .cid)
     }
 
+    /// The generated header's filter, run in the C harness (both kernel forms), against the
+    /// restatement directly: every struct_ops call and every program type.
+    func testGeneratedFiltersDecideAsMainline() throws {
+        for (rel, form) in [("Policies/scx.policy", Mainline.Form.cpu), ("Policies/scx_cid.policy", .cid)] {
+            let p = try compileShipped(rel).policy
+            for q in [p, HarnessTests.otherKernel(p)] {
+                let out = try HarnessTests.runHarness(q, name: Generator.stem(of: rel))
+                var problems: [String] = []
+                for r in out.rows("C") where Mainline.allowed(form, .op(r[1]), r[0]) != (r[2] == "1") {
+                    problems.append(Self.describe(r[0], "ops.\(r[1])", want: r[2] != "1"))
+                }
+                for r in out.rows("P") where Mainline.allowed(form, .program(ProgType(rawValue: r[1])!), r[0]) != (r[2] == "1") {
+                    problems.append(Self.describe(r[0], "a \(r[1]) program", want: r[2] != "1"))
+                }
+                XCTAssertTrue(problems.isEmpty, "\(rel) (kernel \(q.kernel)): \(problems.joined(separator: "\n"))")
+                XCTAssertGreaterThan(out.rows("C").count + out.rows("P").count, 3_000, rel)
+            }
+        }
+    }
+
     /// Compares every (member, kfunc) and every (program type, kfunc) pair; lists every disagreement.
     func compare(_ rel: String, _ form: Mainline.Form, file: StaticString = #filePath, line: UInt = #line) throws {
         let p = try compileShipped(rel, file: file, line: line).policy

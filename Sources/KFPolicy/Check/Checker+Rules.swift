@@ -60,10 +60,13 @@ extension Checker {
     /// the same name (`Dispatch` and `DISPATCH`, a kfunc named like a generated table) collide.
     mutating func checkGeneratedNames() {
         var seen: [String: CName] = [:]
+        var reported = Set<[SourceRange]>()
         for n in CNamer(policy).allNames(policy) {
             guard let prev = seen[n.name] else { seen[n.name] = n; continue }
             if prev.range == n.range && prev.what == n.what { continue }
             if prev.range.isNone && n.range.isNone { continue }
+            // One report per pair of declarations, however many of their names collide.
+            guard reported.insert([prev.range, n.range]).inserted else { continue }
             let at = n.range.isNone ? prev.range : n.range
             let other = n.range.isNone ? n : prev
             if poisoned.contains(n.name) { continue }
@@ -95,13 +98,14 @@ extension Checker {
                                   at: kf.setsRange, notes: [DiagnosticNote("'\(policy.sets[external[0]].name)' is external", at: policy.sets[external[0]].range)],
                                   hint: "a kfunc is either registered by this policy or by another subsystem")
             }
-            if let reg = policy.registeringSet(k, for: .struct_ops), !kf.mask.meets(kf.requiresSleepable ? sleepableCallback : anyCallback) {
+            // A kfunc an included file shares between policies need not be callable in each.
+            let shared = kf.range.file != policy.range.file
+            if !shared, let reg = policy.registeringSet(k, for: .struct_ops),
+               !kf.mask.meets(kf.requiresSleepable ? sleepableCallback : anyCallback) {
                 let reason = kf.mask.isEmpty ? "its mask is 'none'"
                     : "no\(kf.requiresSleepable ? " sleepable" : "") callback runs in \(policy.describe(kf.mask))"
                 let hasMask = kf.maskRange != kf.range
-                // A kfunc an included file shares between policies may have no callback in one.
-                let shared = kf.range.file != policy.range.file
-                diagnostics.add(Diagnostic(shared ? .warning : .error, .kfuncNoCallback, "kfunc '\(kf.name)' is registered for struct_ops but allowed in no callback: \(reason)",
+                diagnostics.add(Diagnostic(.error, .kfuncNoCallback, "kfunc '\(kf.name)' is registered for struct_ops but allowed in no callback: \(reason)",
                                   at: kf.maskRange, notes: [DiagnosticNote("registered for struct_ops by this set", at: policy.sets[reg].range)],
                                   hint: hasMask ? "widen its mask, or register it only for the program types that call it" : "add 'allow CONTEXTS;'"))
             }

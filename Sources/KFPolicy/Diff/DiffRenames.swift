@@ -18,12 +18,16 @@ extension Differ {
 
     /// The renames among one kind of declaration: `names` lists them on a side, the signatures
     /// say what each decides on the old and the new side.
-    func renamed(_ names: (Policy) -> [String], old oldSig: (String) -> String,
+    /// `declared` holds renames the new side states (`was OLD`): they come first, and the
+    /// signatures pair the rest.
+    func renamed(_ names: (Policy) -> [String], declared: [String: String] = [:], old oldSig: (String) -> String,
                  new newSig: (String) -> String) -> [String: String] {
         let o = names(old.p), n = names(new.p)
-        let oldNames = Set(o), newNames = Set(n)
-        return Differ.match(removed: o.filter { !newNames.contains($0) }.sorted(),
-                            added: n.filter { !oldNames.contains($0) }.sorted(), oldSig: oldSig, newSig: newSig)
+        let oldNames = Set(o), newNames = Set(n), declaredNew = Set(declared.values)
+        let found = Differ.match(removed: o.filter { !newNames.contains($0) && declared[$0] == nil }.sorted(),
+                                 added: n.filter { !oldNames.contains($0) && !declaredNew.contains($0) }.sorted(),
+                                 oldSig: oldSig, newSig: newSig)
+        return declared.merging(found) { d, _ in d }
     }
 
     /// Names as one signature field: sorted, comma-separated.
@@ -58,7 +62,14 @@ extension Differ {
                 .filter(commonCallbacks.contains)
             return Differ.field(cbs) + ";" + d.allowedProgTypes(k).map(\.rawValue).joined(separator: ",")
         }
-        renames.kfuncs = renamed({ $0.kfuncs.map(\.name) }, old: { kfuncSig(old, $0, cb) },
+        // Renames the new side declares (`was OLD`) first, then those that decide the same.
+        var declared: [String: String] = [:]
+        for k in np.kfuncs where op.kfunc(named: k.name) == nil {
+            for o in k.was where op.kfunc(named: o) != nil && np.kfunc(named: o) == nil && declared[o] == nil {
+                declared[o] = k.name
+            }
+        }
+        renames.kfuncs = renamed({ $0.kfuncs.map(\.name) }, declared: declared, old: { kfuncSig(old, $0, cb) },
                                  new: { kfuncSig(new, $0, { $0 }) })
         // Sets: program types and members.
         func setSig(_ d: DiffInput, _ name: String, _ kfuncName: (String) -> String) -> String {
@@ -77,8 +88,17 @@ extension Differ {
     }
 
     mutating func reportRenames() {
+        // A kfunc's name is what BPF programs call: a renamed kfunc breaks those that call the old one.
+        for (o, n) in renames.kfuncs.sorted(by: { $0.key < $1.key }) {
+            let nk = new.p.kfuncs[new.p.kfunc(named: n)!]
+            var locs: [(SourceRange, String)] = [(nk.range, "kfunc '\(n)'")]
+            if nk.was.contains(o) { locs.append((nk.wasRange, "'\(n)' was '\(o)'")) }
+            add(.kfuncRenamed, n, "kfunc '\(o)' renamed to '\(n)': programs that call '\(o)' no longer load",
+                old: old.evidence("kfunc \(o)", [(old.declaration("kfunc", o), "kfunc '\(o)'")]),
+                new: new.evidence("kfunc \(n)", locs), key: n)
+        }
         let kinds = [("context", renames.contexts), ("group", renames.groups), ("callback", renames.callbacks),
-                     ("requirement", renames.requirements), ("set", renames.sets), ("kfunc", renames.kfuncs)]
+                     ("requirement", renames.requirements), ("set", renames.sets)]
         for (what, map) in kinds {
             for (o, n) in map.sorted(by: { $0.key < $1.key }) {
                 add(.renamed, n, "\(what) '\(o)' renamed to '\(n)' (it decides the same)",

@@ -50,6 +50,9 @@ public struct PolicyChange: Sendable {
         case callAllowed = "call-allowed"
         // Narrowings.
         case kfuncRemoved = "kfunc-removed"
+        /// A kfunc's name changed: programs that call the old name no longer load (a narrowing),
+        /// and the new name is callable (counted as a widening too).
+        case kfuncRenamed = "kfunc-renamed"
         case callbackRemoved = "callback-removed"
         case progTypeRemoved = "program-type-removed"
         case contextLost = "callback-context-lost"
@@ -78,14 +81,16 @@ public struct PolicyChange: Sendable {
             case .kfuncAdded, .callbackAdded, .progTypeAdded, .callAllowed, .contextGained, .sleepableGained,
                  .flagRemoved, .requirementDropped, .nestingEdgeAdded:
                 return .widening
-            case .kfuncRemoved, .callbackRemoved, .progTypeRemoved, .callDenied, .contextLost, .sleepableLost,
-                 .flagAdded, .requirementAdded, .nestingEdgeRemoved:
+            case .kfuncRemoved, .kfuncRenamed, .callbackRemoved, .progTypeRemoved, .callDenied, .contextLost,
+                 .sleepableLost, .flagAdded, .requirementAdded, .nestingEdgeRemoved:
                 return .narrowing
             default:
                 return .other
             }
         }
         var rank: Int { Kind.allCases.firstIndex(of: self)! }
+        /// Whether the change also counts as a widening (listed once, with its impact).
+        public var alsoWidens: Bool { self == .kfuncRenamed }
     }
 
     public let kind: Kind
@@ -174,10 +179,11 @@ public struct SemanticDiff: Sendable {
     public let changedCells: ChangedCells
     public let renames: Renames
 
-    public var widenings: [PolicyChange] { changes.filter { $0.impact == .widening } }
+    /// Widenings, including changes listed under another impact that also widen (a renamed kfunc).
+    public var widenings: [PolicyChange] { changes.filter { $0.impact == .widening || $0.kind.alsoWidens } }
     public var narrowings: [PolicyChange] { changes.filter { $0.impact == .narrowing } }
     public var others: [PolicyChange] { changes.filter { $0.impact == .other } }
-    public var hasWidenings: Bool { changes.contains { $0.impact == .widening } }
+    public var hasWidenings: Bool { !widenings.isEmpty }
     public var hasNarrowings: Bool { changes.contains { $0.impact == .narrowing } }
     public var isEmpty: Bool { changes.isEmpty }
 

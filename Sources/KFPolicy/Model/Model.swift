@@ -222,7 +222,8 @@ public struct Policy: Sendable {
     /// `a | b | c`, or `none`.
     public func describe(_ m: ContextMask) -> String { describe(contexts: m.bits) }
 
-    /// The program types a kfunc may be called from: the union over its sets.
+    /// The program types that reach a kfunc: those whose kfunc hook one of its sets is
+    /// registered for (`struct_ops` when a set is registered for struct_ops).
     public func progTypes(of k: Int) -> [ProgType] { programTypes(ofKfunc: k) }
 
     /// The kernel function that implements kfunc `k` when called from callback `c`.

@@ -19,6 +19,42 @@ public enum CEmitter {
     }
 }
 
+/// One list the header lays out in .BTF_ids, as resolve_btfids sees it: a set8 (`kfuncs`: a
+/// BTF_KFUNCS set) of {id, word} pairs or a BTF_ID_LIST of ids.
+public struct BTFIdsList: Sendable, Equatable {
+    public enum Kind: Sendable { case kfuncSet, set8, list }
+    public let name: String
+    public let kind: Kind
+    /// (kind of BTF type, name, the word after the id in a set8: KF_ flags, or 0).
+    public let entries: [(kind: String, name: String, word: [KFFlag])]
+
+    public static func == (a: BTFIdsList, b: BTFIdsList) -> Bool {
+        a.name == b.name && a.kind == b.kind && a.entries.map { "\($0.kind) \($0.name) \($0.word)" } == b.entries.map { "\($0.kind) \($0.name) \($0.word)" }
+    }
+}
+
+extension CEmitter {
+    /// Every list the header for `policy` puts in .BTF_ids, in the header's order: for tests
+    /// that read an object file back.
+    public static func btfIds(_ policy: Policy) -> [BTFIdsList] {
+        let e = HeaderEmitter(policy)
+        let p = policy
+        guard e.hasKfuncs else { return [] }
+        var out = e.emittedSets.map { s in
+            BTFIdsList(name: p.sets[s].name, kind: .kfuncSet,
+                       entries: p.kfuncs.filter { $0.sets.contains(s) }.map { ("func", $0.name, $0.flags) })
+        }
+        out += e.rows.filter { $0.set == nil }.map { r in
+            BTFIdsList(name: e.rowSet(r), kind: .set8, entries: r.kfuncs.map { ("func", p.kfuncs[$0].name, []) })
+        }
+        out.append(BTFIdsList(name: e.n.structIDs, kind: .list, entries: [("struct", p.structName, [])]))
+        if p.runtimeGuards || p.nesting == .per_instance {
+            out.append(BTFIdsList(name: e.n.kfuncIDs, kind: .list, entries: p.ownKfuncs.map { ("func", p.kfuncs[$0].name, []) }))
+        }
+        return out
+    }
+}
+
 /// One row of the context table: a set8 and the contexts it grants its kfuncs. A kfunc's
 /// contexts are the union of the rows whose set holds it, as mainline's sched_ext filter unites
 /// the groups of its sets.
