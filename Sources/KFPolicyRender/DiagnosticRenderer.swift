@@ -61,7 +61,8 @@ public struct DiagnosticRenderer {
         while to < lineEnd, to > from, f.text[to] & 0xC0 == 0x80 { to -= 1 }
         let lead = from > lineStart ? "..." : ""
         // Control characters (but tabs) show as '?', one column each, so none reaches the terminal.
-        let visible = f.text[from..<max(from, to)].map { $0 == 9 || ($0 >= 0x20 && $0 != 0x7F) ? $0 : UInt8(ascii: "?") }
+        func shown(_ b: UInt8) -> UInt8 { b == 9 || (b >= 0x20 && b != 0x7F) ? b : UInt8(ascii: "?") }
+        let visible = f.text[from..<max(from, to)].map(shown)
         let shown = lead + String(decoding: visible, as: UTF8.self) + (to < lineEnd ? "..." : "")
         // Keep tabs so the caret lines up under the source text.
         let pad = String(repeating: " ", count: lead.utf8.count)
@@ -73,10 +74,12 @@ public struct DiagnosticRenderer {
     public func json(_ ds: [Diagnostic]) -> String {
         var out = "[\n"
         for (i, d) in ds.enumerated() {
-            out += "  {" + fields(d.range) + ", \"id\": \(jsonString(d.id.rawValue)), \"severity\": \(jsonString(d.severity.rawValue)), \"message\": \(jsonString(d.message))"
+            out += "  {" + fields(d.range) + ", \"id\": \(jsonString(d.id.rawValue)), "
+                + "\"severity\": \(jsonString(d.severity.rawValue)), \"message\": \(jsonString(d.message))"
             if let h = d.hint { out += ", \"hint\": \(jsonString(h))" }
             out += ", \"notes\": ["
-            out += d.notes.map { "{" + fields($0.range) + ", \"message\": \(jsonString($0.message))}" }.joined(separator: ", ")
+            out += d.notes.map { "{" + fields($0.range) + ", \"message\": \(jsonString($0.message))}" }
+                .joined(separator: ", ")
             out += "]}" + (i + 1 < ds.count ? ",\n" : "\n")
         }
         return out + "]\n"

@@ -22,7 +22,8 @@ public indirect enum JSONValue: Sendable {
             return "[\n" + a.map { pad + $0.render(indent: indent + 1) }.joined(separator: ",\n") + "\n" + end + "]"
         case .object(let o):
             if o.isEmpty { return "{}" }
-            return "{\n" + o.keys.sorted().map { pad + jsonString($0) + ": " + o[$0]!.render(indent: indent + 1) }.joined(separator: ",\n") + "\n" + end + "}"
+            let members = o.keys.sorted().map { pad + jsonString($0) + ": " + o[$0]!.render(indent: indent + 1) }
+            return "{\n" + members.joined(separator: ",\n") + "\n" + end + "}"
         }
     }
 }

@@ -75,7 +75,9 @@ extension GeneratedKfunc {
     /// The Kconfig options it exists with, outermost first.
     public var config: [String] { row.config }
     /// The callbacks that may call it, in declaration order.
-    public var allowedCallbacks: [Policy.Callback] { Policy.Callback.all(Policy.table.allowedCallbacks(ofKfunc: rawValue)) }
+    public var allowedCallbacks: [Policy.Callback] {
+        Policy.Callback.all(Policy.table.allowedCallbacks(ofKfunc: rawValue))
+    }
 }
 
 extension GeneratedKfuncSet {

@@ -14,10 +14,11 @@ extension GeneratedPolicy {
                                 sets: [KfuncSet], invokes: [Callback] = [], invokesChild: [Callback] = [],
                                 implementations: [([Callback], String)] = [], was formerNames: [String] = [],
                                 config: [String] = []) -> KfuncRow {
-        KfuncRow(name: name, flags: flags, contexts: contexts.rawValue, requirements: requires.map(\.rawValue),
-                 sets: sets.map(\.rawValue), invokes: invokes.map(\.rawValue), invokesChild: invokesChild.map(\.rawValue),
-                 implementations: implementations.map { ImplementationRow(callbacks: $0.0.map(\.rawValue), symbol: $0.1) },
-                 formerNames: formerNames, config: config)
+        let impls = implementations.map { ImplementationRow(callbacks: $0.0.map(\.rawValue), symbol: $0.1) }
+        return KfuncRow(name: name, flags: flags, contexts: contexts.rawValue, requirements: requires.map(\.rawValue),
+                        sets: sets.map(\.rawValue), invokes: invokes.map(\.rawValue),
+                        invokesChild: invokesChild.map(\.rawValue), implementations: impls, formerNames: formerNames,
+                        config: config)
     }
 
     /// A row of `table.sets`.
