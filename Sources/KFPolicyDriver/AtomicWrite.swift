@@ -70,7 +70,9 @@ public func fileHolds(_ path: String, _ bytes: [UInt8]) -> Bool {
     while off < bytes.count {
         let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, min($0.count, bytes.count - off), f) }
         if n == 0 { return false }
-        let same = chunk.withUnsafeBytes { a in bytes.withUnsafeBytes { b in memcmp(a.baseAddress!, b.baseAddress! + off, n) == 0 } }
+        let same = chunk.withUnsafeBytes { a in
+            bytes.withUnsafeBytes { b in memcmp(a.baseAddress!, b.baseAddress! + off, n) == 0 }
+        }
         if !same { return false }
         off += n
     }

@@ -36,7 +36,9 @@ public struct GitRevisionReader: Sendable {
     /// The repository's top directory.
     public func topLevel() throws(FileError) -> String {
         let r = try git(["rev-parse", "--show-toplevel"])
-        guard r.status == 0 else { throw FileError(path: directory ?? ".", reason: "not in a git repository (\(r.errorLine))") }
+        guard r.status == 0 else {
+            throw FileError(path: directory ?? ".", reason: "not in a git repository (\(r.errorLine))")
+        }
         return String(decoding: r.stdout, as: UTF8.self).trimmingNewline()
     }
 
@@ -55,7 +57,8 @@ public struct GitRevisionReader: Sendable {
         let rel = try rootRelative(path)
         let bytes = try read(rel)
         let reader = self
-        let c = Compilation.compile(path: rel, bytes: bytes, reader: { (p: String) throws(FileError) -> [UInt8] in try reader.read(p) })
+        let c = Compilation.compile(path: rel, bytes: bytes,
+                                    reader: { (p: String) throws(FileError) -> [UInt8] in try reader.read(p) })
         let rev = revision
         return c.relabeled { "\(rev):\($0)" }
     }
@@ -65,7 +68,7 @@ public struct GitRevisionReader: Sendable {
         let d = normalizePath(dir)
         let r = try git(["ls-tree", "--name-only", revision, "--", d == "." ? "." : d + "/"])
         guard r.status == 0 else { throw FileError(path: "\(revision):\(d)", reason: r.errorLine) }
-        return String(decoding: r.stdout, as: UTF8.self).split(separator: "\n").map(String.init).filter { $0.hasSuffix(".policy") }.sorted()
+        return r.stdoutLines.filter { $0.hasSuffix(".policy") }.sorted()
     }
 }
 
@@ -111,7 +114,8 @@ public struct GitDriverSides {
 
     public static func load(arguments a: [String], directory: String? = nil) throws(FileError) -> GitDriverSides {
         guard a.count == 7 else {
-            throw FileError(path: "--git-driver", reason: "expects the 7 arguments git passes a diff driver (path old-file old-hex old-mode new-file new-hex new-mode), got \(a.count)")
+            throw FileError(path: "--git-driver", reason: "expects the 7 arguments git passes a diff driver "
+                                + "(path old-file old-hex old-mode new-file new-hex new-mode), got \(a.count)")
         }
         let path = a[0]
         let git = GitRevisionReader(revision: "HEAD", directory: directory)
@@ -125,19 +129,24 @@ public struct GitDriverSides {
             if !inTree {
                 for (name, rev) in [("the index", ""), ("HEAD", "HEAD")] {
                     let r = try git.git(["rev-parse", "-q", "--verify", "\(rev):\(path)"])
-                    if r.status == 0 && String(decoding: r.stdout, as: UTF8.self).trimmingNewline() == hex { chosen = (name, rev); break }
+                    if r.status == 0 && r.stdoutLines.first == hex {
+                        chosen = (name, rev)
+                        break
+                    }
                 }
             }
             if chosen == nil {
                 // Commits where the blob appears or disappears at `path`, newest first: the
                 // first one whose tree holds it introduced it.
                 let r = try git.git(["log", "--all", "-n", "32", "--format=%H", "--find-object=\(hex)", "--", path])
-                let commits = r.status == 0 ? String(decoding: r.stdout, as: UTF8.self).split(separator: "\n").map(String.init) : []
+                let commits = r.status == 0 ? r.stdoutLines : []
                 for commit in commits {
                     let at = try git.git(["rev-parse", "-q", "--verify", "\(commit):\(path)"])
                     if at.status == 0 && String(decoding: at.stdout, as: UTF8.self).trimmingNewline() == hex {
                         chosen = ("commit \(commit.prefix(12))", commit)
-                        notes.append("the \(label) side's includes were read at commit \(commit.prefix(12)), the latest that introduced this version of \(path) (git does not tell a diff driver the revision)")
+                        let note = "the \(label) side's includes were read at commit \(commit.prefix(12)), "
+                            + "the latest that introduced this version of \(path) "
+                        notes.append(note + "(git does not tell a diff driver the revision)")
                         break
                     }
                 }
@@ -151,7 +160,8 @@ public struct GitDriverSides {
             }
             let c = Compilation.compile(path: path, bytes: bytes, reader: reader)
             if chosen == nil && c.policy.files.count > 1 {
-                notes.append("the \(label) side's includes were read from the working tree: git does not tell a diff driver which revision \(hex.prefix(12)) comes from")
+                notes.append("the \(label) side's includes were read from the working tree: git does not tell a diff "
+                             + "driver which revision \(hex.prefix(12)) comes from")
             }
             return (c.relabeled { "\(label)/\($0)" }, String(decoding: bytes, as: UTF8.self))
         }

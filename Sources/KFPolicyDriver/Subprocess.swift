@@ -12,6 +12,8 @@ public struct ProcessResult: Sendable {
     public let status: Int32
     public let stdout: [UInt8]
     public let stderr: [UInt8]
+    /// Standard output's lines, without empty ones.
+    public var stdoutLines: [String] { String(decoding: stdout, as: UTF8.self).split(separator: "\n").map(String.init) }
     /// Standard error's first non-empty line, for messages.
     public var errorLine: String {
         String(decoding: stderr, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "exit status \(status)"

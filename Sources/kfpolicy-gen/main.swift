@@ -46,7 +46,8 @@ func parse(_ arguments: [String]) -> GenRequest {
             while let next = args.first, OutputKind(rawValue: next) != nil { kinds.append(next); args.removeFirst() }
             for v in kinds {
                 guard let k = OutputKind(rawValue: v) else {
-                    fail("unknown output kind '\(v)' (expected one of: \(OutputKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    let kinds = OutputKind.allCases.map(\.rawValue).joined(separator: ", ")
+                    fail("unknown output kind '\(v)' (expected one of: \(kinds))")
                 }
                 if !emit.contains(k) { emit.append(k) }
             }
@@ -67,7 +68,8 @@ func parse(_ arguments: [String]) -> GenRequest {
 }
 
 do {
-    try GenDriver(parse(Array(CommandLine.arguments.dropFirst())), printer: DiagnosticPrinter(format: .text, color: false)).run()
+    let request = parse(Array(CommandLine.arguments.dropFirst()))
+    try GenDriver(request, printer: DiagnosticPrinter(format: .text, color: false)).run()
 } catch {
     exit(error.status.rawValue)
 }

@@ -38,7 +38,8 @@ func eprint(_ s: String) { StandardError.print(s) }
 func report(_ c: Compilation, _ o: OutputOptions) -> Bool { o.printer.print(c) }
 
 /// `dropped...`: diagnostics found past DiagnosticBag.storedLimit, counted but not kept.
-func report(_ ds: [Diagnostic], sources: SourceManager, _ o: OutputOptions, droppedErrors: Int = 0, droppedWarnings: Int = 0) {
+func report(_ ds: [Diagnostic], sources: SourceManager, _ o: OutputOptions,
+            droppedErrors: Int = 0, droppedWarnings: Int = 0) {
     o.printer.print(ds, sources: sources, droppedErrors: droppedErrors, droppedWarnings: droppedWarnings)
 }
 

@@ -28,16 +28,19 @@ struct Gen: ParsableCommand {
 
     @Argument(help: "Policy files.") var files: [String]
     @Option(name: .shortAndLong, help: "Output directory.") var output: String = "Generated"
-    @Option(parsing: .upToNextOption, help: "Outputs to write: \(OutputKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(parsing: .upToNextOption,
+            help: "Outputs to write: \(OutputKind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var emit: [OutputKind] = [.c]
     @Option(help: "Write a make dependency file listing every policy and include read.") var depfile: String?
     @Flag(help: "Write nothing; exit 1 and show a diff when an output is missing or stale.") var check = false
     @Flag(help: "Do not check the generated C headers with libclang.") var noValidate = false
-    @Option(help: "Validate against the kernel headers of this build directory (e.g. /usr/src/linux-headers-6.12.<n>-amd64) instead of kfpolicy's stand-in.")
+    @Option(help: ArgumentHelp("Validate against the kernel headers of this build directory "
+                               + "(e.g. /usr/src/linux-headers-6.12.<n>-amd64) instead of kfpolicy's stand-in."))
     var kernelHeaders: String?
     @Option(help: "The kernel the C header is for: 6.12 or mainline (overrides the policy's 'kernel' statement).")
     var kernel: Kernel?
-    @Flag(help: "Report Linux's size limits (64 callbacks, 256 kfuncs per program-type hook, 511-byte names) as warnings: for benchmarks, not for a kernel.")
+    @Flag(help: ArgumentHelp("Report Linux's size limits (64 callbacks, 256 kfuncs per program-type hook, 511-byte "
+                             + "names) as warnings: for benchmarks, not for a kernel."))
     var ignoreKernelLimits = false
     @Flag(help: "Print the time each phase took (read, parse, check, generate, validate, write) to standard error.")
     var timeReport = false
@@ -56,9 +59,10 @@ struct Gen: ParsableCommand {
     /// Checks a C header with libclang against its policy; any difference is an internal error.
     func validate(_ h: PlannedHeader) throws(ExitWith) -> [Diagnostic] {
         do {
-            return try HeaderValidator.validate(header: h.file.contents, path: h.path, policy: h.policy, sources: h.sources,
-                                                origins: h.file.origins, options: ValidationOptions(kernelHeaders: kernelHeaders))
-                .diagnostics
+            let options = ValidationOptions(kernelHeaders: kernelHeaders)
+            let r = try HeaderValidator.validate(header: h.file.contents, path: h.path, policy: h.policy,
+                                                 sources: h.sources, origins: h.file.origins, options: options)
+            return r.diagnostics
         } catch {
             eprint("kfpolicy: error: cannot validate \(h.path): \(error)\n")
             throw ExitWith(status: kernelHeaders == nil ? .internalError : .usageOrIO)

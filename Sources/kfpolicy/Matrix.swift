@@ -23,7 +23,8 @@ struct Matrix: ParsableCommand {
 
     @Argument(help: "The policy file (or REV:PATH).") var file: String
     @Option(help: "Output format: md or html.") var format: MatrixFormat = .md
-    @Option(help: ArgumentHelp("Highlight the cells that differ from this older policy (a file or REV:PATH).", valueName: "OLD"))
+    @Option(help: ArgumentHelp("Highlight the cells that differ from this older policy (a file or REV:PATH).",
+                               valueName: "OLD"))
     var against: String?
     @Option(name: .shortAndLong, help: "Write to this file instead of standard output.") var output: String?
     @OptionGroup var diagnostics: OutputOptions

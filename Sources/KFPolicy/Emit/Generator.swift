@@ -48,7 +48,9 @@ public enum Generator {
             case .c:
                 let h = CEmitter.headerWithOrigins(policy, sourceName: base)
                 files.append(GeneratedFile(name: "\(s)_kfpolicy.h", contents: h.text, origins: h.origins))
-            case .swift: files.append(GeneratedFile(name: SwiftNamer.fileName(forPolicyAt: path), contents: SwiftEmitter.source(policy, sourceName: base)))
+            case .swift:
+                files.append(GeneratedFile(name: SwiftNamer.fileName(forPolicyAt: path),
+                                           contents: SwiftEmitter.source(policy, sourceName: base)))
             }
         }
         return files
@@ -57,7 +59,9 @@ public enum Generator {
     /// A make rule: every output depends on every file read, plus an empty rule per input so
     /// a deleted include does not break the build (as gcc -MP does).
     public static func depfile(targets: [String], inputs: [String]) -> String {
-        func esc(_ s: String) -> String { s.replacingAll("$", with: "$$").replacingAll(" ", with: "\\ ").replacingAll("#", with: "\\#") }
+        func esc(_ s: String) -> String {
+            s.replacingAll("$", with: "$$").replacingAll(" ", with: "\\ ").replacingAll("#", with: "\\#")
+        }
         var out = targets.map(esc).joined(separator: " ") + ":"
         for i in inputs { out += " \\\n  " + esc(i) }
         out += "\n"
@@ -71,10 +75,13 @@ extension Compilation {
     /// declarations (like common/shared.policy), checked as part of each policy that includes it.
     public var isIncludeOnly: Bool {
         guard let root = rootSyntax else { return false }
-        if root.items.contains(where: { if case .policy = $0.kind { return true } else { return false } }) { return false }
+        func isPolicy(_ item: Item) -> Bool { if case .policy = item.kind { return true } else { return false } }
+        if root.items.contains(where: isPolicy) { return false }
         let syntax: Set<DiagID> = [.invalidCharacter, .unterminatedString, .unterminatedComment, .expectedToken,
                                    .unexpectedToken, .invalidUTF8]
-        return !diagnostics.items.contains { $0.severity == .error && $0.range.file == root.file && syntax.contains($0.id) }
+        return !diagnostics.items.contains { d in
+            d.severity == .error && d.range.file == root.file && syntax.contains(d.id)
+        }
     }
 }
 
@@ -85,7 +92,8 @@ extension Generator {
     public static func includeOnlyOutputs(path: String, emit: [OutputKind]) -> [GeneratedFile] {
         let base = path.split(separator: "/").last.map(String.init) ?? path
         return emit.contains(.swift)
-            ? [GeneratedFile(name: SwiftNamer.fileName(forPolicyAt: path), contents: SwiftEmitter.includeOnlySource(sourceName: base))]
+            ? [GeneratedFile(name: SwiftNamer.fileName(forPolicyAt: path),
+                             contents: SwiftEmitter.includeOnlySource(sourceName: base))]
             : []
     }
 }

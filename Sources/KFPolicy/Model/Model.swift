@@ -216,7 +216,7 @@ public struct Policy: Sendable {
 
     /// Every declared context.
     public var allContexts: ContextMask {
-        contexts.isEmpty ? .empty : ContextMask(bits: UInt32(truncatingIfNeeded: (UInt64(1) << UInt64(contexts.count)) - 1))
+        ContextMask(bits: UInt32(truncatingIfNeeded: (UInt64(1) << UInt64(contexts.count)) - 1))
     }
 
     /// `a | b | c`, or `none`.

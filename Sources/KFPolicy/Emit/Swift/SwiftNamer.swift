@@ -48,7 +48,8 @@ public struct SwiftNamer: Sendable {
         // Named after the policy's file, as the file it goes in is: two policies of one name
         // (scx.policy and scx-6.12.policy) get two types.
         typeName = Self.upperCamel(p.files.first.map(Generator.stem) ?? p.name) + "Policy"
-        masks = Self.scope(p.contexts.map(\.name) + p.groups.map(\.name), taken: Self.contextsMembers.union(Self.enumMembers))
+        masks = Self.scope(p.contexts.map(\.name) + p.groups.map(\.name),
+                           taken: Self.contextsMembers.union(Self.enumMembers))
         callbacks = Self.scope(p.callbacks.map(\.name), taken: Self.enumMembers)
         kfuncs = Self.scope(p.kfuncs.map(\.name), taken: Self.enumMembers)
         sets = Self.scope(p.sets.map(\.name), taken: Self.enumMembers)

@@ -25,9 +25,11 @@ extension PolicyTable {
             case .nests: return NestingEdgeRow(.nests, from: e.from, to: e.to)
             }
         }
-        self.init(name: p.name, structName: p.structName, prefix: p.prefix, kernel: p.kernel.description, module: p.module,
+        self.init(name: p.name, structName: p.structName, prefix: p.prefix, kernel: p.kernel.description,
+                  module: p.module,
                   contexts: p.contexts.map(\.name), callbacks: callbacks, kfuncs: kfuncs,
-                  sets: p.sets.map { SetRow(name: $0.name, programTypes: $0.progTypes, external: $0.external, config: $0.config) },
+                  sets: p.sets.map { SetRow(name: $0.name, programTypes: $0.progTypes, external: $0.external,
+                                            config: $0.config) },
                   deniedSets: p.deniedSets.map(\.set), nestingGraph: edges)
     }
 }
