@@ -92,26 +92,27 @@ extension Differ {
 
     // MARK: - Matrix cells
 
+    /// Names on both sides paired through `rename` (old to new): the new ones in order, with
+    /// the old index of each that existed before, then the removed ones under their old name.
+    static func paired(_ newNames: [String], _ oldNames: [String],
+                       rename: (String) -> String) -> [(name: String, o: Int?, n: Int?)] {
+        var out: [(name: String, o: Int?, n: Int?)] = newNames.enumerated().map { ($1, nil, $0) }
+        for (i, name) in oldNames.enumerated() {
+            if let j = out.firstIndex(where: { $0.name == rename(name) }) {
+                out[j].o = i
+            } else {
+                out.append((name, i, nil))
+            }
+        }
+        return out
+    }
+
     /// The verdict of every (kfunc, caller) pair on both sides, by new names (removed ones keep
     /// their old name): kfuncs and callers in new declaration order, removed ones after.
     func cellGrid() -> ChangedCells {
         let op = old.p, np = new.p
-        var kfs: [(name: String, o: Int?, n: Int?)] = np.kfuncs.indices.map { (np.kfuncs[$0].name, nil, $0) }
-        for (i, k) in op.kfuncs.enumerated() {
-            if let j = kfs.firstIndex(where: { $0.name == kf(k.name) }) {
-                kfs[j].o = i
-            } else {
-                kfs.append((k.name, i, nil))
-            }
-        }
-        var cbs: [(name: String, o: Int?, n: Int?)] = np.callbacks.indices.map { (np.callbacks[$0].name, nil, $0) }
-        for (i, c) in op.callbacks.enumerated() {
-            if let j = cbs.firstIndex(where: { $0.name == cb(c.name) }) {
-                cbs[j].o = i
-            } else {
-                cbs.append((c.name, i, nil))
-            }
-        }
+        let kfs = Differ.paired(np.kfuncs.map(\.name), op.kfuncs.map(\.name), rename: kf)
+        let cbs = Differ.paired(np.callbacks.map(\.name), op.callbacks.map(\.name), rename: cb)
         var columns: [(caller: String, isCallback: Bool, verdict: (Int?, Int?) -> (Bool?, Bool?))] = []
         for c in cbs {
             columns.append(("ops." + c.name, true, { ok, nk in

@@ -77,66 +77,75 @@ extension Differ {
         }
     }
 
+    /// Declarations of one kind on both sides, paired through `rename` (old name to new): a
+    /// change for each new one (`declared`), for each kept one whose meaning differs (`changed`,
+    /// nil when it is the same) and its doc comment, and for each removed one.
+    mutating func compareDeclarations<D: DocumentedDeclaration>(
+        _ what: String, _ kind: PolicyChange.Kind, _ old: [D], _ new: [D], rename: (String) -> String,
+        evidence: (DiffInput, D) -> DiffEvidence, declared: (D) -> String = { _ in "" },
+        changed: (D, D) -> String? = { _, _ in nil }
+    ) {
+        for d in new {
+            guard let o = old.first(where: { rename($0.name) == d.name }) else {
+                add(kind, d.name, "\(what) '\(d.name)' is declared\(declared(d))", old: nil, new: evidence(self.new, d))
+                continue
+            }
+            if let change = changed(o, d) {
+                add(kind, d.name, "\(what) '\(d.name)' \(change)", old: evidence(self.old, o),
+                    new: evidence(self.new, d))
+            }
+            compareDoc(what, d.name, o.doc, o.range, d.doc, d.range, oldName: o.name)
+        }
+        for o in old where !new.contains(where: { $0.name == rename(o.name) }) {
+            add(kind, o.name, "\(what) '\(o.name)' is removed", old: evidence(self.old, o), new: nil)
+        }
+    }
+
     mutating func compareGroups() {
-        let op = old.p, np = new.p
         func ev(_ d: DiffInput, _ g: Group) -> DiffEvidence {
             d.evidence("group \(g.name) = \(d.p.describe(g.mask))", [(g.range, "group '\(g.name)'")])
         }
-        for g in np.groups {
-            guard let og = op.groups.first(where: { grp($0.name) == g.name }) else {
-                add(.groupChanged, g.name, "group '\(g.name)' is declared: \(describeNames(newContexts(g.mask)))",
-                    old: nil, new: ev(new, g))
-                continue
-            }
-            let a = oldContexts(og.mask), b = newContexts(g.mask)
-            if a != b {
-                add(.groupChanged, g.name, "group '\(g.name)' changed from \(describeNames(a)) to \(describeNames(b))",
-                    old: ev(old, og), new: ev(new, g))
-            }
-            compareDoc("group", g.name, og.doc, og.range, g.doc, g.range, oldName: og.name)
-        }
-        for g in op.groups where !np.groups.contains(where: { $0.name == grp(g.name) }) {
-            add(.groupChanged, g.name, "group '\(g.name)' is removed", old: ev(old, g), new: nil)
-        }
+        let names = self // the closures read the renames while compareDeclarations adds changes
+        compareDeclarations("group", .groupChanged, old.p.groups, new.p.groups, rename: names.grp, evidence: ev,
+                            declared: { ": \(names.describeNames(names.newContexts($0.mask)))" },
+                            changed: { o, n in
+                                let a = names.oldContexts(o.mask), b = names.newContexts(n.mask)
+                                if a == b { return nil }
+                                return "changed from \(names.describeNames(a)) to \(names.describeNames(b))"
+                            })
     }
 
     mutating func compareRequirements() {
-        let op = old.p, np = new.p
         func ev(_ d: DiffInput, _ r: Requirement) -> DiffEvidence {
             d.evidence("requirement \(r.name)", [(r.range, "requirement '\(r.name)'")])
         }
-        for r in np.requirements {
-            guard let orq = op.requirements.first(where: { req($0.name) == r.name }) else {
-                add(.requirementDeclChanged, r.name, "requirement '\(r.name)' is declared", old: nil, new: ev(new, r))
-                continue
-            }
-            compareDoc("requirement", r.name, orq.doc, orq.range, r.doc, r.range, oldName: orq.name)
-        }
-        for r in op.requirements where !np.requirements.contains(where: { $0.name == req(r.name) }) {
-            add(.requirementDeclChanged, r.name, "requirement '\(r.name)' is removed", old: ev(old, r), new: nil)
-        }
+        let names = self
+        compareDeclarations("requirement", .requirementDeclChanged, old.p.requirements, new.p.requirements,
+                            rename: names.req, evidence: ev)
     }
 
     mutating func compareSets() {
-        let op = old.p, np = new.p
         func types(_ s: KfuncSet) -> String { s.progTypes.sorted().map(\.rawValue).joined(separator: ", ") }
         func ev(_ d: DiffInput, _ s: KfuncSet) -> DiffEvidence {
             d.evidence("set \(s.name): \(types(s))", [(s.range, "set '\(s.name)'")])
         }
-        for s in np.sets {
-            guard let os = op.sets.first(where: { set($0.name) == s.name }) else {
-                add(.setChanged, s.name, "set '\(s.name)' is declared, registered for \(types(s))",
-                    old: nil, new: ev(new, s))
-                continue
-            }
-            if Set(os.progTypes) != Set(s.progTypes) {
-                add(.setChanged, s.name, "set '\(s.name)' is registered for \(types(s)) (was \(types(os)))",
-                    old: ev(old, os), new: ev(new, s))
-            }
-            compareDoc("set", s.name, os.doc, os.range, s.doc, s.range, oldName: os.name)
-        }
-        for s in op.sets where !np.sets.contains(where: { $0.name == set(s.name) }) {
-            add(.setChanged, s.name, "set '\(s.name)' is removed", old: ev(old, s), new: nil)
-        }
+        let names = self
+        compareDeclarations("set", .setChanged, old.p.sets, new.p.sets, rename: names.set, evidence: ev,
+                            declared: { ", registered for \(types($0))" },
+                            changed: { o, n in
+                                if Set(o.progTypes) == Set(n.progTypes) { return nil }
+                                return "is registered for \(types(n)) (was \(types(o)))"
+                            })
     }
 }
+
+/// A declaration with a name, a doc comment and a place: what `compareDeclarations` pairs.
+protocol DocumentedDeclaration {
+    var name: String { get }
+    var doc: String? { get }
+    var range: SourceRange { get }
+}
+
+extension Group: DocumentedDeclaration {}
+extension Requirement: DocumentedDeclaration {}
+extension KfuncSet: DocumentedDeclaration {}
