@@ -255,10 +255,13 @@ struct SwiftTablesEmitter {
     }
     func callbacks(_ cs: [Int]) -> String { list(cs.map { "." + callbackName($0) }) }
     func list(_ xs: [String]) -> String { "[" + xs.joined(separator: ", ") + "]" }
-    /// A Swift string literal.
+    /// A Swift string literal. (Policy names are identifiers; the escapes keep any other text
+    /// from ending the literal early.)
     func quoted(_ s: String) -> String {
-        let escapes: [Unicode.Scalar: String] = ["\"": "\\\"", "\\": "\\\\", "\n": "\\n"]
-        return "\"" + s.unicodeScalars.map { escapes[$0] ?? String($0) }.joined() + "\""
+        guard s.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == 10 }) else {
+            return "\"" + s + "\""
+        }
+        return "\"" + s.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"").replacing("\n", with: "\\n") + "\""
     }
 
     // MARK: - Printing
@@ -288,13 +291,16 @@ struct SwiftTablesEmitter {
         for (i, p) in paragraphs.enumerated() {
             if i > 0 { out.line("///") }
             for l in p.split(separator: "\n", omittingEmptySubsequences: false) {
-                var line = ""
+                var line = "", length = 0 // length: line.count, kept as words are added
                 for word in l.split(separator: " ", omittingEmptySubsequences: false) {
-                    if !line.isEmpty, line.count + 1 + word.count > width {
+                    let w = word.count
+                    if length > 0, length + 1 + w > width {
                         out.line("/// \(line)")
                         line = String(word)
+                        length = w
                     } else {
-                        line += (line.isEmpty ? "" : " ") + word
+                        line += (length == 0 ? "" : " ") + word
+                        length += (length == 0 ? 0 : 1) + w
                     }
                 }
                 out.line(line.isEmpty ? "///" : "/// \(line)")
