@@ -111,6 +111,14 @@ final class SwiftTablesGeneratedFilesTests: XCTestCase {
         XCTAssertEqual(try read(dir + "/out/include_kfpolicy.h"), try read(packageRoot + "/Generated/examples/include_kfpolicy.h"))
         XCTAssertEqual(try read(dir + "/out/include.d"),
                        "out/IncludePolicy.swift out/include_kfpolicy.h: \\\n  p/include.policy \\\n  p/common/shared.policy\n\np/include.policy:\n\np/common/shared.policy:\n")
+        // The same driver as `kfpolicy gen`: --check, and --emit with several kinds at once.
+        let check = ["--check", "--emit", "swift", "c", "-o", "out", "p/include.policy"]
+        XCTAssertEqual(try runProcess(tool, check, cwd: dir).status, 0)
+        try write(dir + "/out/IncludePolicy.swift", "// edited\n")
+        r = try runProcess(tool, check, cwd: dir)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.err.contains("out/IncludePolicy.swift: stale; run 'kfpolicy-gen p/include.policy -o out --emit swift c'"), r.err)
+        XCTAssertEqual(try read(dir + "/out/IncludePolicy.swift"), "// edited\n", "--check writes nothing")
 
         // A shared file on its own is an error (it declares no policy) ...
         r = try runProcess(tool, ["--emit", "swift", "-o", "out", "p/common/shared.policy"], cwd: dir)
