@@ -6,18 +6,17 @@
 #     sets and nesting in proportion; a whole kernel has a few thousand kfuncs): wall time and CPU
 #     time (user + system, what one thread costs whatever else the machine runs), peak memory,
 #     growth from one size to the next, against the aim of 10,000 kfuncs in under 0.5 s; and
-#     protoc compiling a .proto of the same line count and size to C++, as a ratio.
-# (The generated filter now has the shape of mainline's hand-written one, a set8 lookup and a
-# per-op table, so the former comparison with a model of the hand-written filter measured
-# nothing and is gone.)
-# Needs python3, /usr/bin/time and protoc (scripts/setup.sh installs them).
+#     protoc compiling a .proto of the same line count and size to C++, as a ratio;
+#  3. the generated sched_ext filter's cost per decision against a model of mainline's
+#     hand-written scx_kfunc_context_filter (bench/filter_bench.c), as a ratio.
+# Needs python3, cc, /usr/bin/time and protoc (scripts/setup.sh installs them).
 # KFPOLICY_BENCH_SCRATCH picks the build directory (default .build); KFPOLICY_BENCH_SIZES the
 # synthetic sizes (default "1000 10000").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scratch="${KFPOLICY_BENCH_SCRATCH:-.build}"
 sizes="${KFPOLICY_BENCH_SIZES:-1000 10000}"
-for tool in python3 protoc /usr/bin/time; do
+for tool in python3 cc protoc /usr/bin/time; do
     command -v "$tool" >/dev/null || { echo "bench: $tool is missing; run scripts/setup.sh" >&2; exit 2; }
 done
 swift build -c release --product kfpolicy --scratch-path "$scratch" >&2
@@ -93,3 +92,18 @@ print(f"| {int(n):,} | {int(lines):,} | {mb(pol):.1f} | {mb(proto):.1f} | {mb(hd
 PY
 done
 echo
+
+# 3. The generated sched_ext filter against a model of mainline's hand-written one.
+echo "### Filter cost per decision: generated vs mainline's hand-written sched_ext filter"
+echo "(userspace, cc -O2, best of 21 interleaved runs, thread CPU time; after checking that both"
+echo "reach the same verdict on every struct, member, kfunc and program type)"
+echo
+echo "| kfuncs | decisions compared | generated ns | mainline model ns | generated / mainline |"
+echo "|---:|---:|---:|---:|---:|"
+mkdir -p "$tmp/fb"
+cp Generated/scx_kfpolicy.h "$tmp/fb/"
+python3 bench/prelude.py "$tmp/fb/scx_kfpolicy.h" > "$tmp/fb/prelude.h"
+cc -std=gnu11 -O2 -Wall -Wextra -Wno-unused-function -I "$tmp/fb" -I Tests/Harness/include -I Tests/Harness \
+    bench/filter_bench.c -o "$tmp/fb/bench"
+read -r _ nk _ nc _ gns _ hns _ ratio < <("$tmp/fb/bench")
+echo "| $nk | $nc | $gns | $hns | $ratio |"

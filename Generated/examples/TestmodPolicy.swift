@@ -7,7 +7,7 @@
 import KFPolicyRuntime
 
 /// A made-up block-request interface that a test module defines, used to check the
-/// generated header in a real kernel build.
+/// generated header in a real kernel.
 ///
 /// The tables of policy `kfp_testmod` for `struct kfp_testmod_ops`. Raw values match the C header
 /// (testmod_kfpolicy.h): a context's is its bit number, a kfunc's its index in declaration order, a
@@ -67,39 +67,54 @@ public enum TestmodPolicy: GeneratedPolicy {
         public typealias Policy = TestmodPolicy
         /// Allocate a request buffer; NULL when memory is short.
         ///
-        /// Allowed in: setup | queue. Sets: kfp_testmod_kfunc_ids_any. Flags: KF_ACQUIRE |
+        /// Allowed in: setup | queue. Sets: kfp_testmod_kfunc_ids_ops,
+        /// kfp_testmod_kfunc_ids_syscall, kfp_testmod_kfunc_ids_tracing. Flags: KF_ACQUIRE |
         /// KF_RET_NULL.
         case kfp_testmod_alloc = 0
-        /// Release a buffer from kfp_testmod_alloc().
+        /// Release a buffer from kfp_testmod_alloc(), in the contexts that can allocate one.
         ///
-        /// Allowed in: setup | complete | queue. Sets: kfp_testmod_kfunc_ids_any. Flags:
-        /// KF_RELEASE.
+        /// Allowed in: setup | queue. Sets: kfp_testmod_kfunc_ids_ops,
+        /// kfp_testmod_kfunc_ids_syscall, kfp_testmod_kfunc_ids_tracing. Flags: KF_RELEASE.
         case kfp_testmod_release = 1
         /// Wait for in-flight requests; may sleep. `setup` also reaches report, which is not
         /// sleepable, so the requirement keeps it to init.
         ///
-        /// Allowed in: setup; requires sleepable. Sets: kfp_testmod_kfunc_ids_any. Flags:
-        /// KF_SLEEPABLE.
+        /// Allowed in: setup; requires sleepable. Sets: kfp_testmod_kfunc_ids_ops,
+        /// kfp_testmod_kfunc_ids_syscall, kfp_testmod_kfunc_ids_tracing. Flags: KF_SLEEPABLE.
         case kfp_testmod_wait = 2
         /// Insert a request into the submission queue. From complete the queue lock is not
         /// held, so the kernel binds the name to a deferring implementation there.
         ///
-        /// Allowed in: complete | queue. Sets: kfp_testmod_kfunc_ids_queue,
-        /// kfp_testmod_kfunc_ids_any. Flags: KF_RCU.
+        /// Allowed in: complete | queue. Sets: kfp_testmod_kfunc_ids_ops,
+        /// kfp_testmod_kfunc_ids_syscall, kfp_testmod_kfunc_ids_tracing. Flags: KF_RCU.
         case kfp_testmod_insert = 3
         /// Resubmit a completed request: the kernel runs ops.submit before this returns.
         ///
-        /// Allowed in: complete. Sets: kfp_testmod_kfunc_ids_queue. Flags: KF_TRUSTED_ARGS.
+        /// Allowed in: complete. Sets: kfp_testmod_kfunc_ids_ops. Flags: KF_TRUSTED_ARGS.
         case kfp_testmod_resubmit = 4
+        /// Complete a request at once from the submission path: the kernel runs ops.complete
+        /// before this returns. With ops.complete resubmitting, that loops (submit -> complete ->
+        /// submit): the instance check refuses an instance whose programs would close the loop.
+        ///
+        /// Allowed in: queue. Sets: kfp_testmod_kfunc_ids_ops. Flags: KF_TRUSTED_ARGS.
+        case kfp_testmod_complete_now = 5
+        /// Run the registered instance's callbacks once, as the subsystem would for one request,
+        /// and fill `stats` with what happened (callbacks run, requests queued and deferred,
+        /// nestings and kfunc calls the run-time guards refused). For syscall programs only.
+        ///
+        /// Allowed in: none. Sets: kfp_testmod_kfunc_ids_syscall.
+        case kfp_testmod_kick = 6
     }
 
     /// A BTF kfunc set. The raw value is its place in declaration order.
     public enum KfuncSet: Int, GeneratedKfuncSet {
         public typealias Policy = TestmodPolicy
-        /// Registered for: struct_ops, syscall.
-        case kfp_testmod_kfunc_ids_any = 0
         /// Registered for: struct_ops.
-        case kfp_testmod_kfunc_ids_queue = 1
+        case kfp_testmod_kfunc_ids_ops = 0
+        /// Registered for: syscall.
+        case kfp_testmod_kfunc_ids_syscall = 1
+        /// Registered for: tracing.
+        case kfp_testmod_kfunc_ids_tracing = 2
     }
 
     /// A condition a kfunc can require. `sleepable` is built in (the caller must be a sleepable
@@ -113,29 +128,34 @@ public enum TestmodPolicy: GeneratedPolicy {
     /// The policy's data, which every member of the types above reads.
     public static let table = PolicyTable(
         name: "kfp_testmod", structName: "kfp_testmod_ops", prefix: "kfp_testmod",
-        kernel: "mainline", module: nil,
+        kernel: "6.12", module: "kfp_testmod",
         contexts: ["setup", "complete", "queue"],
         callbacks: [
             callbackRow("init", contexts: [.setup], sleepable: true),
-            callbackRow("submit", contexts: [.queue]),
-            callbackRow("complete", contexts: [.complete], nested: [.submit]),
+            callbackRow("submit", contexts: [.queue], nested: [.submit, .complete]),
+            callbackRow("complete", contexts: [.complete], nested: [.submit, .complete]),
             callbackRow("report", contexts: [.setup]),
         ],
         kfuncs: [
-            kfuncRow("kfp_testmod_alloc", flags: [.KF_ACQUIRE, .KF_RET_NULL], contexts: [.setup, .queue], sets: [.kfp_testmod_kfunc_ids_any]),
-            kfuncRow("kfp_testmod_release", flags: [.KF_RELEASE], contexts: [.setup, .complete, .queue], sets: [.kfp_testmod_kfunc_ids_any]),
-            kfuncRow("kfp_testmod_wait", flags: [.KF_SLEEPABLE], contexts: [.setup], requires: [.sleepable], sets: [.kfp_testmod_kfunc_ids_any]),
-            kfuncRow("kfp_testmod_insert", flags: [.KF_RCU], contexts: [.complete, .queue], sets: [.kfp_testmod_kfunc_ids_queue, .kfp_testmod_kfunc_ids_any], implementations: [([.complete], "kfp_testmod_insert_deferred")]),
-            kfuncRow("kfp_testmod_resubmit", flags: [.KF_TRUSTED_ARGS], contexts: [.complete], sets: [.kfp_testmod_kfunc_ids_queue], invokes: [.submit]),
+            kfuncRow("kfp_testmod_alloc", flags: [.KF_ACQUIRE, .KF_RET_NULL], contexts: [.setup, .queue], sets: [.kfp_testmod_kfunc_ids_ops, .kfp_testmod_kfunc_ids_syscall, .kfp_testmod_kfunc_ids_tracing]),
+            kfuncRow("kfp_testmod_release", flags: [.KF_RELEASE], contexts: [.setup, .queue], sets: [.kfp_testmod_kfunc_ids_ops, .kfp_testmod_kfunc_ids_syscall, .kfp_testmod_kfunc_ids_tracing]),
+            kfuncRow("kfp_testmod_wait", flags: [.KF_SLEEPABLE], contexts: [.setup], requires: [.sleepable], sets: [.kfp_testmod_kfunc_ids_ops, .kfp_testmod_kfunc_ids_syscall, .kfp_testmod_kfunc_ids_tracing]),
+            kfuncRow("kfp_testmod_insert", flags: [.KF_RCU], contexts: [.complete, .queue], sets: [.kfp_testmod_kfunc_ids_ops, .kfp_testmod_kfunc_ids_syscall, .kfp_testmod_kfunc_ids_tracing], implementations: [([.complete], "kfp_testmod_insert_deferred")]),
+            kfuncRow("kfp_testmod_resubmit", flags: [.KF_TRUSTED_ARGS], contexts: [.complete], sets: [.kfp_testmod_kfunc_ids_ops], invokes: [.submit]),
+            kfuncRow("kfp_testmod_complete_now", flags: [.KF_TRUSTED_ARGS], contexts: [.queue], sets: [.kfp_testmod_kfunc_ids_ops], invokes: [.complete]),
+            kfuncRow("kfp_testmod_kick", contexts: [], sets: [.kfp_testmod_kfunc_ids_syscall]),
         ],
         sets: [
-            setRow("kfp_testmod_kfunc_ids_any", programTypes: [.struct_ops, .syscall]),
-            setRow("kfp_testmod_kfunc_ids_queue", programTypes: [.struct_ops]),
+            setRow("kfp_testmod_kfunc_ids_ops", programTypes: [.struct_ops]),
+            setRow("kfp_testmod_kfunc_ids_syscall", programTypes: [.syscall]),
+            setRow("kfp_testmod_kfunc_ids_tracing", programTypes: [.tracing]),
         ],
         deniedSets: [],
         nestingGraph: [
+            callsEdge(.submit, .kfp_testmod_complete_now),
             callsEdge(.complete, .kfp_testmod_resubmit),
             invokesEdge(.kfp_testmod_resubmit, .submit),
+            invokesEdge(.kfp_testmod_complete_now, .complete),
         ]
     )
 }

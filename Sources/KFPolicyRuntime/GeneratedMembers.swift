@@ -51,8 +51,6 @@ extension GeneratedKfunc {
     public var requirements: [Policy.Requirement] { row.requirements.map { Policy.Requirement(rawValue: $0)! } }
     /// True when only sleepable callbacks may call it (`requires sleepable`).
     public var requiresSleepable: Bool { row.requiresSleepable }
-    /// The C context word: the contexts, plus bit 31 when it requires a sleepable callback.
-    public var contextWord: UInt32 { row.contexts | (row.requiresSleepable ? 0x8000_0000 : 0) }
     /// The kfunc sets it is in, in the order written.
     public var sets: [Policy.KfuncSet] { Policy.KfuncSet.all(row.sets) }
     /// The program types that reach it: those of the kfunc hooks its sets are registered for.

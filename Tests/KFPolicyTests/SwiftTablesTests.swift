@@ -98,7 +98,10 @@ final class SwiftTablesTests: XCTestCase {
             XCTAssertEqual(k.contexts.rawValue, m.mask.bits, "\(rel): mask of \(m.name)", file: file, line: line)
             XCTAssertEqual(k.requiresSleepable, m.requiresSleepable, file: file, line: line)
             XCTAssertEqual(k.requirements.map(\.name), m.requires, file: file, line: line)
-            if own { XCTAssertEqual(k.contextWord, words[m.name] ?? nil, "\(rel): context word of \(m.name), Swift vs C", file: file, line: line) }
+            if own {
+                XCTAssertEqual(k.contexts.rawValue, words[m.name] ?? nil, "\(rel): contexts of \(m.name), Swift vs C",
+                               file: file, line: line)
+            }
             XCTAssertEqual(k.flags, m.flags.sorted(), "\(rel): KF_ flags of \(m.name)", file: file, line: line)
             XCTAssertEqual(k.programTypes, p.progTypes(of: k.rawValue), file: file, line: line)
             XCTAssertEqual(k.sets.map(\.name), m.sets.map { p.sets[$0].name }, file: file, line: line)

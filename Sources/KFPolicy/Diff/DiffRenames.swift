@@ -62,12 +62,19 @@ extension Differ {
                 .filter(commonCallbacks.contains)
             return Differ.field(cbs) + ";" + d.allowedProgTypes(k).map(\.rawValue).joined(separator: ",")
         }
-        // Renames the new side declares (`was OLD`) first, then those that decide the same.
+        // Renames a side declares (`was OLD`) first, then those that decide the same. (Either side
+        // may say it: a diff read backwards sees the rename backwards.)
         var declared: [String: String] = [:]
         for k in np.kfuncs where op.kfunc(named: k.name) == nil {
             for o in k.was where op.kfunc(named: o) != nil && np.kfunc(named: o) == nil && declared[o] == nil {
                 declared[o] = k.name
             }
+        }
+        for k in op.kfuncs where np.kfunc(named: k.name) == nil && declared[k.name] == nil {
+            let renamedTo = k.was.first { n in
+                np.kfunc(named: n) != nil && op.kfunc(named: n) == nil && !declared.values.contains(n)
+            }
+            if let n = renamedTo { declared[k.name] = n }
         }
         renames.kfuncs = renamed({ $0.kfuncs.map(\.name) }, declared: declared, old: { kfuncSig(old, $0, cb) },
                                  new: { kfuncSig(new, $0, { $0 }) })
@@ -90,12 +97,13 @@ extension Differ {
     mutating func reportRenames() {
         // A kfunc's name is what BPF programs call: a renamed kfunc breaks those that call the old one.
         for (o, n) in renames.kfuncs.sorted(by: { $0.key < $1.key }) {
-            let nk = new.p.kfuncs[new.p.kfunc(named: n)!]
-            var locs: [(SourceRange, String)] = [(nk.range, "kfunc '\(n)'")]
-            if nk.was.contains(o) { locs.append((nk.wasRange, "'\(n)' was '\(o)'")) }
+            let ok = old.p.kfuncs[old.p.kfunc(named: o)!], nk = new.p.kfuncs[new.p.kfunc(named: n)!]
+            var oldLocs: [(SourceRange, String)] = [(ok.range, "kfunc '\(o)'")]
+            var newLocs: [(SourceRange, String)] = [(nk.range, "kfunc '\(n)'")]
+            if nk.was.contains(o) { newLocs.append((nk.wasRange, "'\(n)' was '\(o)'")) }
+            if ok.was.contains(n) { oldLocs.append((ok.wasRange, "'\(o)' was '\(n)'")) }
             add(.kfuncRenamed, n, "kfunc '\(o)' renamed to '\(n)': programs that call '\(o)' no longer load",
-                old: old.evidence("kfunc \(o)", [(old.declaration("kfunc", o), "kfunc '\(o)'")]),
-                new: new.evidence("kfunc \(n)", locs), key: n)
+                old: old.evidence("kfunc \(o)", oldLocs), new: new.evidence("kfunc \(n)", newLocs), key: n)
         }
         let kinds = [("context", renames.contexts), ("group", renames.groups), ("callback", renames.callbacks),
                      ("requirement", renames.requirements), ("set", renames.sets)]
