@@ -88,7 +88,7 @@ def policy_lines(n, seed=1):
                 body.append("requires sleepable;")
             elif i == 2:
                 body.append("allow " + " | ".join(ctx(x) for x in sorted(cb_ctx[0])) + ";")
-                body.append(f"impl {cbs[0]} = {name}_impl;")
+                body.append(f"impl {cbs[0]} = {name}_deferred;")
             else:
                 k = i % 6
                 if k == 0:

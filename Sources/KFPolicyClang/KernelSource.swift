@@ -107,7 +107,8 @@ public final class KernelSource {
         let keywords = ["BTF_ID_FLAGS", "__bpf_kfunc", "register_btf_kfunc_id_set"] + structNames.map { "struct \($0)" }
         for rel in Self.cFiles(under: self.root) {
             let path = self.root + "/" + rel
-            guard let bytes = try? readFileBytes(path), keywords.contains(where: { bytes.containsBytes(Array($0.utf8)) }) else { continue }
+            guard let bytes = try? readFileBytes(path),
+                  keywords.contains(where: { bytes.containsBytes(Array($0.utf8)) }) else { continue }
             let tokens: SourceTokens
             do { tokens = try SourceTokens.lex(path: path, contents: String(decoding: bytes, as: UTF8.self)) } catch {
                 throw KernelSourceError(description: "libclang cannot read '\(path)': \(error)")
@@ -120,7 +121,8 @@ public final class KernelSource {
         // Resolve registrations to sets.
         registrations = registrations.map { r in
             let v = idSets[r.idSetVariable]
-            return KernelRegistration(progType: r.progType, idSetVariable: r.idSetVariable, set: v?.set, filter: v?.filter, location: r.location)
+            return KernelRegistration(progType: r.progType, idSetVariable: r.idSetVariable, set: v?.set,
+                                      filter: v?.filter, location: r.location)
         }
     }
 
@@ -139,14 +141,17 @@ public final class KernelSource {
             defer { closedir(d) }
             var names: [(String, Bool)] = []
             while let e = readdir(d) {
-                let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+                let name = withUnsafeBytes(of: e.pointee.d_name) {
+                    String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self)
+                }
                 if name.hasPrefix(".") { continue }
                 names.append((name, e.pointee.d_type == UInt8(DT_DIR)))
             }
             for (name, isDir) in names.sorted(by: { $0.0 < $1.0 }) {
                 let r = rel.isEmpty ? name : rel + "/" + name
                 if isDir {
-                    if rel.isEmpty && ["tools", "Documentation", "samples", "scripts", "usr", "LICENSES"].contains(name) { continue }
+                    let notKernel = ["tools", "Documentation", "samples", "scripts", "usr", "LICENSES"]
+                    if rel.isEmpty && notKernel.contains(name) { continue }
                     walk(r)
                 } else if name.hasSuffix(".c") || name.hasSuffix(".h") {
                     out.append(r)
@@ -184,9 +189,11 @@ public final class KernelSource {
             case "BTF_ID_FLAGS":
                 guard let c = current, inv.args.count > 1, arg0 == "func" else { continue }
                 let flags = inv.args.count > 2
-                    ? inv.args[2].split(separator: "|").map { String($0).trimmingSpaces }.filter { !$0.isEmpty && $0 != "0" }
+                    ? inv.args[2].split(separator: "|").map { String($0).trimmingSpaces }
+                        .filter { !$0.isEmpty && $0 != "0" }
                     : []
-                sets[c].entries.append(KernelSetEntry(kfunc: inv.args[1], flags: flags, location: location(f, inv.tokenIndex)))
+                let entry = KernelSetEntry(kfunc: inv.args[1], flags: flags, location: location(f, inv.tokenIndex))
+                sets[c].entries.append(entry)
             default: break
             }
         }
@@ -199,7 +206,8 @@ public final class KernelSource {
             case "}": depth -= 1
             default: break
             }
-            if depth == 0 && t.text == "struct" && i + 2 < code.count && code[i + 2].text == "{" && structNames.contains(code[i + 1].text),
+            if depth == 0 && t.text == "struct" && i + 2 < code.count && code[i + 2].text == "{"
+                && structNames.contains(code[i + 1].text),
                let close = st.matching(i + 2) {
                 scanStruct(f, name: code[i + 1].text, at: i + 1, open: i + 2, close: close)
                 i = close + 1
@@ -208,7 +216,8 @@ public final class KernelSource {
             if t.text == "btf_kfunc_id_set" && i + 3 < code.count && code[i + 2].text == "=" && code[i + 3].text == "{",
                let close = st.matching(i + 3) {
                 var set: String?, filter: String?
-                for field in splitArguments(Array(code[(i + 4)..<close])) where field.count >= 4 && field[0].text == "." {
+                let fields = splitArguments(Array(code[(i + 4)..<close]))
+                for field in fields where field.count >= 4 && field[0].text == "." {
                     let value = field[3...].filter { $0.text != "&" }.map(\.text).joined()
                     if field[1].text == "set" { set = value }
                     if field[1].text == "filter" { filter = value }
@@ -219,7 +228,8 @@ public final class KernelSource {
             }
             if t.text == "register_btf_kfunc_id_set", let (args, _) = st.arguments(at: i + 1), args.count == 2 {
                 let v = args[1].filter { $0.text != "&" }.map(\.text).joined()
-                registrations.append(KernelRegistration(progType: tokenText(args[0]), idSetVariable: v, set: nil, filter: nil, location: location(f, i)))
+                registrations.append(KernelRegistration(progType: tokenText(args[0]), idSetVariable: v, set: nil,
+                                                        filter: nil, location: location(f, i)))
             }
             if depth == 0 && t.kind == .identifier && i + 1 < code.count && code[i + 1].text == "(" {
                 if let next = scanFunction(f, nameAt: i) { i = next; continue }
@@ -254,14 +264,17 @@ public final class KernelSource {
         guard from < to else { return nil }
         let decl = Array(code[from..<to])
         // `ret (*name)(params)`: a function pointer.
-        for j in 0..<max(0, decl.count - 3) where decl[j].text == "(" && decl[j + 1].text == "*" && decl[j + 2].kind == .identifier && decl[j + 3].text == ")" {
-            return KernelMember(name: decl[j + 2].text, isFunctionPointer: true, declaration: tokenText(decl), location: location(f, from + j + 2))
+        for j in 0..<max(0, decl.count - 3) where decl[j].text == "(" && decl[j + 1].text == "*"
+            && decl[j + 2].kind == .identifier && decl[j + 3].text == ")" {
+            return KernelMember(name: decl[j + 2].text, isFunctionPointer: true, declaration: tokenText(decl),
+                                location: location(f, from + j + 2))
         }
         // Otherwise the last identifier before any array bound or bit-field width.
         var end = decl.count
         if let k = decl.firstIndex(where: { $0.text == "[" || $0.text == ":" }) { end = k }
         guard let k = decl[..<end].lastIndex(where: { $0.kind == .identifier }) else { return nil }
-        return KernelMember(name: decl[k].text, isFunctionPointer: false, declaration: tokenText(decl), location: location(f, from + k))
+        return KernelMember(name: decl[k].text, isFunctionPointer: false, declaration: tokenText(decl),
+                            location: location(f, from + k))
     }
 
     /// A function definition or prototype whose name is at `nameAt` (at file scope). Returns the
@@ -291,7 +304,8 @@ public final class KernelSource {
         if prefix.isEmpty && code[j].text == ";" { return nil }
         if prefix.contains(where: { $0.text == "typedef" || $0.text == "(" }) { return nil }
         let isKfunc = prefix.contains { $0.text == "__bpf_kfunc" }
-        let shown = prefix.filter { $0.text != "__bpf_kfunc" && $0.text != "static" && $0.text != "inline" && $0.text != "__always_inline" && $0.text != "noinline" }
+        let hidden: Set<String> = ["__bpf_kfunc", "static", "inline", "__always_inline", "noinline"]
+        let shown = prefix.filter { !hidden.contains($0.text) }
         let sig = tokenText(Array(shown) + Array(code[i...close]))
         let isDef = code[j].text == "{"
         var body: (Int, Int, Int)?
@@ -347,103 +361,3 @@ extension Array where Element == UInt8 {
         }
     }
 }
-
-// MARK: Checking a policy against the sources
-
-extension KernelSource {
-    /// Compares a policy with the sources: callbacks against the struct's members, kfuncs
-    /// against their definitions, sets and KF_ flags against the BTF_ID_FLAGS lines, and sets'
-    /// program types against their registrations. Each mismatch names both locations.
-    public func check(_ p: Policy) -> [Diagnostic] {
-        var ds: [Diagnostic] = []
-        func note(_ message: String, _ l: KernelLocation) -> DiagnosticNote {
-            let cond = l.conditions.isEmpty ? "" : " (under #if \(l.conditions.joined(separator: " && ")))"
-            return DiagnosticNote(message + cond, at: l.range)
-        }
-        // The struct.
-        if let s = structs[p.structName] {
-            let fps = s.members.filter(\.isFunctionPointer)
-            for c in p.callbacks {
-                if fps.contains(where: { $0.name == c.name }) { continue }
-                if let m = s.members.first(where: { $0.name == c.name }) {
-                    ds.append(Diagnostic(.error, .kernelCallbackNotMember,
-                                         "callback '\(c.name)' is a data member of struct \(p.structName) in the kernel, not a function pointer",
-                                         at: c.range, notes: [note("'\(m.declaration)' is declared here", m.location)]))
-                } else {
-                    ds.append(Diagnostic(.error, .kernelCallbackNotMember,
-                                         "callback '\(c.name)' is not a member of struct \(p.structName) in the kernel sources",
-                                         at: c.range, notes: [note("struct \(p.structName) is defined here", s.location)],
-                                         hint: closest(to: c.name, in: fps.map(\.name), minimumLimit: 2).map { "did you mean '\($0)'?" }))
-                }
-            }
-            for m in fps where p.callback(named: m.name) == nil {
-                ds.append(Diagnostic(.warning, .kernelMemberNotInPolicy,
-                                     "struct \(p.structName) has a function-pointer member '\(m.name)' that the policy does not declare as a callback",
-                                     at: p.range, notes: [note("'\(m.declaration)' is declared here", m.location)],
-                                     hint: "add 'callback \(m.name): <contexts>;' if BPF programs may implement it"))
-            }
-        } else {
-            ds.append(Diagnostic(.error, .kernelStructNotFound,
-                                 "struct \(p.structName) is not defined in the kernel sources under '\(root)'",
-                                 at: p.range, hint: "--kernel-src must name a kernel source tree (the directory that holds kernel/ and include/)"))
-        }
-        // Sets and their program types.
-        for s in p.sets {
-            guard let ks = set(named: s.name) else {
-                ds.append(Diagnostic(.error, .kernelSetNotFound, "set '\(s.name)' is not defined in the kernel sources (no BTF_KFUNCS_START(\(s.name)))",
-                                     at: s.range, hint: closest(to: s.name, in: sets.map(\.name), minimumLimit: 2).map { "did you mean '\($0)'?" }))
-                continue
-            }
-            let regs = registrations(of: s.name)
-            let got = Set(regs.compactMap { r in ProgType.allCases.first { $0.cName == r.progType } })
-            let want = Set(s.progTypes)
-            if got != want {
-                let gotText = got.isEmpty ? "no program type" : got.sorted().map(\.rawValue).joined(separator: ", ")
-                ds.append(Diagnostic(.error, .kernelProgTypesDiffer,
-                                     "set '\(s.name)' is registered for \(want.sorted().map(\.rawValue).joined(separator: ", ")) in the policy, but the kernel registers it for \(gotText)",
-                                     at: s.range,
-                                     notes: regs.isEmpty ? [note("set '\(s.name)' is defined here", ks.location)]
-                                         : regs.map { note("register_btf_kfunc_id_set(\($0.progType), &\($0.idSetVariable))", $0.location) }))
-            }
-        }
-        // Kfuncs.
-        for k in p.kfuncs {
-            let found = entries(of: k.name)
-            guard functions[k.name] != nil || !found.isEmpty else {
-                let known = Set(functions.values.filter(\.isKfunc).map(\.name)).union(sets.flatMap { $0.entries.map(\.kfunc) })
-                ds.append(Diagnostic(.error, .kernelKfuncNotFound,
-                                     "kfunc '\(k.name)' is neither defined with __bpf_kfunc nor declared in the kernel sources, and no set lists it",
-                                     at: k.range, hint: closest(to: k.name, in: known, minimumLimit: 2).map { "did you mean '\($0)'?" }))
-                continue
-            }
-            let policySets = k.sets.map { p.sets[$0].name }
-            for name in policySets {
-                guard let ks = set(named: name) else { continue } // reported above
-                guard let e = ks.entries.first(where: { $0.kfunc == k.name }) else {
-                    var notes = [note("the kernel's set '\(name)' is defined here", ks.location)]
-                    notes += found.map { note("the kernel lists '\(k.name)' in set '\($0.set.name)' here", $0.entry.location) }
-                    ds.append(Diagnostic(.error, .kernelSetDiffers,
-                                         "kfunc '\(k.name)' is in set '\(name)' in the policy, but the kernel's set '\(name)' does not list it",
-                                         at: k.setsRange, notes: notes))
-                    continue
-                }
-                let want = Set(k.flags.map(\.rawValue)), got = Set(e.flags)
-                if want != got {
-                    let show: (Set<String>) -> String = { $0.isEmpty ? "none" : $0.sorted().joined(separator: " | ") }
-                    ds.append(Diagnostic(.error, .kernelFlagsDiffer,
-                                         "kfunc '\(k.name)' has flags \(show(want)) in the policy, but \(show(got)) in the kernel's set '\(name)'",
-                                         at: k.flagsRange.isNone ? k.range : k.flagsRange,
-                                         notes: [note("BTF_ID_FLAGS(func, \(k.name)\(e.flags.isEmpty ? "" : ", " + e.flags.joined(separator: " | "))) is here", e.location)]))
-                }
-            }
-            for (ks, e) in found where !policySets.contains(ks.name) {
-                ds.append(Diagnostic(.error, .kernelSetDiffers,
-                                     "the kernel also lists kfunc '\(k.name)' in set '\(ks.name)', which the policy does not give it",
-                                     at: k.setsRange, notes: [note("BTF_ID_FLAGS(func, \(k.name)...) in set '\(ks.name)' is here", e.location)],
-                                     hint: "add '\(ks.name)' to its 'in' line" + (p.sets.contains { $0.name == ks.name } ? "" : " and declare 'set \(ks.name): ...;'")))
-            }
-        }
-        return ds
-    }
-}
-

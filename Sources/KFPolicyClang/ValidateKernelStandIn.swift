@@ -1,7 +1,8 @@
 // A stand-in for the kernel declarations a generated header needs, so `kfpolicy gen` can parse
 // what it wrote without a kernel tree. These are our own declarations: only the names, the
-// KF_ flag values and the layout rules of .BTF_ids come from the kernel (see
-// docs/kernel-facts.md); no kernel text is copied. Each file is served to libclang from memory
+// KF_ flag values and the layout rules of .BTF_ids come from the kernel (include/linux/btf.h and
+// btf_ids.h of Linux 6.12; KbuildTests compares the flag values with Debian's 6.12 headers); no
+// kernel text is copied. Each file is served to libclang from memory
 // under `KernelStandIn.includeDir`.
 
 import KFPolicy

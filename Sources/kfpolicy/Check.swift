@@ -35,7 +35,9 @@ struct Check: ParsableCommand {
             var ds = c.diagnostics.sorted
             if let kernelSrc, !c.diagnostics.hasErrors {
                 let ks: KernelSource
-                do { ks = try KernelSource(root: kernelSrc, structNames: [c.policy.structName], sources: sources) } catch {
+                do {
+                    ks = try KernelSource(root: kernelSrc, structNames: [c.policy.structName], sources: sources)
+                } catch {
                     eprint("kfpolicy: error: --kernel-src: \(error)\n")
                     throw ExitWith(status: .usageOrIO)
                 }
@@ -45,7 +47,8 @@ struct Check: ParsableCommand {
             droppedErrors += c.diagnostics.droppedErrors
             droppedWarnings += c.diagnostics.droppedWarnings
             if c.diagnostics.droppedErrors > 0 { failed = true }
-            if ds.contains(where: { $0.severity == .error }) || (warningsAsErrors && ds.contains { $0.severity == .warning }) { failed = true }
+            let warnings = ds.contains { $0.severity == .warning }
+            if ds.contains(where: { $0.severity == .error }) || (warningsAsErrors && warnings) { failed = true }
         }
         report(all, sources: sources, output, droppedErrors: droppedErrors, droppedWarnings: droppedWarnings)
         if failed { throw ExitWith(status: .policyError) }

@@ -2,6 +2,8 @@
 
 import ArgumentParser
 import KFPolicy
+import KFPolicyDriver
+import KFPolicyRender
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -48,13 +50,15 @@ struct Diff: ParsableCommand {
     @Argument(help: ArgumentHelp("OLD and NEW: a policy file or REV:PATH each.", valueName: "side"))
     var sides: [String] = []
 
-    @Option(help: ArgumentHelp("Compare the working tree's policies (see --dir) with those at revision REV.", valueName: "REV"))
+    @Option(help: ArgumentHelp("Compare the working tree's policies (see --dir) with those at revision REV.",
+                               valueName: "REV"))
     var git: String?
 
     @Option(help: "The directory --git compares, relative to the repository top.")
     var dir = "Policies"
 
-    @Flag(help: "Act as a git diff driver: take git's 7 arguments (path old-file old-hex old-mode new-file new-hex new-mode).")
+    @Flag(help: ArgumentHelp("Act as a git diff driver: take git's 7 arguments "
+                             + "(path old-file old-hex old-mode new-file new-hex new-mode)."))
     var gitDriver = false
 
     @Option(help: "Report format: text (terminal), markdown (pull-request comment) or json (bots).")
@@ -71,10 +75,13 @@ struct Diff: ParsableCommand {
     func validate() throws {
         if gitDriver {
             guard git == nil, sides.count == 7 else {
-                throw ValidationError("--git-driver takes exactly the 7 arguments git passes (path old-file old-hex old-mode new-file new-hex new-mode) and no --git")
+                throw ValidationError("--git-driver takes exactly the 7 arguments git passes "
+                                      + "(path old-file old-hex old-mode new-file new-hex new-mode) and no --git")
             }
         } else if git != nil {
-            guard sides.isEmpty else { throw ValidationError("--git REV compares the working tree with REV: give no OLD and NEW") }
+            guard sides.isEmpty else {
+                throw ValidationError("--git REV compares the working tree with REV: give no OLD and NEW")
+            }
         } else {
             guard sides.count == 2 else { throw ValidationError("give OLD and NEW (files or REV:PATH), or --git REV") }
         }
@@ -96,7 +103,8 @@ struct Diff: ParsableCommand {
         for (o, n) in pairs {
             for (what, c) in [("old", o), ("new", n)] where c.diagnostics.hasErrors {
                 failed = true
-                eprint("kfpolicy: error: the \(what) side (\(c.sources.files.first?.path ?? what)) has errors; no semantic diff\n")
+                let side = c.sources.files.first?.path ?? what
+                eprint("kfpolicy: error: the \(what) side (\(side)) has errors; no semantic diff\n")
                 report(c.diagnostics.sorted.filter { $0.severity == .error }, sources: c.sources, diagnostics)
             }
         }
@@ -110,7 +118,7 @@ struct Diff: ParsableCommand {
             switch diagnostics.color {
             case .always: color = true
             case .never: color = false
-            case .auto: color = output == nil && isatty(1) != 0 && getenv("NO_COLOR") == nil
+            case .auto: color = output == nil && Terminal.wantsColor(fd: 1)
             }
             text = DiffRenderer.text(diffs, color: color)
             for n in notes { text += "note: \(n)\n" }
@@ -161,7 +169,8 @@ extension Diff {
                 // git shows the driver's standard output: put the errors there, then the lines.
                 for (what, c) in [("old", s.old), ("new", s.new)] where c.diagnostics.hasErrors {
                     let r = DiagnosticRenderer(sources: c.sources, color: false)
-                    print("kfpolicy diff: the \(what) side (\(c.sources.files.first?.path ?? what)) has errors; no semantic diff:")
+                    let side = c.sources.files.first?.path ?? what
+                    print("kfpolicy diff: the \(what) side (\(side)) has errors; no semantic diff:")
                     for d in c.diagnostics.sorted where d.severity == .error { print(r.render(d), terminator: "") }
                 }
                 printLineDiff(s)
@@ -188,7 +197,8 @@ extension Diff {
 
 /// The plain line diff of the two files git gave the driver.
 func printLineDiff(_ s: GitDriverSides) {
-    let body = lineDiff(old: s.oldText, new: s.newText, path: s.path).split(separator: "\n", omittingEmptySubsequences: false).dropFirst(2)
+    let diff = lineDiff(old: s.oldText, new: s.newText, path: s.path)
+    let body = diff.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(2)
     let text = "--- a/\(s.path)\n+++ b/\(s.path)\n" + body.joined(separator: "\n")
     print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
 }

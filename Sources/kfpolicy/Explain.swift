@@ -10,7 +10,8 @@ import Glibc
 struct Explain: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Say whether a kfunc may be called from a callback or program type, and why.",
-        discussion: "CALLER is a callback of the policy's struct (e.g. dispatch) or a program type (tracing, syscall, struct_ops for other interfaces). Exits 0 when allowed, 1 when denied.")
+        discussion: "CALLER is a callback of the policy's struct (e.g. dispatch) or a program type (tracing, syscall, "
+            + "struct_ops for other interfaces). Exits 0 when allowed, 1 when denied.")
 
     @Argument(help: "The policy file.") var file: String
     @Argument(help: "The kfunc.") var kfunc: String
@@ -28,7 +29,9 @@ struct Explain: ParsableCommand {
             throw ExitWith(status: .usageOrIO)
         }
         let who: Caller
-        if let cb = p.callback(named: caller.hasPrefix("ops.") ? String(caller.dropFirst(4)) : caller) { who = .callback(cb) }
+        if let cb = p.callback(named: caller.hasPrefix("ops.") ? String(caller.dropFirst(4)) : caller) {
+            who = .callback(cb)
+        }
         else if let t = ProgType(rawValue: caller) { who = .progType(t) }
         else {
             eprint("kfpolicy: error: '\(caller)' is neither a callback of struct \(p.structName) nor a program type\n")
@@ -48,9 +51,12 @@ struct Explain: ParsableCommand {
                 print("  kernel: '\(kfunc)' is not defined or declared under \(kernelSrc)")
             }
             for (set, e) in ks.entries(of: kfunc) {
-                print("  kernel: in set \(set.name): BTF_ID_FLAGS(func, \(kfunc)\(e.flags.isEmpty ? "" : ", " + e.flags.joined(separator: " | "))) at \(ks.describe(e.location))")
+                let flags = e.flags.isEmpty ? "" : ", " + e.flags.joined(separator: " | ")
+                let at = ks.describe(e.location)
+                print("  kernel: in set \(set.name): BTF_ID_FLAGS(func, \(kfunc)\(flags)) at \(at)")
             }
-            if case .callback(let cb) = who, let m = ks.structs[p.structName]?.members.first(where: { $0.name == p.callbacks[cb].name }) {
+            if case .callback(let cb) = who,
+               let m = ks.structs[p.structName]?.members.first(where: { $0.name == p.callbacks[cb].name }) {
                 print("  kernel: struct \(p.structName) member: \(m.declaration)\n    at \(ks.describe(m.location))")
             }
         }

@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import KFPolicy
+import KFPolicyDriver
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -2,6 +2,8 @@
 
 import ArgumentParser
 import KFPolicy
+import KFPolicyDriver
+import KFPolicyRender
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -34,7 +36,7 @@ struct Graph: ParsableCommand {
         let dot = GraphRenderer.dot(c.policy, .init(allKfuncs: allKfuncs, allCallbacks: allCallbacks))
         var text = dot
         if format == .svg {
-            do { text = try GraphRenderer.svg(dot: dot) } catch {
+            do { text = try Graphviz.svg(dot: dot) } catch {
                 eprint("kfpolicy: error: \(error.reason)\n")
                 throw ExitWith(status: .usageOrIO)
             }

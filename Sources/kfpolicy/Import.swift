@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import KFPolicy
+import KFPolicyDriver
 import KFPolicyClang
 #if canImport(Glibc)
 import Glibc
@@ -24,14 +25,16 @@ struct Import: ParsableCommand {
     @Option(help: "The kernel source tree (the directory holding kernel/ and include/).") var kernelSrc: String
     @Option(name: .customLong("struct"), help: "The struct_ops struct, e.g. sched_ext_ops.") var structName: String
     @Option(help: "The policy's name and prefix (default: the struct's name without _ops).") var name: String?
-    @Option(name: .shortAndLong, help: "Write the policy here (atomically) instead of to standard output.") var output: String?
+    @Option(name: .shortAndLong, help: "Write the policy here (atomically) instead of to standard output.")
+    var output: String?
     @OptionGroup var diagnostics: OutputOptions
 
     func run() throws {
         let sources = SourceManager()
         let r: ImportResult
         do {
-            r = try PolicyImporter.importPolicy(kernelSource: kernelSrc, structName: structName, name: name, sources: sources)
+            r = try PolicyImporter.importPolicy(kernelSource: kernelSrc, structName: structName, name: name,
+                                                sources: sources)
         } catch {
             eprint("kfpolicy: error: \(error)\n")
             throw ExitWith(status: .usageOrIO)

@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import KFPolicy
+import KFPolicyRender
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,7 +27,8 @@ struct Matrix: ParsableCommand {
 
     @Argument(help: "The policy file (or REV:PATH).") var file: String
     @Option(help: "Output format: md, html or json.") var format: MatrixFormat = .md
-    @Option(help: ArgumentHelp("Highlight the cells that differ from this older policy (a file or REV:PATH).", valueName: "OLD"))
+    @Option(help: ArgumentHelp("Highlight the cells that differ from this older policy (a file or REV:PATH).",
+                               valueName: "OLD"))
     var against: String?
     @Option(name: .shortAndLong, help: "Write to this file instead of standard output.") var output: String?
     @OptionGroup var diagnostics: OutputOptions

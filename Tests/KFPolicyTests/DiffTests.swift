@@ -1,5 +1,6 @@
 import Foundation
 import KFPolicy
+import KFPolicyRender
 import XCTest
 
 /// The kfpolicy built next to this test bundle (whatever scratch path the build used), else

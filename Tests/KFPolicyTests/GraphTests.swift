@@ -1,5 +1,7 @@
 import Foundation
 import KFPolicy
+import KFPolicyDriver
+import KFPolicyRender
 import XCTest
 
 /// `kfpolicy graph`: the DOT text holds exactly the nesting graph's nodes and edges.
@@ -66,15 +68,21 @@ final class GraphTests: XCTestCase {
         XCTAssertEqual(all.components(separatedBy: "subgraph \"cluster_").count - 1, Set(p.callbacks.map(\.contexts)).count)
     }
 
+    /// Graphviz is part of the test setup: a missing `dot` fails here, loudly.
+    static func requireDot(file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: "/usr/bin/dot"),
+                      "Graphviz's dot is not installed; run scripts/setup.sh", file: file, line: line)
+    }
+
     func testSVGRendersThroughGraphviz() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/dot") else { throw XCTSkip("Graphviz's dot is not installed (scripts/setup.sh installs it)") }
+        Self.requireDot()
         let p = try compileShipped("Policies/examples/nesting.policy").policy
-        let svg = try GraphRenderer.svg(dot: GraphRenderer.dot(p))
+        let svg = try Graphviz.svg(dot: GraphRenderer.dot(p))
         XCTAssertTrue(svg.contains("<svg"), String(svg.prefix(200)))
         for name in ["ops.balance", "ops.pick_next", "demo_take_task", "demo_requeue_local", "invokes"] {
             XCTAssertTrue(svg.contains(name), name)
         }
-        XCTAssertThrowsError(try GraphRenderer.svg(dot: "digraph { a -> }"))
+        XCTAssertThrowsError(try Graphviz.svg(dot: "digraph { a -> }"))
     }
 
     func testCommandWritesDotAndSvg() throws {
@@ -83,8 +91,9 @@ final class GraphTests: XCTestCase {
         let r = try runProcess(diffToolBinary, ["graph", "Policies/scx-6.12.policy"], cwd: packageRoot)
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertTrue(r.out.hasPrefix("// Nesting graph of policy scx"))
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/dot") else { return }
-        let s = try runProcess(diffToolBinary, ["graph", "Policies/scx-6.12.policy", "--format", "svg", "-o", dir + "/scx.svg"], cwd: packageRoot)
+        Self.requireDot()
+        let s = try runProcess(diffToolBinary, ["graph", "Policies/scx-6.12.policy", "--format", "svg", "-o", dir + "/scx.svg"],
+                               cwd: packageRoot)
         XCTAssertEqual(s.status, 0, s.err)
         XCTAssertTrue(try String(contentsOfFile: dir + "/scx.svg", encoding: .utf8).contains("scx_bpf_reenqueue_local"))
         let bad = try runProcess(diffToolBinary, ["graph", "Tests/DiffCases/cycle-on-new-side/new.policy", "--color", "never"], cwd: packageRoot)

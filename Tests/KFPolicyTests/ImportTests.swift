@@ -1,5 +1,6 @@
 import Foundation
 import KFPolicy
+import KFPolicyRender
 import KFPolicyClang
 import XCTest
 
@@ -143,7 +144,7 @@ final class ImportTests: XCTestCase {
     func testImportCommandWritesThePolicy() throws {
         let src = try kernelSource612()
         let bin = builtKfpolicy
-        guard FileManager.default.isExecutableFile(atPath: bin) else { throw XCTSkip("kfpolicy is not built") }
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: bin), "kfpolicy is not built at \(bin)")
         let dir = makeTempDir("import-cli")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = dir + "/scx-imported.policy"

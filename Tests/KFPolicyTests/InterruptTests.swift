@@ -1,5 +1,6 @@
 import Foundation
 import KFPolicy
+import KFPolicyDriver
 import XCTest
 
 #if canImport(Glibc)

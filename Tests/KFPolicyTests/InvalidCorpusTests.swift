@@ -1,5 +1,6 @@
 import Foundation
 import KFPolicy
+import KFPolicyRender
 import XCTest
 
 /// Runs every policy under Tests/Invalid and compares its diagnostics with the expectations

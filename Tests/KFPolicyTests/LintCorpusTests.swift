@@ -1,5 +1,6 @@
 import Foundation
 import KFPolicy
+import KFPolicyRender
 import KFPolicyClang
 import XCTest
 

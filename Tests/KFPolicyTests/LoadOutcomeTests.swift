@@ -1,5 +1,6 @@
 import Foundation
 import KFPolicy
+import KFPolicyRender
 import XCTest
 
 /// `Policy.loadOutcome`: what the verifier does with a program calling one kfunc, in the order

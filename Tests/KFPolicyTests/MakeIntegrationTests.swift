@@ -90,8 +90,8 @@ final class MakeIntegrationTests: XCTestCase {
 
     /// The Kbuild fragment in a real module build against Debian's 6.12 headers.
     func testKbuildRegeneratesOnlyWhenAPolicyOrAnIncludeChanges() throws {
-        let kdir: String
-        do { kdir = try KbuildTests.kernelHeaders(version: "6.12") } catch { throw XCTSkip("\(error)") }
+        // scripts/setup.sh installs the headers: missing ones fail the test, they do not skip it.
+        let kdir = try KbuildTests.kernelHeaders(version: "6.12")
         let dir = try copyExample()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let mod = dir + "/kbuild"

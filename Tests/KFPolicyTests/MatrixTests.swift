@@ -1,5 +1,6 @@
 import Foundation
 import KFPolicy
+import KFPolicyRender
 import XCTest
 
 /// `kfpolicy matrix`: every cell is the decision function's verdict; compared matrices mark

@@ -1,5 +1,6 @@
 import Foundation
 import KFPolicy
+import KFPolicyRender
 import XCTest
 
 /// The package's root directory, found from this file's path.

@@ -59,8 +59,8 @@ final class SwiftTablesGeneratedFilesTests: XCTestCase {
         XCTAssertEqual(try runProcess(bin, check, cwd: dir).status, 0)
 
         // A hand edit of the Swift tables: make a sleepable callback not sleepable.
-        let edited = swift.replacingOccurrences(of: "CallbackRow(name: \"open\", contexts: [.unlocked], sleepable: true",
-                                                with: "CallbackRow(name: \"open\", contexts: [.unlocked], sleepable: false")
+        let edited = swift.replacingOccurrences(of: "callbackRow(\"open\", contexts: [.unlocked], sleepable: true)",
+                                                with: "callbackRow(\"open\", contexts: [.unlocked])")
         XCTAssertNotEqual(edited, swift)
         try write(swiftPath, edited)
         r = try runProcess(bin, check, cwd: dir)
@@ -68,13 +68,15 @@ final class SwiftTablesGeneratedFilesTests: XCTestCase {
         XCTAssertTrue(r.err.contains("out/IncludePolicy.swift: stale"), r.err)
         XCTAssertFalse(r.err.contains("include_kfpolicy.h"), r.err)
         XCTAssertTrue(r.err.contains("--emit c swift"), "the hint repeats --emit: \(r.err)")
-        XCTAssertTrue(r.out.contains("-        CallbackRow(name: \"open\", contexts: [.unlocked], sleepable: false"), r.out)
-        XCTAssertTrue(r.out.contains("+        CallbackRow(name: \"open\", contexts: [.unlocked], sleepable: true"), r.out)
+        XCTAssertTrue(r.out.contains("-            callbackRow(\"open\", contexts: [.unlocked]),"), r.out)
+        XCTAssertTrue(r.out.contains("+            callbackRow(\"open\", contexts: [.unlocked], sleepable: true),"), r.out)
         try write(swiftPath, swift)
 
         // A hand edit of the header.
-        try write(headerPath, header.replacingOccurrences(of: "#define DEMO_INCLUDE_KFP_CTX_RESETTING 0x00000008",
-                                                          with: "#define DEMO_INCLUDE_KFP_CTX_RESETTING 0x00000010"))
+        let editedHeader = header.replacingOccurrences(of: "DEMO_INCLUDE_CTX_RESETTING = BIT(3),",
+                                                       with: "DEMO_INCLUDE_CTX_RESETTING = BIT(4),")
+        XCTAssertNotEqual(editedHeader, header)
+        try write(headerPath, editedHeader)
         r = try runProcess(bin, check, cwd: dir)
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.err.contains("out/include_kfpolicy.h: stale"), r.err)
@@ -83,7 +85,9 @@ final class SwiftTablesGeneratedFilesTests: XCTestCase {
         XCTAssertEqual(try runProcess(bin, check, cwd: dir).status, 0)
 
         // A changed include: both outputs are stale (a context's doc travels into both).
-        try write(dir + "/p/common/shared.policy", shared.replacingOccurrences(of: "/// The transmit queue lock is held.", with: "/// The TX queue lock is held."))
+        let editedShared = shared.replacingOccurrences(of: "/// The transmit queue lock is held.", with: "/// The TX queue lock is held.")
+        XCTAssertNotEqual(editedShared, shared)
+        try write(dir + "/p/common/shared.policy", editedShared)
         r = try runProcess(bin, check, cwd: dir)
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.err.contains("out/include_kfpolicy.h: stale") && r.err.contains("out/IncludePolicy.swift: stale"), r.err)
@@ -107,6 +111,14 @@ final class SwiftTablesGeneratedFilesTests: XCTestCase {
         XCTAssertEqual(try read(dir + "/out/include_kfpolicy.h"), try read(packageRoot + "/Generated/examples/include_kfpolicy.h"))
         XCTAssertEqual(try read(dir + "/out/include.d"),
                        "out/IncludePolicy.swift out/include_kfpolicy.h: \\\n  p/include.policy \\\n  p/common/shared.policy\n\np/include.policy:\n\np/common/shared.policy:\n")
+        // The same driver as `kfpolicy gen`: --check, and --emit with several kinds at once.
+        let check = ["--check", "--emit", "swift", "c", "-o", "out", "p/include.policy"]
+        XCTAssertEqual(try runProcess(tool, check, cwd: dir).status, 0)
+        try write(dir + "/out/IncludePolicy.swift", "// edited\n")
+        r = try runProcess(tool, check, cwd: dir)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.err.contains("out/IncludePolicy.swift: stale; run 'kfpolicy-gen p/include.policy -o out --emit swift c'"), r.err)
+        XCTAssertEqual(try read(dir + "/out/IncludePolicy.swift"), "// edited\n", "--check writes nothing")
 
         // A shared file on its own is an error (it declares no policy) ...
         r = try runProcess(tool, ["--emit", "swift", "-o", "out", "p/common/shared.policy"], cwd: dir)

@@ -41,7 +41,7 @@ public func readFileBytes(_ path: String) throws(FileError) -> [UInt8] {
 }
 
 /// `dir/../a/./b` to `a/b`, lexically; keeps a leading `/` and leading `..`.
-func normalizePath(_ p: String) -> String {
+public func normalizePath(_ p: String) -> String {
     let absolute = p.hasPrefix("/")
     var parts: [Substring] = []
     for c in p.split(separator: "/", omittingEmptySubsequences: true) {

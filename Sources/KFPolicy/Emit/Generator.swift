@@ -1,4 +1,8 @@
-// What `kfpolicy gen` produces for a policy: file names and contents. Writing is the CLI's job.
+// What `kfpolicy gen` produces for a policy: file names and contents. Writing them is the
+// driver's job (KFPolicyDriver).
+
+/// The version printed by `--version` and written into generated banners.
+public let kfpolicyVersion = "0.1.0"
 
 /// The kinds of output `gen` can emit.
 public enum OutputKind: String, Sendable, CaseIterable {
@@ -44,7 +48,9 @@ public enum Generator {
             case .c:
                 let h = CEmitter.headerWithOrigins(policy, sourceName: base)
                 files.append(GeneratedFile(name: "\(s)_kfpolicy.h", contents: h.text, origins: h.origins))
-            case .swift: files.append(GeneratedFile(name: SwiftNamer.fileName(forPolicyAt: path), contents: SwiftEmitter.source(policy, sourceName: base)))
+            case .swift:
+                files.append(GeneratedFile(name: SwiftNamer.fileName(forPolicyAt: path),
+                                           contents: SwiftEmitter.source(policy, sourceName: base)))
             }
         }
         return files
@@ -53,11 +59,41 @@ public enum Generator {
     /// A make rule: every output depends on every file read, plus an empty rule per input so
     /// a deleted include does not break the build (as gcc -MP does).
     public static func depfile(targets: [String], inputs: [String]) -> String {
-        func esc(_ s: String) -> String { s.replacingAll("$", with: "$$").replacingAll(" ", with: "\\ ").replacingAll("#", with: "\\#") }
+        func esc(_ s: String) -> String {
+            s.replacingAll("$", with: "$$").replacingAll(" ", with: "\\ ").replacingAll("#", with: "\\#")
+        }
         var out = targets.map(esc).joined(separator: " ") + ":"
         for i in inputs { out += " \\\n  " + esc(i) }
         out += "\n"
         for i in inputs { out += "\n" + esc(i) + ":\n" }
         return out
+    }
+}
+
+extension Compilation {
+    /// True when the root file declares no `policy` and has no syntax error: a file of shared
+    /// declarations (like common/shared.policy), checked as part of each policy that includes it.
+    public var isIncludeOnly: Bool {
+        guard let root = rootSyntax else { return false }
+        func isPolicy(_ item: Item) -> Bool { if case .policy = item.kind { return true } else { return false } }
+        if root.items.contains(where: isPolicy) { return false }
+        let syntax: Set<DiagID> = [.invalidCharacter, .unterminatedString, .unterminatedComment, .expectedToken,
+                                   .unexpectedToken, .invalidUTF8]
+        return !diagnostics.items.contains { d in
+            d.severity == .error && d.range.file == root.file && syntax.contains(d.id)
+        }
+    }
+}
+
+extension Generator {
+    /// The outputs for an include-only file (see `Compilation.isIncludeOnly`): the Swift note
+    /// when Swift is asked for, nothing else. For `--allow-include-only`, which the build plugin
+    /// passes for every .policy file of a target, shared ones included.
+    public static func includeOnlyOutputs(path: String, emit: [OutputKind]) -> [GeneratedFile] {
+        let base = path.split(separator: "/").last.map(String.init) ?? path
+        return emit.contains(.swift)
+            ? [GeneratedFile(name: SwiftNamer.fileName(forPolicyAt: path),
+                             contents: SwiftEmitter.includeOnlySource(sourceName: base))]
+            : []
     }
 }

@@ -1,5 +1,8 @@
-// The reference decision function. Every generated artifact (C filter, guards, Swift tables) is
-// tested against it, so it is written for clarity, not speed.
+// The reference decision function, as the model asks it: the logic and the sentences are
+// KFPolicyRuntime's (the generated Swift tables answer through the same code); this file feeds it
+// the checked policy and points each reason at the declaration it rests on.
+
+import KFPolicyRuntime
 
 /// Who calls a kfunc.
 public enum Caller: Sendable, Hashable {
@@ -24,124 +27,76 @@ public struct Decision: Sendable {
     public let reasons: [Reason]
 }
 
-extension Policy {
-    /// The first set of kfunc `k` registered for `t` (external sets only, for struct_ops of
-    /// other interfaces, whose programs may call none of this policy's own kfuncs).
-    func registeringSet(_ k: Int, for t: ProgType, otherInterface: Bool = false) -> Int? {
-        guard let hook = t.hook else { return nil }
-        return kfuncs[k].sets.first { s in
-            sets[s].progTypes.contains { $0.hook == hook } && (!otherInterface || sets[s].external)
-        }
+extension Policy: DecisionTables {
+    public var contextCount: Int { contexts.count }
+    public func contextName(_ i: Int) -> String { contexts[i].name }
+    public var callbackCount: Int { callbacks.count }
+    public var kfuncCount: Int { kfuncs.count }
+
+    public func kfuncFacts(_ k: Int) -> KfuncFacts {
+        let kf = kfuncs[k]
+        return KfuncFacts(name: kf.name, contexts: kf.mask.bits, requiresSleepable: kf.requiresSleepable,
+                          sets: kf.sets, config: kf.config)
     }
 
-    /// The set `deny set` names that holds kfunc `k`, if any.
+    public func callbackFacts(_ c: Int) -> CallbackFacts {
+        let cb = callbacks[c]
+        return CallbackFacts(name: cb.name, contexts: cb.contexts.bits, sleepable: cb.sleepable, config: cb.config)
+    }
+
+    public func setFacts(_ s: Int) -> SetFacts {
+        SetFacts(name: sets[s].name, programTypes: sets[s].progTypes, external: sets[s].external)
+    }
+
+    public var deniedSetCount: Int { deniedSets.count }
+    public func deniedSet(at i: Int) -> Int { deniedSets[i].set }
+
+    public func implementation(ofKfunc k: Int, inCallback c: Int) -> (index: Int, symbol: String)? {
+        guard let i = kfuncs[k].impls.firstIndex(where: { $0.callbacks.contains(c) }) else { return nil }
+        return (i, kfuncs[k].impls[i].symbol)
+    }
+}
+
+extension Policy {
+    /// The `deny set` statement that names a set of kfunc `k`, if any.
     public func denyingSet(_ k: Int) -> (set: Int, range: SourceRange)? {
-        deniedSets.first { kfuncs[k].sets.contains($0.set) }
+        denial(ofKfunc: k).map { deniedSets[$0] }
     }
 
     /// Quick yes/no, the same answer as `decide(_:_:).allowed`.
     public func isAllowed(_ k: Int, _ caller: Caller) -> Bool {
-        let kf = kfuncs[k]
         switch caller {
-        case .callback(let c):
-            let cb = callbacks[c]
-            return registeringSet(k, for: .struct_ops) != nil && kf.mask.meets(cb.contexts)
-                && (!kf.requiresSleepable || cb.sleepable) && denyingSet(k) == nil
-        case .progType(let t):
-            return registeringSet(k, for: t, otherInterface: t == .struct_ops) != nil
+        case .callback(let c): return isAllowed(kfunc: k, inCallback: c)
+        case .progType(let t): return isAllowed(kfunc: k, from: t)
         }
     }
 
-    /// May kfunc `k` be called by `caller`, and why.
+    /// May kfunc `k` be called by `caller`, and why, with each reason at its declaration.
     public func decide(_ k: Int, _ caller: Caller) -> Decision {
-        let kf = kfuncs[k]
-        var extra: [Reason] = []
-        if !kf.config.isEmpty {
-            extra.append(Reason(message: "'\(kf.name)' exists only with \(kf.config.joined(separator: " and "))", range: kf.range))
-        }
+        let v: Verdict
         switch caller {
-        case .callback(let c):
-            let cb = callbacks[c]
-            let op = "ops.\(cb.name)"
-            if !cb.config.isEmpty {
-                extra.append(Reason(message: "\(op) exists only with \(cb.config.joined(separator: " and "))", range: cb.range))
-            }
-            guard let reg = registeringSet(k, for: .struct_ops) else {
-                return Decision(allowed: false, summary: "'\(kf.name)' is in no set registered for struct_ops programs",
-                                reasons: setReasons(k) + extra)
-            }
-            if let d = denyingSet(k) {
-                return Decision(allowed: false, summary: "'\(kf.name)' is in set '\(sets[d.set].name)', which no callback of struct \(structName) may call",
-                                reasons: [Reason(message: "policy '\(name)' denies set '\(sets[d.set].name)'", range: d.range),
-                                          Reason(message: "'\(kf.name)' is in set '\(sets[d.set].name)'", range: kf.setsRange)] + extra)
-            }
-            let maskReason = Reason(message: "'\(kf.name)' may be called in: \(describe(kf.mask))", range: kf.maskRange)
-            let cbReason = Reason(message: "\(op) runs in: \(describe(cb.contexts))\(cb.sleepable ? " (sleepable)" : "")",
-                                  range: cb.range)
-            if !kf.mask.meets(cb.contexts) {
-                return Decision(allowed: false,
-                                summary: "'\(kf.name)' is not allowed in \(op): its contexts (\(describe(kf.mask))) "
-                                    + "do not meet those of \(op) (\(describe(cb.contexts)))",
-                                reasons: [maskReason, cbReason] + extra)
-            }
-            if kf.requiresSleepable && !cb.sleepable {
-                return Decision(allowed: false,
-                                summary: "'\(kf.name)' requires a sleepable callback and \(op) is not sleepable",
-                                reasons: [Reason(message: "'\(kf.name)' requires sleepable", range: kf.requiresRange), cbReason]
-                                    + extra)
-            }
-            var reasons = [maskReason, cbReason, registration(reg, .struct_ops)]
-            if kf.requiresSleepable {
-                reasons.append(Reason(message: "'\(kf.name)' requires sleepable; \(op) is sleepable", range: kf.requiresRange))
-            }
-            if let i = kf.impls.first(where: { $0.callbacks.contains(c) }) {
-                reasons.append(Reason(message: "in \(op) it is implemented by '\(i.symbol)'", range: i.range))
-            }
-            let common = describe(kf.mask.intersection(cb.contexts))
-            return Decision(allowed: true, summary: "'\(kf.name)' is allowed in \(op) (common contexts: \(common))",
-                            reasons: reasons + extra)
-        case .progType(let t):
-            let other = t == .struct_ops
-            if let s = registeringSet(k, for: t, otherInterface: other) {
-                let who = other ? "struct_ops programs of every interface" : "\(t.rawValue) programs"
-                return Decision(allowed: true, summary: "'\(kf.name)' is allowed in \(who)",
-                                reasons: [Reason(message: "'\(kf.name)' is in set '\(sets[s].name)'", range: kf.setsRange),
-                                          registration(s, t)] + extra)
-            }
-            if other {
-                return Decision(allowed: false,
-                                summary: "'\(kf.name)' is not allowed in struct_ops programs of other interfaces than struct \(structName)",
-                                reasons: [Reason(message: "policy '\(name)' covers struct \(structName) only", range: range)] + extra)
-            }
-            return Decision(allowed: false, summary: "'\(kf.name)' is in no set registered for \(t.rawValue) programs",
-                            reasons: setReasons(k) + extra)
+        case .callback(let c): v = decide(kfunc: k, inCallback: c)
+        case .progType(let t): v = decide(kfunc: k, from: t)
         }
+        return Decision(allowed: v.allowed, summary: v.summary,
+                        reasons: v.reasons.map { Reason(message: $0.message, range: range(of: $0.fact)) })
     }
 
-    /// "set S is registered for T" (and who defines it, for an external set).
-    func registration(_ s: Int, _ t: ProgType) -> Reason {
-        let set = sets[s]
-        let via = set.progTypes.contains(t) ? t.rawValue
-            : "\(set.progTypes.first { $0.hook == t.hook }!.rawValue), whose kfunc hook \(t.rawValue) programs share"
-        return Reason(message: "set '\(set.name)' is registered for \(via)"
-                        + (set.external ? " by another subsystem (external)" : ""), range: set.range)
-    }
-
-    /// Where a kfunc's sets are declared and what each is registered for.
-    func setReasons(_ k: Int) -> [Reason] {
-        let kf = kfuncs[k]
-        let names = kf.sets.map { "'\(sets[$0].name)'" }
-        let setNames = names.isEmpty ? "no set" : (names.count == 1 ? "set " : "sets ") + names.joined(separator: ", ")
-        return [Reason(message: "'\(kf.name)' is in \(setNames)", range: kf.setsRange)]
-            + kf.sets.map {
-                Reason(message: sets[$0].progTypes.isEmpty ? "set '\(sets[$0].name)' is registered for no program type"
-                        : "set '\(sets[$0].name)' is registered for " + sets[$0].progTypes.map(\.rawValue).joined(separator: ", "),
-                       range: sets[$0].range)
-            }
+    /// Where the declaration behind a reason is.
+    func range(of fact: DecisionFact) -> SourceRange {
+        switch fact {
+        case .policy: return range
+        case .kfunc(let k): return kfuncs[k].range
+        case .kfuncSets(let k): return kfuncs[k].setsRange
+        case .kfuncContexts(let k): return kfuncs[k].maskRange
+        case .kfuncRequires(let k): return kfuncs[k].requiresRange
+        case .implementation(let k, let i): return kfuncs[k].impls[i].range
+        case .callback(let c): return callbacks[c].range
+        case .set(let s): return sets[s].range
+        case .denial(let d): return deniedSets[d].range
+        }
     }
 
     /// The callbacks where kfunc `k` is allowed, in declaration order.
-    public func allowedCallbacks(of k: Int) -> [Int] {
-        callbacks.indices.filter { isAllowed(k, .callback($0)) }
-    }
+    public func allowedCallbacks(of k: Int) -> [Int] { allowedCallbacks(ofKfunc: k) }
 }

@@ -1,6 +1,8 @@
 // The checked model: what a policy means, with every name resolved. Emitters, the diff and the
 // decision function see only this, never syntax.
 
+import KFPolicyRuntime
+
 /// A set of contexts, one bit per context in declaration order.
 public struct ContextMask: Sendable, Hashable, Comparable {
     public var bits: UInt32
@@ -18,32 +20,14 @@ public struct ContextMask: Sendable, Hashable, Comparable {
     public static func < (a: ContextMask, b: ContextMask) -> Bool { a.bits < b.bits }
 }
 
-/// BPF program types a kfunc set can be registered for.
-public enum ProgType: String, Sendable, CaseIterable, Comparable {
-    case struct_ops, tracing, syscall, lsm, kprobe, tracepoint, raw_tracepoint, perf_event, xdp
-    case sched_cls, sched_act, cgroup_skb, cgroup_sock, cgroup_sock_addr, sk_skb, netfilter
+/// BPF program types a kfunc set can be registered for: the runtime's, which the generated
+/// Swift tables share.
+public typealias ProgType = ProgramType
 
-    /// The kernel's `enum bpf_prog_type` constant.
-    public var cName: String { "BPF_PROG_TYPE_" + rawValue.uppercased() }
+/// KF_ flags a kfunc can carry: the runtime's.
+public typealias KFFlag = KFPolicyRuntime.KFFlag
 
-    /// The kfunc hook whose sets the verifier consults for this type (6.12 and mainline,
-    /// bpf_prog_type_to_kfunc_hook); nil for a type that has none (a set cannot be registered).
-    public var hook: String? {
-        switch self {
-        case .struct_ops: return "STRUCT_OPS"
-        case .tracing, .tracepoint, .perf_event, .lsm: return "TRACING"
-        case .syscall: return "SYSCALL"
-        case .kprobe: return "KPROBE"
-        case .xdp: return "XDP"
-        case .sched_cls: return "TC"
-        case .sched_act: return "SCHED_ACT"
-        case .cgroup_skb, .cgroup_sock, .cgroup_sock_addr: return "CGROUP"
-        case .sk_skb: return "SK_SKB"
-        case .netfilter: return "NETFILTER"
-        case .raw_tracepoint: return nil
-        }
-    }
-
+extension ProgramType {
     /// Every kernel program type whose kfuncs come from this type's hook, as C constants: a set
     /// registered for one of them is seen by all of them.
     public var hookCNames: [String] {
@@ -56,39 +40,6 @@ public enum ProgType: String, Sendable, CaseIterable, Comparable {
         default: return [cName]
         }
     }
-    public static func < (a: ProgType, b: ProgType) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
-    }
-}
-
-/// KF_ flags a kfunc can carry (include/linux/btf.h). Generated C uses the kernel's macros, so
-/// the numbers here are for documentation and the Swift tables only.
-public enum KFFlag: String, Sendable, CaseIterable, Comparable {
-    case KF_ACQUIRE, KF_RELEASE, KF_RET_NULL, KF_TRUSTED_ARGS, KF_SLEEPABLE, KF_DESTRUCTIVE, KF_RCU
-    case KF_ITER_NEW, KF_ITER_NEXT, KF_ITER_DESTROY, KF_RCU_PROTECTED, KF_FASTCALL
-    case KF_ARENA_RET, KF_ARENA_ARG1, KF_ARENA_ARG2, KF_IMPLICIT_ARGS
-
-    public var bit: Int {
-        switch self {
-        case .KF_ACQUIRE: 0
-        case .KF_RELEASE: 1
-        case .KF_RET_NULL: 2
-        case .KF_TRUSTED_ARGS: 4
-        case .KF_SLEEPABLE: 5
-        case .KF_DESTRUCTIVE: 6
-        case .KF_RCU: 7
-        case .KF_ITER_NEW: 8
-        case .KF_ITER_NEXT: 9
-        case .KF_ITER_DESTROY: 10
-        case .KF_RCU_PROTECTED: 11
-        case .KF_FASTCALL: 12
-        case .KF_ARENA_RET: 13
-        case .KF_ARENA_ARG1: 14
-        case .KF_ARENA_ARG2: 15
-        case .KF_IMPLICIT_ARGS: 16
-        }
-    }
-    public static func < (a: KFFlag, b: KFFlag) -> Bool { a.bit < b.bit }
 }
 
 /// The kernel a policy's generated C is for (`kernel 6.12;`, `kernel mainline;`).
@@ -275,25 +226,18 @@ public struct Policy: Sendable {
 
     /// Every declared context.
     public var allContexts: ContextMask {
-        contexts.isEmpty ? .empty : ContextMask(bits: UInt32(truncatingIfNeeded: (UInt64(1) << UInt64(contexts.count)) - 1))
+        ContextMask(bits: UInt32(truncatingIfNeeded: (UInt64(1) << UInt64(contexts.count)) - 1))
     }
 
     /// `a | b | c`, or `none`.
-    public func describe(_ m: ContextMask) -> String {
-        let names = m.indices.filter { $0 < contexts.count }.map { contexts[$0].name }
-        return names.isEmpty ? "none" : names.joined(separator: " | ")
-    }
+    public func describe(_ m: ContextMask) -> String { describe(contexts: m.bits) }
 
     /// The program types that reach a kfunc: those whose kfunc hook one of its sets is
     /// registered for (`struct_ops` when a set is registered for struct_ops).
-    public func progTypes(of k: Int) -> [ProgType] {
-        ProgType.allCases.filter { registeringSet(k, for: $0) != nil }
-    }
+    public func progTypes(of k: Int) -> [ProgType] { programTypes(ofKfunc: k) }
 
     /// The kernel function that implements kfunc `k` when called from callback `c`.
-    public func implementation(of k: Int, in c: Int) -> String {
-        kfuncs[k].impls.first { $0.callbacks.contains(c) }?.symbol ?? kfuncs[k].name
-    }
+    public func implementation(of k: Int, in c: Int) -> String { implementingSymbol(ofKfunc: k, inCallback: c) }
 }
 
 extension Policy {

@@ -46,7 +46,9 @@ public struct NestingGraph: Sendable {
             for c in callbacks where structOps {
                 edges[c].append(Edge(from: c, to: nc + k, kind: .calls, range: kf.maskRange))
             }
-            for c in kf.invokes { edges[nc + k].append(Edge(from: nc + k, to: c, kind: .invokes, range: kf.invokesRange)) }
+            for c in kf.invokes {
+                edges[nc + k].append(Edge(from: nc + k, to: c, kind: .invokes, range: kf.invokesRange))
+            }
         }
     }
 

@@ -3,6 +3,7 @@
 // property stops the process (precondition), which libFuzzer reports as a crash with the input.
 
 import KFPolicy
+import KFPolicyRender
 
 public enum FuzzOracle {
     /// The names an input may include: itself (an include cycle), a small shared file, and

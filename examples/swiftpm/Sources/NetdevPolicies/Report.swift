@@ -1,5 +1,7 @@
 // Code of the target that uses the tables the plugin generated from net_dev.policy.
 
+import KFPolicyRuntime
+
 /// One line per callback: the kfuncs a BPF program implementing it may call.
 public func allowedKfuncReport() -> [String] {
     NetDevPolicy.Callback.allCases.map { callback in

@@ -1,6 +1,8 @@
 // Renderers for the semantic diff: text for a terminal, markdown for a pull-request comment,
 // JSON for bots. They see only `SemanticDiff`; every order comes from it.
 
+import KFPolicy
+
 public enum DiffFormat: String, Sendable, CaseIterable {
     case text, markdown, json
 }
@@ -10,13 +12,20 @@ public enum DiffRenderer {
         "\(n) \(n == 1 ? word : (words ?? word + "s"))"
     }
 
+    /// "1 widening, 2 narrowings, 0 other changes".
+    static func countsText(_ w: Int, _ n: Int, _ o: Int) -> String {
+        "\(plural(w, "widening")), \(plural(n, "narrowing")), \(plural(o, "other change"))"
+    }
+
     static func counts(_ d: [SemanticDiff]) -> (w: Int, n: Int, o: Int) {
-        (d.reduce(0) { $0 + $1.widenings.count }, d.reduce(0) { $0 + $1.narrowings.count }, d.reduce(0) { $0 + $1.others.count })
+        (d.reduce(0) { $0 + $1.widenings.count }, d.reduce(0) { $0 + $1.narrowings.count },
+         d.reduce(0) { $0 + $1.others.count })
     }
 
     static let headings: [Impact: (text: String, markdown: String)] = [
         .widening: ("Widenings (BPF programs may do more)", "Widenings: BPF programs may do more"),
-        .narrowing: ("Narrowings (BPF programs that load today may be refused)", "Narrowings: BPF programs that load today may be refused"),
+        .narrowing: ("Narrowings (BPF programs that load today may be refused)",
+                     "Narrowings: BPF programs that load today may be refused"),
         .other: ("Other changes", "Other changes"),
     ]
 
@@ -28,13 +37,15 @@ public enum DiffRenderer {
         var out = ""
         for (i, d) in diffs.enumerated() {
             if i > 0 { out += "\n" }
-            out += paint("policy \(d.policyName.isEmpty ? "(none)" : d.policyName): \(d.oldLabel) -> \(d.newLabel)", "1") + "\n"
+            let name = d.policyName.isEmpty ? "(none)" : d.policyName
+            out += paint("policy \(name): \(d.oldLabel) -> \(d.newLabel)", "1") + "\n"
             if d.isEmpty { out += "no semantic change\n"; continue }
-            out += "\(plural(d.widenings.count, "widening")), \(plural(d.narrowings.count, "narrowing")), \(plural(d.others.count, "other change"))\n"
+            out += countsText(d.widenings.count, d.narrowings.count, d.others.count) + "\n"
             for impact in Impact.allCases {
                 let cs = d.changes.filter { $0.impact == impact }
                 if cs.isEmpty { continue }
-                let (mark, code) = impact == .widening ? ("+", "1;32") : impact == .narrowing ? ("-", "1;31") : ("~", "1;33")
+                let (mark, code) = impact == .widening ? ("+", "1;32")
+                    : impact == .narrowing ? ("-", "1;31") : ("~", "1;33")
                 out += "\n" + paint(headings[impact]!.text + ":", "1") + "\n"
                 for c in cs {
                     out += "  " + paint(mark, code) + " \(c.summary) [\(c.kind.rawValue)]\n"
@@ -48,7 +59,7 @@ public enum DiffRenderer {
         }
         if diffs.count > 1 {
             let t = counts(diffs)
-            out += "\ntotal: \(plural(t.w, "widening")), \(plural(t.n, "narrowing")), \(plural(t.o, "other change")) in \(plural(diffs.count, "policy", "policies"))\n"
+            out += "\ntotal: \(countsText(t.w, t.n, t.o)) in \(plural(diffs.count, "policy", "policies"))\n"
         }
         return out
     }
@@ -95,7 +106,7 @@ public enum DiffRenderer {
     }
 
     /// `md` for a table cell, where `|` would end the cell.
-    static func mdCell(_ s: String) -> String { md(s).replacingAll("|", with: "\\|") }
+    static func mdCell(_ s: String) -> String { md(s).replacing("|", with: "\\|") }
 
     /// A pull-request comment: a summary line, the changes with the declarations that decide
     /// them folded under each, and the permission-matrix cells that changed.
@@ -107,7 +118,8 @@ public enum DiffRenderer {
             out += "\n" + summaryLine(t.w, t.n, t.o) + " in \(plural(diffs.count, "policy", "policies")).\n"
         }
         for d in diffs {
-            out += "\n### Policy `\(d.policyName.isEmpty ? "(none)" : d.policyName)`: `\(d.oldLabel)` → `\(d.newLabel)`\n\n"
+            let name = d.policyName.isEmpty ? "(none)" : d.policyName
+            out += "\n### Policy `\(name)`: `\(d.oldLabel)` → `\(d.newLabel)`\n\n"
             if d.isEmpty { out += "No semantic change.\n"; continue }
             out += summaryLine(d.widenings.count, d.narrowings.count, d.others.count) + ".\n"
             for impact in Impact.allCases {
@@ -115,7 +127,8 @@ public enum DiffRenderer {
                 if cs.isEmpty { continue }
                 out += "\n#### \(headings[impact]!.markdown)\n\n"
                 for c in cs {
-                    out += "- \(impact == .other ? md(c.summary) : "**" + md(c.summary) + "**") <sub>`\(c.kind.rawValue)`</sub>\n"
+                    let summary = impact == .other ? md(c.summary) : "**" + md(c.summary) + "**"
+                    out += "- \(summary) <sub>`\(c.kind.rawValue)`</sub>\n"
                     let sides = [("old", c.old), ("new", c.new)].compactMap { s in s.1.map { (s.0, $0) } }
                     if sides.allSatisfy({ $0.1.locations.isEmpty }) { continue }
                     out += "  <details><summary>deciding declarations</summary>\n\n"
@@ -145,7 +158,8 @@ public enum DiffRenderer {
         for (r, k) in g.kfuncs.enumerated() {
             out += "| `\(k)` | " + g.verdicts[r].map(cellSymbol).joined(separator: " | ") + " |\n"
         }
-        out += "\n**+** newly allowed · **−** newly denied · ✓ allowed before and after · blank: denied before and after\n"
+        out += "\n**+** newly allowed · **−** newly denied · ✓ allowed before and after · "
+            + "blank: denied before and after\n"
         return out
     }
 
@@ -169,7 +183,8 @@ public enum DiffRenderer {
         func evidence(_ e: DiffEvidence?) -> JSONValue {
             guard let e else { return .null }
             return .object(["summary": .string(e.summary), "locations": .array(e.locations.map {
-                .object(["file": .string($0.path), "line": .int($0.line), "column": .int($0.column), "message": .string($0.message)])
+                .object(["file": .string($0.path), "line": .int($0.line), "column": .int($0.column),
+                         "message": .string($0.message)])
             })])
         }
         func map(_ m: [String: String]) -> JSONValue { .object(m.mapValues { .string($0) }) }
@@ -181,42 +196,21 @@ public enum DiffRenderer {
                 "new": .string(d.newLabel),
                 "counts": countsJSON(d.widenings.count, d.narrowings.count, d.others.count),
                 "changes": .array(d.changes.map { c in
-                    .object(["impact": .string(c.impact.rawValue), "kind": .string(c.kind.rawValue), "subject": .string(c.subject),
+                    .object(["impact": .string(c.impact.rawValue), "kind": .string(c.kind.rawValue),
+                             "subject": .string(c.subject),
                              "summary": .string(c.summary), "old": evidence(c.old), "new": evidence(c.new)])
                 }),
                 "matrix": .array(d.cells.map { c in
-                    .object(["kfunc": .string(c.kfunc), "caller": .string(c.caller), "old": opt(c.old), "new": opt(c.new)])
+                    .object(["kfunc": .string(c.kfunc), "caller": .string(c.caller), "old": opt(c.old),
+                             "new": opt(c.new)])
                 }),
-                "renames": .object(["contexts": map(d.renames.contexts), "callbacks": map(d.renames.callbacks), "kfuncs": map(d.renames.kfuncs),
-                                    "sets": map(d.renames.sets), "groups": map(d.renames.groups), "requirements": map(d.renames.requirements)]),
+                "renames": .object(["contexts": map(d.renames.contexts), "callbacks": map(d.renames.callbacks),
+                                    "kfuncs": map(d.renames.kfuncs), "sets": map(d.renames.sets),
+                                    "groups": map(d.renames.groups), "requirements": map(d.renames.requirements)]),
             ])
         }
-        return JSONValue.object(["version": .int(1), "counts": countsJSON(t.w, t.n, t.o), "policies": .array(policies)]).render() + "\n"
-    }
-}
-
-/// A JSON value that renders with sorted keys and two-space indentation.
-public indirect enum JSONValue: Sendable {
-    case null
-    case bool(Bool)
-    case int(Int)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    public func render(indent: Int = 0) -> String {
-        let pad = String(repeating: "  ", count: indent + 1), end = String(repeating: "  ", count: indent)
-        switch self {
-        case .null: return "null"
-        case .bool(let b): return b ? "true" : "false"
-        case .int(let i): return String(i)
-        case .string(let s): return jsonString(s)
-        case .array(let a):
-            if a.isEmpty { return "[]" }
-            return "[\n" + a.map { pad + $0.render(indent: indent + 1) }.joined(separator: ",\n") + "\n" + end + "]"
-        case .object(let o):
-            if o.isEmpty { return "{}" }
-            return "{\n" + o.keys.sorted().map { pad + jsonString($0) + ": " + o[$0]!.render(indent: indent + 1) }.joined(separator: ",\n") + "\n" + end + "}"
-        }
+        let report = JSONValue.object(["version": .int(1), "counts": countsJSON(t.w, t.n, t.o),
+                                       "policies": .array(policies)])
+        return report.render() + "\n"
     }
 }

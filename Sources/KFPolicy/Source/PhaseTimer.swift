@@ -1,7 +1,9 @@
 // Wall-clock time per phase, for `kfpolicy gen --time-report` (as a compiler's -ftime-report):
 // where a slow run spends its time, without a profiler.
 
-public final class PhaseTimer: @unchecked Sendable {
+/// Phase times of one run. A class so that every phase of the run adds to the same report; it
+/// is not Sendable: one run, one thread.
+public final class PhaseTimer {
     public private(set) var phases: [(name: String, seconds: Double)] = []
     public init() {}
 
@@ -11,7 +13,11 @@ public final class PhaseTimer: @unchecked Sendable {
         defer {
             let d = ContinuousClock.now - start
             let s = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-            if let i = phases.firstIndex(where: { $0.name == name }) { phases[i].seconds += s } else { phases.append((name, s)) }
+            if let i = phases.firstIndex(where: { $0.name == name }) {
+                phases[i].seconds += s
+            } else {
+                phases.append((name, s))
+            }
         }
         return try body()
     }
@@ -28,7 +34,9 @@ public final class PhaseTimer: @unchecked Sendable {
         var out = ""
         for p in phases {
             let pct = total > 0 ? Int((p.seconds / total * 100).rounded()) : 0
-            out += "  " + p.name + String(repeating: " ", count: width - p.name.count) + ms(p.seconds) + " ms " + String(repeating: " ", count: pct < 10 ? 2 : pct < 100 ? 1 : 0) + "\(pct) %\n"
+            let name = p.name + String(repeating: " ", count: width - p.name.count)
+            let share = String(repeating: " ", count: pct < 10 ? 2 : pct < 100 ? 1 : 0) + "\(pct) %"
+            out += "  " + name + ms(p.seconds) + " ms " + share + "\n"
         }
         out += "  total" + String(repeating: " ", count: width - 5) + ms(total) + " ms\n"
         return out
