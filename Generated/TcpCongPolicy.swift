@@ -172,7 +172,7 @@ public enum TcpCongPolicy: GeneratedPolicy {
     /// The policy's data, which every member of the types above reads.
     public static let table = PolicyTable(
         name: "tcp_cong", structName: "tcp_congestion_ops", prefix: "bpf_tcp_ca",
-        kernel: "mainline", module: nil,
+        kernel: "6.12", module: nil,
         contexts: ["ca_active", "ca_init", "ca_release", "ca_diag"],
         callbacks: [
             callbackRow("ssthresh", contexts: [.ca_active], nests: [.release, .init_], nested: [.init_, .release]),
