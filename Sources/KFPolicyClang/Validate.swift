@@ -5,9 +5,6 @@
 
 internal import CLibClang
 import KFPolicy
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// How to validate.
 public struct ValidationOptions: Sendable {
@@ -48,62 +45,6 @@ public enum HeaderValidator {
     }
 }
 
-/// One BTF id macro invocation in the header, after expanding the header's own wrappers
-/// (such as `SCX_KFP_CTX_ENTRY(k, w)`, which stands for `BTF_ID_FLAGS(func, k, w)`).
-struct BTFInvocation {
-    let macro: String
-    let args: [String]
-    /// Where it is written in the header (the wrapper's position for a wrapped one).
-    let offset: Int
-    /// The index of that name in the file's code tokens.
-    let tokenIndex: Int
-}
-
-/// The BTF id macros whose invocations describe .BTF_ids.
-let btfMacros: Set<String> = ["BTF_KFUNCS_START", "BTF_KFUNCS_END", "BTF_SET8_START", "BTF_SET8_END",
-                              "BTF_ID_FLAGS", "BTF_ID", "BTF_ID_LIST", "BTF_ID_LIST_SINGLE"]
-
-/// Every BTF id macro invocation in a file's code, with the file's own function-like macros
-/// that wrap them expanded one level.
-func btfInvocations(_ st: SourceTokens) -> [BTFInvocation] {
-    var out: [BTFInvocation] = []
-    let code = st.code
-    for i in code.indices where code[i].kind == .identifier && i + 1 < code.count && code[i + 1].text == "(" {
-        let name = code[i].text
-        if btfMacros.contains(name) {
-            if let (args, _) = st.arguments(at: i + 1) {
-                out.append(BTFInvocation(macro: name, args: args.map(tokenText), offset: code[i].location.offset, tokenIndex: i))
-            }
-        } else if let m = st.macros[name], m.params != nil, m.body.contains(where: { btfMacros.contains($0.text) }),
-                  let (args, _) = st.arguments(at: i + 1) {
-            let body = m.substitute(args)
-            for j in body.indices where btfMacros.contains(body[j].text) && j + 1 < body.count && body[j + 1].text == "(" {
-                var depth = 0
-                var end = j + 1
-                while end < body.count {
-                    if body[end].text == "(" { depth += 1 } else if body[end].text == ")" { depth -= 1; if depth == 0 { break } }
-                    end += 1
-                }
-                guard end < body.count else { continue }
-                let inner = splitArguments(Array(body[(j + 2)..<end]))
-                out.append(BTFInvocation(macro: body[j].text, args: inner.map(tokenText), offset: code[i].location.offset, tokenIndex: i))
-            }
-        }
-    }
-    return out
-}
-
-/// A set8 or id list as the header lays it out in .BTF_ids.
-struct BTFList {
-    enum Kind { case kfuncs, set8, list }
-    let name: String
-    let kind: Kind
-    let offset: Int
-    /// (kind, name, flags expression or nil, offset)
-    var entries: [(kind: String, name: String, flags: String?, offset: Int)] = []
-    var closed = false
-}
-
 struct HeaderValidation {
     let header: String
     let path: String
@@ -126,7 +67,8 @@ struct HeaderValidation {
     var functions: [String: ClangCursor] = [:] // functions the header defines
     var btfLists: [String: BTFList] = [:]      // .BTF_ids as the header lays it out
 
-    init(header: String, path: String, policy: Policy, sources: SourceManager, origins: [SourceRange]?, options: ValidationOptions) {
+    init(header: String, path: String, policy: Policy, sources: SourceManager, origins: [SourceRange]?,
+         options: ValidationOptions) {
         self.header = header
         self.path = path
         self.policy = policy
@@ -160,25 +102,30 @@ struct HeaderValidation {
         reportClangDiagnostics(tu, evalLines: Set(evalLines.keys))
 
         // 3. Read back what the C says.
-        for c in tu.cursor.children where c.location.file == virtualHeader {
+        let inHeader = tu.cursor.children.filter { $0.location.file == virtualHeader }
+        for c in inHeader {
             switch c.kind {
             case CXCursor_MacroDefinition: definitions[c.spelling] = c.location.offset
             case CXCursor_EnumDecl:
-                for e in c.children where e.kind == CXCursor_EnumConstantDecl { definitions[e.spelling] = e.location.offset }
+                for e in c.children where e.kind == CXCursor_EnumConstantDecl {
+                    definitions[e.spelling] = e.location.offset
+                }
             case CXCursor_VarDecl:
                 definitions[c.spelling] = c.location.offset
                 variables[c.spelling] = c
             default: break
             }
         }
-        let active = Set(tu.cursor.children.filter { $0.kind == CXCursor_MacroExpansion && $0.location.file == virtualHeader }.map(\.location.offset))
+        let active = Set(inHeader.filter { $0.kind == CXCursor_MacroExpansion }.map(\.location.offset))
         for c in tu.cursor.children where c.kind == CXCursor_VarDecl && c.location.file == mainFile {
             let name = c.spelling
-            guard name.hasPrefix("__kfpolicy_eval_"), let i = Int(name.dropFirst(16)), let v = c.integerValue else { continue }
+            guard name.hasPrefix("__kfpolicy_eval_"), let i = Int(name.dropFirst(16)), let v = c.integerValue else {
+                continue
+            }
             values[exprs[i]] = v
         }
-        functions = Dictionary(tu.cursor.children.filter { $0.kind == CXCursor_FunctionDecl && $0.location.file == virtualHeader }
-            .map { ($0.spelling, $0) }, uniquingKeysWith: { a, _ in a })
+        functions = Dictionary(inHeader.filter { $0.kind == CXCursor_FunctionDecl }.map { ($0.spelling, $0) },
+                               uniquingKeysWith: { a, _ in a })
         checkConstants()
         checkOps()
         checkBTF(invocations.filter { active.contains($0.offset) })
@@ -190,102 +137,23 @@ struct HeaderValidation {
         checkImplementations()
     }
 
-    /// The validation unit evaluating `exprs`, and its evaluation lines (line -> index).
-    func translationUnit(_ exprs: [String]) throws -> (ClangTranslationUnit, [Int: Int]) {
-        let (main, evalLines) = mainFileText(exprs, defineStruct: true)
-        let tu = try parse(main)
-        if options.kernelHeaders != nil,
-           tu.diagnostics.contains(where: { $0.location.file == mainFile && $0.message.hasPrefix("redefinition of '\(policy.structName)'") }) {
-            // The kernel headers define the struct themselves: use theirs.
-            let (main, evalLines) = mainFileText(exprs, defineStruct: false)
-            return (try parse(main), evalLines)
-        }
-        return (tu, evalLines)
-    }
-
-    /// The KF_ flags expressions the emitter writes for the policy's kfuncs (`KF_A | KF_B`).
-    func expectedFlagExpressions() -> [String] {
-        policy.kfuncs.compactMap { $0.flags.isEmpty ? nil : $0.flags.map(\.rawValue).joined(separator: " | ") }
-    }
-
-    func dedupe(_ xs: [String]) -> [String] {
-        var seen = Set<String>()
-        return xs.filter { seen.insert($0).inserted }
-    }
-
-    /// Names whose values the checks need, as expressions.
-    func expectedNames() -> [String] {
-        var e: [String] = [n.sleepable, n.ctxAny]
-        for c in policy.contexts { e.append(n.ctx(c.name)) }
-        for g in policy.groups { e.append(n.ctx(g.name)) }
-        for c in policy.callbacks { e.append(opExpression(c.name)) }
-        for f in policy.forms { for c in f.policy.callbacks { e.append(opExpression(c.name, in: f.policy.structName)) } }
-        for k in policy.ownKfuncs { e.append(n.kfuncIndex(policy.kfuncs[k].name)) }
-        e.append(n.nrKfuncs)
-        e.append(n.implDefault)
-        for k in policy.kfuncs { for i in k.impls { e.append(n.impl(i.symbol)) } }
-        for f in KFFlag.allCases { e.append(f.rawValue) }
-        e.append("0") // BTF_ID_FLAGS without flags
-        return e
-    }
-
-    /// The op index of a member, as the C compiler computes it.
-    func opExpression(_ member: String, in structName: String? = nil) -> String {
-        "__builtin_offsetof(struct \(structName ?? policy.structName), \(member)) / sizeof(void (*)(void))"
-    }
-
-    /// The validation unit: kernel headers, the policy's struct (unless the headers define
-    /// it), the header, then one constant per expression (line number -> expression index).
-    func mainFileText(_ exprs: [String], defineStruct: Bool) -> (text: String, evalLines: [Int: Int]) {
-        var s = "/* kfpolicy: a translation unit that checks a generated header. */\n"
-        for h in ["linux/bpf.h", "linux/btf.h", "linux/btf_ids.h"] {
-            s += "#include <\(h)>\n"
-        }
-        if defineStruct {
-            for q in [policy] + policy.forms.map(\.policy) {
-                s += "struct \(q.structName) {\n"
-                for c in q.callbacks { s += "\tvoid (*\(c.name))(void);\n" }
-                s += "};\n"
-            }
-        }
-        s += "#include \"\(virtualHeader.split(separator: "/").last!)\"\n"
-        var lines: [Int: Int] = [:]
-        var line = s.split(separator: "\n", omittingEmptySubsequences: false).count
-        for (i, e) in exprs.enumerated() {
-            s += "static const long long __kfpolicy_eval_\(i) __attribute__((__unused__)) = (long long)(\(e));\n"
-            lines[line] = i
-            line += 1
-        }
-        return (s, lines)
-    }
-
-    func parse(_ main: String) throws -> ClangTranslationUnit {
-        var args: [String]
-        var unsaved: [(path: String, contents: String)] = [(mainFile, main), (virtualHeader, header)]
-        if let dir = options.kernelHeaders {
-            args = try KernelHeaders.arguments(buildDir: dir)
-        } else {
-            args = KernelStandIn.arguments
-            unsaved += KernelStandIn.files.map { (KernelStandIn.includeDir + "/" + $0.0, $0.1) }
-        }
-        args += ["-I", KernelStandIn.root, "-Wall", "-Wextra", "-Wno-unused-function", "-Wno-unused-const-variable",
-                 "-Winitializer-overrides", "-Werror=initializer-overrides", "-ferror-limit=0"]
-        do {
-            return try ClangTranslationUnit.parse(mainFile, arguments: args, unsaved: unsaved,
-                                                  options: [.keepGoing, .detailedPreprocessingRecord])
-        } catch { throw ValidationError(description: "\(error)") }
-    }
-
     // MARK: Diagnostics
 
     /// The header range of a byte offset (one token wide when it can tell).
     func range(_ offset: Int) -> SourceRange {
         let bytes = sources.files[file].text
+        /// A C identifier's byte: `_`, a digit or an ASCII letter.
+        func isWordByte(_ b: UInt8) -> Bool {
+            b == UInt8(ascii: "_") || (b >= 48 && b <= 57) || ((b | 0x20) >= 97 && (b | 0x20) <= 122)
+        }
         var end = offset
-        while end < bytes.count, end < offset + 200,
-              bytes[end] == UInt8(ascii: "_") || (bytes[end] >= 48 && bytes[end] <= 57) || ((bytes[end] | 0x20) >= 97 && (bytes[end] | 0x20) <= 122) { end += 1 }
-        return SourceRange(file: file, start: min(offset, bytes.count), end: max(min(end, bytes.count), min(offset, bytes.count)))
+        while end < bytes.count, end < offset + 200, isWordByte(bytes[end]) { end += 1 }
+        let start = min(offset, bytes.count)
+        return SourceRange(file: file, start: start, end: max(min(end, bytes.count), start))
     }
+
+    /// The start of the header, for what belongs to no line of it.
+    var headerStart: SourceRange { SourceRange(file: file, start: 0, end: 0) }
 
     /// Notes at the policy declaration that produced the header line at `offset`.
     func originNotes(_ offset: Int) -> [DiagnosticNote] {
@@ -311,11 +179,13 @@ struct HeaderValidation {
                     notes.append(DiagnosticNote("clang: \(c.message)", at: range(c.location.offset)))
                 }
                 let opt = d.option.isEmpty ? "" : " [\(d.option)]"
+                let message = "clang: \(d.message)\(opt)"
                 if d.severity >= .error {
-                    diagnostics.append(Diagnostic(.error, .generatedCError, "clang: \(d.message)\(opt)", at: r, notes: notes,
-                                                  hint: options.handEdited ? "fix the header or regenerate it with 'kfpolicy gen'" : hint))
+                    let errorHint = options.handEdited ? "fix the header or regenerate it with 'kfpolicy gen'" : hint
+                    diagnostics.append(Diagnostic(.error, .generatedCError, message, at: r, notes: notes,
+                                                  hint: errorHint))
                 } else {
-                    diagnostics.append(Diagnostic(.warning, .generatedCWarning, "clang: \(d.message)\(opt)", at: r, notes: notes))
+                    diagnostics.append(Diagnostic(.warning, .generatedCWarning, message, at: r, notes: notes))
                 }
             } else if d.location.file == mainFile && evalLines.contains(d.location.line) {
                 continue // a name the header lacks; the checks below say which
@@ -323,7 +193,7 @@ struct HeaderValidation {
                 if d.severity >= .error {
                     diagnostics.append(Diagnostic(.error, .generatedCError,
                                                   "the validation unit does not compile: \(d.location): \(d.message)",
-                                                  at: SourceRange(file: file, start: 0, end: 0), hint: "this is a bug in kfpolicy"))
+                                                  at: headerStart, hint: "this is a bug in kfpolicy"))
                 }
             } else if d.severity >= .error {
                 kernelErrors.append(d)
@@ -331,170 +201,42 @@ struct HeaderValidation {
         }
         if let first = kernelErrors.first {
             diagnostics.append(Diagnostic(.warning, .generatedCWarning,
-                                          "libclang reports \(kernelErrors.count) error\(kernelErrors.count == 1 ? "" : "s") in the kernel headers (first: \(first.location): \(first.message)); facts that depend on them may be reported as missing",
-                                          at: SourceRange(file: file, start: 0, end: 0)))
+                                          Self.kernelHeaderErrors(kernelErrors.count, first: first), at: headerStart))
         }
+    }
+
+    /// Errors of libclang in the kernel headers, not in the header: a warning, since facts may
+    /// look missing only because of them.
+    static func kernelHeaderErrors(_ count: Int, first: ClangDiagnostic) -> String {
+        "libclang reports \(count) error\(count == 1 ? "" : "s") in the kernel headers"
+            + " (first: \(first.location): \(first.message)); facts that depend on them may be reported as missing"
     }
 
     mutating func mismatch(_ message: String, at offset: Int?, from decl: SourceRange) {
         let notes = decl.isNone ? [] : [DiagnosticNote("the policy declares it here", at: decl)]
         diagnostics.append(Diagnostic(.error, .generatedCMismatch, "header disagrees with the policy: " + message,
-                                      at: offset.map(range) ?? SourceRange(file: file, start: 0, end: 0), notes: notes, hint: hint))
-    }
-
-    func hex(_ v: Int64) -> String {
-        let h = String(UInt64(bitPattern: v) & 0xffff_ffff, radix: 16)
-        return "0x" + String(repeating: "0", count: max(0, 8 - h.count)) + h
+                                      at: offset.map(range) ?? headerStart, notes: notes, hint: hint))
     }
 
     /// Compares the value of `name` (a name or expression the header defines) with `want`.
-    mutating func expect(_ name: String, _ want: Int64, _ what: String, from decl: SourceRange, hexadecimal: Bool = true) {
+    mutating func expect(_ name: String, _ want: Int64, _ what: String, from decl: SourceRange,
+                         hexadecimal: Bool = true) {
         checked += 1
-        let asHex = hexadecimal
-        let show: (Int64) -> String = { v in
-            if !asHex { return String(v) }
-            let h = String(UInt64(bitPattern: v) & 0xffff_ffff, radix: 16)
-            return "0x" + String(repeating: "0", count: max(0, 8 - h.count)) + h
-        }
+        let show = { (v: Int64) in hexadecimal ? hex(v) : String(v) }
         guard let got = values[name] else {
-            mismatch("\(what): the header does not define \(name) as a constant (expected \(show(want)))", at: nil, from: decl)
+            mismatch("\(what): the header does not define \(name) as a constant (expected \(show(want)))",
+                     at: nil, from: decl)
             return
         }
         if got != want {
-            mismatch("\(what): \(name) is \(show(got)) in the header, the policy gives \(show(want))", at: definitions[name], from: decl)
+            mismatch("\(what): \(name) is \(show(got)) in the header, the policy gives \(show(want))",
+                     at: definitions[name], from: decl)
         }
-    }
-
-    // MARK: Helpers for the checks (ValidateChecks.swift)
-
-    /// A kfunc's row word: its contexts (needing a sleepable program is its KF_SLEEPABLE flag).
-    func ctxWord(_ k: Kfunc) -> Int64 { Int64(k.mask.bits) }
-
-    /// The KF_ flags value of a list of flags in this translation unit's kernel headers.
-    func flagsValue(_ flags: [KFFlag]) -> Int64? {
-        var v: Int64 = 0
-        for f in flags { guard let x = values[f.rawValue] else { return nil }; v |= x }
-        return v
-    }
-
-    func flagNames(_ v: Int64) -> String {
-        var names: [String] = []
-        var rest = v
-        for f in KFFlag.allCases { if let x = values[f.rawValue], x != 0, v & x == x { names.append(f.rawValue); rest &= ~x } }
-        if rest != 0 { names.append(hex(rest)) }
-        return names.isEmpty ? "none" : names.joined(separator: " | ")
-    }
-
-    /// The op index each callback has in the C.
-    func opIndex(_ c: Callback) -> Int64? { values[opExpression(c.name)] }
-
-    /// Callback names by the header's op index.
-    var callbackByOp: [Int64: String] {
-        var m: [Int64: String] = [:]
-        for c in policy.callbacks { if let op = opIndex(c) { m[op] = c.name } }
-        return m
-    }
-
-    /// The initializer list of a variable (top-level, or a static local of a function).
-    func initializer(_ v: ClangCursor) -> ClangCursor? { v.children.last { $0.kind == CXCursor_InitListExpr } }
-
-    /// Entries of a top-level array: index -> (value, offset, cursor). Reports a missing array.
-    mutating func array(_ name: String, from decl: SourceRange) -> [Int64: (value: Int64?, offset: Int, cursor: ClangCursor)]? {
-        checked += 1
-        guard let v = variables[name] else {
-            mismatch("the header has no table '\(name)'", at: nil, from: decl)
-            return nil
-        }
-        guard let list = initializer(v) else {
-            mismatch("the table '\(name)' has no initializer", at: v.location.offset, from: decl)
-            return nil
-        }
-        var out: [Int64: (Int64?, Int, ClangCursor)] = [:]
-        for e in initializerEntries(list) {
-            guard let i = e.index else { continue }
-            out[i] = (e.value.integerValue, e.value.location.offset, e.value)
-        }
-        return out
     }
 }
 
-/// One entry of an initializer list: its array index or field name, and its value.
-struct InitializerEntry {
-    var index: Int64?
-    var field: String?
-    var value: ClangCursor
-}
-
-/// The entries of a C initializer list, with designators resolved as C does: `[i] = v` sets
-/// index i and continues at i + 1; `.f = v` names a field; plain values take the next index.
-func initializerEntries(_ list: ClangCursor) -> [InitializerEntry] {
-    var out: [InitializerEntry] = []
-    var next: Int64 = 0
-    for child in list.children {
-        let first = child.tokens.first?.text
-        let kids = child.children
-        if first == "[", kids.count >= 2, let i = kids[0].integerValue {
-            out.append(InitializerEntry(index: i, field: nil, value: kids[kids.count - 1]))
-            next = i + 1
-        } else if first == ".", kids.count >= 2, kids[0].kind == CXCursor_MemberRef {
-            out.append(InitializerEntry(index: nil, field: kids[0].spelling, value: kids[kids.count - 1]))
-        } else {
-            out.append(InitializerEntry(index: next, field: nil, value: child))
-            next += 1
-        }
-    }
-    return out
-}
-
-/// The name of the declaration an expression refers to (through casts and `&`), if any.
-func referencedName(_ c: ClangCursor) -> String? {
-    if c.kind == CXCursor_DeclRefExpr { return c.spelling }
-    var found: String?
-    c.visit { d, _ in
-        if d.kind == CXCursor_DeclRefExpr { found = d.spelling; return .break }
-        return .recurse
-    }
-    return found
-}
-
-/// Compiler flags for parsing against a kernel build directory's headers.
-enum KernelHeaders {
-    /// `buildDir` holds include/generated (Debian: /usr/src/linux-headers-<v>-amd64); the
-    /// source headers are there too, or in the directory its Makefile includes (Debian's
-    /// -common package).
-    static func arguments(buildDir: String) throws -> [String] {
-        let b = buildDir.hasSuffix("/") ? String(buildDir.dropLast()) : buildDir
-        guard exists(b + "/include/generated/autoconf.h") else {
-            throw ValidationError(description: "'\(buildDir)' is not a configured kernel build directory (no include/generated/autoconf.h)")
-        }
-        var src = b
-        if !exists(b + "/include/linux/bpf.h") {
-            guard let mk = try? String(decoding: readFileBytes(b + "/Makefile"), as: UTF8.self),
-                  let line = mk.split(separator: "\n").first(where: { $0.hasPrefix("include ") && $0.hasSuffix("/Makefile") }) else {
-                throw ValidationError(description: "cannot find the kernel source headers for '\(buildDir)' (no include/linux/bpf.h, and its Makefile names no source tree)")
-            }
-            src = String(line.dropFirst(8).dropLast(9)).trimmingSpaces
-        }
-        let arch = "x86"
-        return ["-x", "c", "-std=gnu11", "-nostdinc", "--target=x86_64-linux-gnu",
-                "-I", "\(src)/arch/\(arch)/include", "-I", "\(b)/arch/\(arch)/include/generated",
-                "-I", "\(src)/include", "-I", "\(b)/include",
-                "-I", "\(src)/arch/\(arch)/include/uapi", "-I", "\(b)/arch/\(arch)/include/generated/uapi",
-                "-I", "\(src)/include/uapi", "-I", "\(b)/include/generated/uapi",
-                "-include", "\(src)/include/linux/compiler-version.h", "-include", "\(src)/include/linux/kconfig.h",
-                "-include", "\(src)/include/linux/compiler_types.h",
-                "-D__KERNEL__", "-DMODULE", "-DKBUILD_MODNAME=\"kfpolicy\"", "-DKBUILD_BASENAME=\"kfpolicy\"",
-                "-m64", "-mno-red-zone", "-mcmodel=kernel", "-fno-strict-aliasing"]
-    }
-
-    static func exists(_ p: String) -> Bool { access(p, F_OK) == 0 }
-}
-
-extension String {
-    var trimmingSpaces: String {
-        var s = Substring(self)
-        while s.first == " " || s.first == "\t" { s = s.dropFirst() }
-        while s.last == " " || s.last == "\t" || s.last == "\r" { s = s.dropLast() }
-        return String(s)
-    }
+/// A context word as the messages show it: its low 32 bits, `0x` and eight hex digits.
+func hex(_ v: Int64) -> String {
+    let h = String(UInt64(bitPattern: v) & 0xffff_ffff, radix: 16)
+    return "0x" + String(repeating: "0", count: max(0, 8 - h.count)) + h
 }

@@ -1,6 +1,6 @@
 // The facts a header states, compared one by one with the checked policy: context constants,
-// the callback table, the kfunc sets and their KF_ flags, the context table, registrations, and
-// the optional parts (kfunc indices, guards, nesting, implementation choices).
+// the callback table, the context table, registrations, and the optional parts (kfunc indices,
+// guards, nesting, implementation choices). The kfunc sets are ValidateBTF.swift's.
 
 internal import CLibClang
 import KFPolicy
@@ -14,7 +14,9 @@ extension HeaderValidation {
             expect(n.ctx(g.name), Int64(g.mask.bits), "group '\(g.name)'", from: g.range)
         }
         if !policy.contexts.isEmpty { expect(n.sleepable, 0x8000_0000, "the sleepable bit", from: policy.range) }
-        if definitions[n.ctxAny] != nil { expect(n.ctxAny, Int64(policy.allContexts.bits), "every context", from: policy.range) }
+        if definitions[n.ctxAny] != nil {
+            expect(n.ctxAny, Int64(policy.allContexts.bits), "every context", from: policy.range)
+        }
     }
 
     /// The callback table of the policy, and of each form.
@@ -38,121 +40,19 @@ extension HeaderValidation {
             let got = table[op]
             if (got?.value ?? 0) != want {
                 let what = "\(policy.describe(c.contexts))\(c.sleepable ? ", sleepable" : "")"
-                mismatch("the contexts of callback '\(c.name)' are \(got.map { hex($0.value ?? -1) } ?? "missing (0)"), the policy gives \(hex(want)) (\(what))",
+                let have = got.map { hex($0.value ?? -1) } ?? "missing (0)"
+                mismatch("the contexts of callback '\(c.name)' are \(have), the policy gives \(hex(want)) (\(what))",
                          at: got?.offset ?? definitions[tableName], from: c.maskRange)
             }
         }
         for (op, e) in table.sorted(by: { $0.key < $1.key }) where !callbackOps.contains(op) && (e.value ?? 0) != 0 {
             checked += 1
-            mismatch("\(tableName)[\(op)] is \(hex(e.value ?? 0)) but no callback of the policy has op index \(op)", at: e.offset, from: policy.range)
-        }
-    }
-
-    /// Lays the BTF macro invocations out as .BTF_ids is laid out, and checks the kfunc sets.
-    mutating func checkBTF(_ invocations: [BTFInvocation]) {
-        var order: [String] = []
-        var current: String?
-        for inv in invocations {
-            let arg0 = inv.args.first ?? ""
-            switch inv.macro {
-            case "BTF_KFUNCS_START", "BTF_SET8_START", "BTF_ID_LIST":
-                let kind: BTFList.Kind = inv.macro == "BTF_KFUNCS_START" ? .kfuncs : inv.macro == "BTF_SET8_START" ? .set8 : .list
-                if btfLists[arg0] != nil { mismatch("the BTF id list '\(arg0)' is defined twice", at: inv.offset, from: .none) }
-                btfLists[arg0] = BTFList(name: arg0, kind: kind, offset: inv.offset)
-                order.append(arg0)
-                current = arg0
-            case "BTF_ID_LIST_SINGLE":
-                var l = BTFList(name: arg0, kind: .list, offset: inv.offset)
-                l.entries.append((inv.args.count > 1 ? inv.args[1] : "", inv.args.count > 2 ? inv.args[2] : "", nil, inv.offset))
-                btfLists[arg0] = l
-                order.append(arg0)
-                current = nil
-            case "BTF_KFUNCS_END", "BTF_SET8_END":
-                if current != arg0 {
-                    mismatch("\(inv.macro)(\(arg0)) does not close the set that is open (\(current ?? "none"))", at: inv.offset, from: .none)
-                }
-                btfLists[arg0]?.closed = true
-                current = nil
-            case "BTF_ID_FLAGS", "BTF_ID":
-                guard let cur = current else {
-                    mismatch("\(inv.macro)(\(inv.args.joined(separator: ", "))) is outside any set", at: inv.offset, from: .none)
-                    continue
-                }
-                let flags = inv.macro == "BTF_ID_FLAGS" ? (inv.args.count > 2 ? inv.args[2] : "0") : nil
-                btfLists[cur]?.entries.append((arg0, inv.args.count > 1 ? inv.args[1] : "", flags, inv.offset))
-            default: break
-            }
-        }
-        let denied = Set(([policy] + policy.forms.map(\.policy)).flatMap { q in q.deniedSets.map { q.sets[$0.set].name } })
-        for s in policy.ownSets where !policy.sets[s].progTypes.isEmpty || denied.contains(policy.sets[s].name) {
-            checkKfuncSet(s)
-        }
-        checked += 1
-        let structList = btfLists[n.structIDs]
-        let structs = [policy.structName] + policy.forms.map(\.policy.structName)
-        if hasKfuncs, structList?.entries.map({ "\($0.kind) \($0.name)" }) != structs.map({ "struct \($0)" }) {
-            mismatch("'\(n.structIDs)' does not hold the BTF ids of struct \(structs.joined(separator: ", struct "))", at: structList?.offset, from: policy.range)
-        }
-        let classPrefix = "\(n.lower)_ctx_"
-        for name in order {
-            let l = btfLists[name]!
-            let known = l.kind == .list ? [n.structIDs, n.kfuncIDs].contains(name)
-                : l.kind == .set8 ? name.hasPrefix(classPrefix) : policy.ownSets.contains { policy.sets[$0].name == name }
-            if !known { mismatch("the header defines '\(name)', which the policy does not declare", at: l.offset, from: .none) }
-            if l.kind == .set8, known {
-                for e in l.entries where e.flags != "0" {
-                    mismatch("'\(name)' gives '\(e.name)' the flags \(e.flags ?? ""): context classes carry ids only", at: e.offset, from: .none)
-                }
-            }
+            mismatch("\(tableName)[\(op)] is \(hex(e.value ?? 0)) but no callback of the policy has op index \(op)",
+                     at: e.offset, from: policy.range)
         }
     }
 
     var hasKfuncs: Bool { !policy.ownKfuncs.isEmpty }
-
-    /// One of the policy's sets: a kfunc set holding exactly its kfuncs, each with its KF_ flags.
-    mutating func checkKfuncSet(_ si: Int) {
-        let s = policy.sets[si]
-        checked += 1
-        guard let l = btfLists[s.name], l.kind != .list else {
-            mismatch("the header has no BTF kfunc set '\(s.name)'", at: nil, from: s.range)
-            return
-        }
-        if l.kind != .kfuncs {
-            mismatch("set '\(s.name)' is a plain set8, not a kfunc set (BTF_KFUNCS_START)", at: l.offset, from: s.range)
-        }
-        let members = policy.kfuncs.filter { $0.sets.contains(si) }
-        for k in members {
-            checked += 1
-            let found = l.entries.filter { $0.name == k.name }
-            guard let e = found.first else {
-                mismatch("set '\(s.name)' lacks kfunc '\(k.name)'", at: l.offset, from: k.setsRange)
-                continue
-            }
-            if found.count > 1 { mismatch("set '\(s.name)' lists kfunc '\(k.name)' \(found.count) times", at: found[1].offset, from: k.range) }
-            if e.kind != "func" { mismatch("'\(k.name)' is listed as a \(e.kind), not a func", at: e.offset, from: k.range) }
-            checked += 1
-            guard let want = flagsValue(k.flags) else {
-                mismatch("the kernel headers do not define every flag of '\(k.name)' (\(k.flags.map(\.rawValue).joined(separator: " | ")))",
-                         at: e.offset, from: k.flagsRange)
-                continue
-            }
-            guard let got = values[e.flags ?? "0"] else {
-                mismatch("the KF_ flags of '\(k.name)' in set '\(s.name)' (\(e.flags ?? "")) are not a constant", at: e.offset, from: k.flagsRange)
-                continue
-            }
-            if got != want {
-                let flags = k.flags.isEmpty ? "none" : k.flags.sorted().map(\.rawValue).joined(separator: " | ")
-                mismatch("kfunc '\(k.name)' has KF_ flags \(flagNames(got)) in set '\(s.name)', the policy gives \(flags)",
-                         at: e.offset, from: k.flagsRange)
-            }
-        }
-        for e in l.entries where !members.contains(where: { $0.name == e.name }) {
-            checked += 1
-            let decl = policy.kfunc(named: e.name).map { policy.kfuncs[$0].setsRange } ?? s.range
-            mismatch("set '\(s.name)' lists '\(e.name)', which the policy does not put in that set", at: e.offset, from: decl)
-        }
-        if !l.closed { mismatch("set '\(s.name)' is not closed with BTF_KFUNCS_END", at: l.offset, from: s.range) }
-    }
 
     /// `<prefix>_kfunc_ctx`: a kfunc's contexts are the union of those of the sets that hold it.
     mutating func checkContextTable() {
@@ -164,9 +64,10 @@ extension HeaderValidation {
         }
         var rows: [(set: String, word: Int64?, offset: Int)] = []
         for e in initializerEntries(list) {
-            let fields = e.value.kind == CXCursor_InitListExpr ? e.value.children : []
+            let fields = bracedFields(e.value)
             guard fields.count == 2, let set = referencedName(fields[0]) else {
-                mismatch("an entry of '\(n.kfuncCtx)' is not { &set, contexts }", at: e.value.location.offset, from: policy.range)
+                mismatch("an entry of '\(n.kfuncCtx)' is not { &set, contexts }",
+                         at: e.value.location.offset, from: policy.range)
                 continue
             }
             rows.append((set, fields[1].integerValue, e.value.location.offset))
@@ -176,14 +77,16 @@ extension HeaderValidation {
             checked += 1
             let holding = rows.filter { btfLists[$0.set]?.entries.contains { $0.name == kf.name } ?? false }
             guard !holding.isEmpty else {
-                mismatch("no set of '\(n.kfuncCtx)' holds kfunc '\(kf.name)': the filter cannot place it", at: v.location.offset, from: kf.range)
+                mismatch("no set of '\(n.kfuncCtx)' holds kfunc '\(kf.name)': the filter cannot place it",
+                         at: v.location.offset, from: kf.range)
                 continue
             }
             let word = holding.reduce(Int64(0)) { $0 | ($1.word ?? 0) }
             if word != ctxWord(kf) {
                 let what = policy.describe(kf.mask)
                 let from = holding.map(\.set).joined(separator: ", ")
-                mismatch("kfunc '\(kf.name)' gets the contexts \(hex(word)) from \(from), the policy gives \(hex(ctxWord(kf))) (\(what))",
+                let gives = "the policy gives \(hex(ctxWord(kf))) (\(what))"
+                mismatch("kfunc '\(kf.name)' gets the contexts \(hex(word)) from \(from), \(gives)",
                          at: holding[0].offset, from: kf.maskRange)
             }
         }
@@ -198,13 +101,14 @@ extension HeaderValidation {
             return .recurse
         }
         guard let regs, let list = initializer(regs) else {
-            mismatch("\(n.register)() has no registration table 'regs'", at: functions[n.register]?.location.offset, from: policy.range)
+            mismatch("\(n.register)() has no registration table 'regs'",
+                     at: functions[n.register]?.location.offset, from: policy.range)
             return
         }
         var registered: [String: [String]] = [:]
         var regOffset: [String: Int] = [:]
         for e in initializerEntries(list) {
-            let fields = e.value.kind == CXCursor_InitListExpr ? e.value.children : []
+            let fields = bracedFields(e.value)
             guard fields.count == 2, let set = referencedName(fields[1]) else { continue }
             registered[set, default: []].append(referencedName(fields[0]) ?? "?")
             regOffset[set] = regOffset[set] ?? e.value.location.offset
@@ -214,24 +118,36 @@ extension HeaderValidation {
             checked += 2
             let want = Set(s.progTypes.map(\.cName)), got = Set(registered[idset] ?? [])
             if got != want {
-                mismatch("set '\(s.name)' is registered for \(got.isEmpty ? "no program type" : got.sorted().joined(separator: ", ")), the policy gives \(want.sorted().joined(separator: ", "))",
+                let types = got.isEmpty ? "no program type" : got.sorted().joined(separator: ", ")
+                let gives = want.sorted().joined(separator: ", ")
+                mismatch("set '\(s.name)' is registered for \(types), the policy gives \(gives)",
                          at: regOffset[idset] ?? regs.location.offset, from: s.range)
             }
-            guard let sv = variables[idset], let initList = initializer(sv) else {
-                mismatch("the header has no kfunc id set '\(idset)'", at: nil, from: s.range)
-                continue
-            }
-            var fields: [String: String] = [:]
-            for e in initializerEntries(initList) { if let f = e.field { fields[f] = referencedName(e.value) ?? "" } }
-            if fields["set"] != s.name {
-                mismatch("'\(idset)' points at set '\(fields["set"] ?? "none")', not '\(s.name)'", at: sv.location.offset, from: s.range)
-            }
-            if fields["filter"] != n.filter {
-                mismatch("'\(idset)' has filter '\(fields["filter"] ?? "none")', not '\(n.filter)'", at: sv.location.offset, from: s.range)
-            }
+            checkIDSet(idset, of: s)
         }
         for (set, _) in registered where !policy.ownSets.contains(where: { n.idSet(policy.sets[$0].name) == set }) {
-            mismatch("the registration table registers '\(set)', which belongs to no set of the policy", at: regOffset[set], from: policy.range)
+            mismatch("the registration table registers '\(set)', which belongs to no set of the policy",
+                     at: regOffset[set], from: policy.range)
+        }
+    }
+
+    /// The `btf_kfunc_id_set` that registers set `s`: its set and its filter.
+    mutating func checkIDSet(_ idset: String, of s: KfuncSet) {
+        guard let sv = variables[idset], let initList = initializer(sv) else {
+            mismatch("the header has no kfunc id set '\(idset)'", at: nil, from: s.range)
+            return
+        }
+        var fields: [String: String] = [:]
+        for e in initializerEntries(initList) {
+            if let f = e.field { fields[f] = referencedName(e.value) ?? "" }
+        }
+        if fields["set"] != s.name {
+            mismatch("'\(idset)' points at set '\(fields["set"] ?? "none")', not '\(s.name)'",
+                     at: sv.location.offset, from: s.range)
+        }
+        if fields["filter"] != n.filter {
+            mismatch("'\(idset)' has filter '\(fields["filter"] ?? "none")', not '\(n.filter)'",
+                     at: sv.location.offset, from: s.range)
         }
     }
 
@@ -259,7 +175,8 @@ extension HeaderValidation {
             checked += 1
             let got = table[Int64(i)]?.value ?? 0
             if got != Int64(may[i].bits) {
-                mismatch("\(n.mayNest)[\(i)] (inside \(c.name)) is \(hex(got)), the nesting graph gives \(hex(Int64(may[i].bits))) (\(policy.describe(may[i])))",
+                let gives = "the nesting graph gives \(hex(Int64(may[i].bits))) (\(policy.describe(may[i])))"
+                mismatch("\(n.mayNest)[\(i)] (inside \(c.name)) is \(hex(got)), \(gives)",
                          at: table[Int64(i)]?.offset ?? definitions[n.mayNest], from: c.range)
             }
         }
@@ -278,22 +195,29 @@ extension HeaderValidation {
         let own = policy.ownKfuncs
         var got: [String: Int] = [:]
         for e in initializerEntries(list) {
-            let f = e.value.kind == CXCursor_InitListExpr ? e.value.children.map(\.integerValue) : []
+            let f = bracedFields(e.value).map(\.integerValue)
             guard f.count == 3, let from = f[0], let to = f[1], let nest = f[2] else {
-                mismatch("an entry of '\(name)' is not three constants", at: e.value.location.offset, from: policy.range)
+                mismatch("an entry of '\(name)' is not three constants",
+                         at: e.value.location.offset, from: policy.range)
                 continue
             }
             let inner = ops[to] ?? "op \(to)"
-            let outer = nest != 0 ? "ops.\(ops[from] ?? "op \(from)")" : (from < own.count ? policy.kfuncs[own[Int(from)]].name : "kfunc \(from)")
+            let outer = nest != 0 ? "ops.\(ops[from] ?? "op \(from)")"
+                : from < own.count ? policy.kfuncs[own[Int(from)]].name : "kfunc \(from)"
             got["\(outer) -> ops.\(inner)"] = e.value.location.offset
         }
         var want: [String: SourceRange] = [:]
-        for k in own { for c in policy.kfuncs[k].invokes { want["\(policy.kfuncs[k].name) -> ops.\(policy.callbacks[c].name)"] = policy.kfuncs[k].invokesRange } }
-        for x in policy.nests { want["ops.\(policy.callbacks[x.outer].name) -> ops.\(policy.callbacks[x.inner].name)"] = x.range }
-        for key in Set(want.keys).subtracting(got.keys).sorted() {
+        for kf in own.map({ policy.kfuncs[$0] }) {
+            for c in kf.invokes { want["\(kf.name) -> ops.\(policy.callbacks[c].name)"] = kf.invokesRange }
+        }
+        for x in policy.nests {
+            want["ops.\(policy.callbacks[x.outer].name) -> ops.\(policy.callbacks[x.inner].name)"] = x.range
+        }
+        let (lacking, extra) = differences(want: want, got: got)
+        for key in lacking {
             mismatch("the nesting table lacks \(key)", at: v.location.offset, from: want[key] ?? policy.range)
         }
-        for key in Set(got.keys).subtracting(want.keys).sorted() {
+        for key in extra {
             mismatch("the nesting table has \(key), which the policy does not say", at: got[key], from: policy.range)
         }
     }
@@ -309,6 +233,7 @@ extension HeaderValidation {
                 mismatch("the header has no implementation choice \(fname)()", at: nil, from: kf.range)
                 continue
             }
+            // "callback implementation" for each case of the switch and what it returns.
             var got: [String: Int] = [:]
             var pending: [Int64] = []
             f.visit { c, _ in
@@ -320,15 +245,128 @@ extension HeaderValidation {
                 return .recurse
             }
             var want: [String: SourceRange] = [:]
-            for i in kf.impls { for c in i.callbacks { want["\(policy.callbacks[c].name) \(n.impl(i.symbol))"] = i.range } }
-            for key in Set(want.keys).subtracting(got.keys).sorted() {
-                let p = key.split(separator: " ")
-                mismatch("\(fname)() does not return \(p[1]) in ops.\(p[0])", at: f.location.offset, from: want[key] ?? kf.range)
+            for i in kf.impls {
+                for c in i.callbacks { want["\(policy.callbacks[c].name) \(n.impl(i.symbol))"] = i.range }
             }
-            for key in Set(got.keys).subtracting(want.keys).sorted() {
+            let (lacking, extra) = differences(want: want, got: got)
+            for key in lacking {
                 let p = key.split(separator: " ")
-                mismatch("\(fname)() returns \(p[1]) in ops.\(p[0]); the policy does not say so", at: got[key], from: kf.range)
+                mismatch("\(fname)() does not return \(p[1]) in ops.\(p[0])",
+                         at: f.location.offset, from: want[key] ?? kf.range)
+            }
+            for key in extra {
+                let p = key.split(separator: " ")
+                mismatch("\(fname)() returns \(p[1]) in ops.\(p[0]); the policy does not say so",
+                         at: got[key], from: kf.range)
             }
         }
     }
+
+    // MARK: Helpers for the checks
+
+    /// A kfunc's row word: its contexts (needing a sleepable program is its KF_SLEEPABLE flag).
+    func ctxWord(_ k: Kfunc) -> Int64 { Int64(k.mask.bits) }
+
+    /// The KF_ flags value of a list of flags in this translation unit's kernel headers.
+    func flagsValue(_ flags: [KFFlag]) -> Int64? {
+        var v: Int64 = 0
+        for f in flags { guard let x = values[f.rawValue] else { return nil }; v |= x }
+        return v
+    }
+
+    func flagNames(_ v: Int64) -> String {
+        var names: [String] = []
+        var rest = v
+        for f in KFFlag.allCases {
+            if let x = values[f.rawValue], x != 0, v & x == x {
+                names.append(f.rawValue)
+                rest &= ~x
+            }
+        }
+        if rest != 0 { names.append(hex(rest)) }
+        return names.isEmpty ? "none" : names.joined(separator: " | ")
+    }
+
+    /// The op index each callback has in the C.
+    func opIndex(_ c: Callback) -> Int64? { values[opExpression(c.name)] }
+
+    /// Callback names by the header's op index.
+    var callbackByOp: [Int64: String] {
+        var m: [Int64: String] = [:]
+        for c in policy.callbacks { if let op = opIndex(c) { m[op] = c.name } }
+        return m
+    }
+
+    /// What a table lacks and what it has that the policy does not say: the keys only `want`
+    /// holds and those only `got` holds, each sorted.
+    func differences<Want, Got>(want: [String: Want], got: [String: Got]) -> (lacking: [String], extra: [String]) {
+        (Set(want.keys).subtracting(got.keys).sorted(), Set(got.keys).subtracting(want.keys).sorted())
+    }
+
+    /// The fields of a braced entry (`{ &set, contexts }`); none for any other value.
+    func bracedFields(_ value: ClangCursor) -> [ClangCursor] {
+        value.kind == CXCursor_InitListExpr ? value.children : []
+    }
+
+    /// The initializer list of a variable (top-level, or a static local of a function).
+    func initializer(_ v: ClangCursor) -> ClangCursor? { v.children.last { $0.kind == CXCursor_InitListExpr } }
+
+    /// Entries of a top-level array: index -> (value, offset, cursor). Reports a missing array.
+    mutating func array(_ name: String, from decl: SourceRange)
+        -> [Int64: (value: Int64?, offset: Int, cursor: ClangCursor)]? {
+        checked += 1
+        guard let v = variables[name] else {
+            mismatch("the header has no table '\(name)'", at: nil, from: decl)
+            return nil
+        }
+        guard let list = initializer(v) else {
+            mismatch("the table '\(name)' has no initializer", at: v.location.offset, from: decl)
+            return nil
+        }
+        var out: [Int64: (Int64?, Int, ClangCursor)] = [:]
+        for e in initializerEntries(list) {
+            guard let i = e.index else { continue }
+            out[i] = (e.value.integerValue, e.value.location.offset, e.value)
+        }
+        return out
+    }
+}
+
+/// One entry of an initializer list: its array index or field name, and its value.
+struct InitializerEntry {
+    var index: Int64?
+    var field: String?
+    var value: ClangCursor
+}
+
+/// The entries of a C initializer list, with designators resolved as C does: `[i] = v` sets
+/// index i and continues at i + 1; `.f = v` names a field; plain values take the next index.
+func initializerEntries(_ list: ClangCursor) -> [InitializerEntry] {
+    var out: [InitializerEntry] = []
+    var next: Int64 = 0
+    for child in list.children {
+        let first = child.tokens.first?.text
+        let kids = child.children
+        if first == "[", kids.count >= 2, let i = kids[0].integerValue {
+            out.append(InitializerEntry(index: i, field: nil, value: kids[kids.count - 1]))
+            next = i + 1
+        } else if first == ".", kids.count >= 2, kids[0].kind == CXCursor_MemberRef {
+            out.append(InitializerEntry(index: nil, field: kids[0].spelling, value: kids[kids.count - 1]))
+        } else {
+            out.append(InitializerEntry(index: next, field: nil, value: child))
+            next += 1
+        }
+    }
+    return out
+}
+
+/// The name of the declaration an expression refers to (through casts and `&`), if any.
+func referencedName(_ c: ClangCursor) -> String? {
+    if c.kind == CXCursor_DeclRefExpr { return c.spelling }
+    var found: String?
+    c.visit { d, _ in
+        if d.kind == CXCursor_DeclRefExpr { found = d.spelling; return .break }
+        return .recurse
+    }
+    return found
 }

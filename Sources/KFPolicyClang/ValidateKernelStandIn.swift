@@ -71,7 +71,8 @@ enum KernelStandIn {
         bool test_bit(unsigned long nr, const unsigned long *addr);
         unsigned long find_next_bit(const unsigned long *addr, unsigned long size, unsigned long offset);
         #define for_each_set_bit(bit, addr, size) \\
-        \tfor ((bit) = find_next_bit((addr), (size), 0); (bit) < (size); (bit) = find_next_bit((addr), (size), (bit) + 1))
+        \tfor ((bit) = find_next_bit((addr), (size), 0); (bit) < (size); \
+        (bit) = find_next_bit((addr), (size), (bit) + 1))
         int fls(unsigned int x);
         int scnprintf(char *buf, size_t size, const char *fmt, ...);
         #endif
