@@ -49,8 +49,7 @@ struct LintChecker {
 
     mutating func run() -> [LintFinding] {
         for e in index.clangErrors {
-            add(.error, .lintClangError, e.message, at: e.site,
-                hint: "'kfpolicy lint --print-clang-args' shows how each file is parsed; give the flags of the program's own build after '--'")
+            add(.error, .lintClangError, e.message, at: e.site, hint: Self.clangErrorHint)
         }
         let entries = makeEntries()
         var judged: Set<String> = []
@@ -63,10 +62,11 @@ struct LintChecker {
             }
             for (steps, edge) in paths.unresolved where !unresolved.contains(edge.site) {
                 unresolved.insert(edge.site)
-                let chain = chainNotes(entry, steps, edge), notes = chain.notes
-                add(.warning, .lintUnresolvedCall,
-                    "cannot follow the call to '\(edge.spelled)' from \(entry.callerText): no file given defines it, so kfunc calls inside it are not checked",
-                    at: edge.site, notes: notes, hint: "pass the file that defines '\(edge.spelled)' to kfpolicy lint with the others", chain: chain)
+                let chain = chainNotes(entry, steps, edge)
+                let message = "cannot follow the call to '\(edge.spelled)' from \(entry.callerText):"
+                    + " no file given defines it, so kfunc calls inside it are not checked"
+                add(.warning, .lintUnresolvedCall, message, at: edge.site, notes: chain.notes,
+                    hint: Self.passDefinition(edge.spelled), chain: chain)
             }
         }
         escapes()
@@ -75,15 +75,25 @@ struct LintChecker {
             add(.warning, .lintNothingChecked,
                 "no struct_ops map of struct \(policy.structName) and no program was found, so nothing was checked",
                 at: index.fileStarts.first ?? .none,
-                hint: "pass every file of the scheduler, including the one that defines its SEC(\".struct_ops.link\") map")
+                hint: "pass every file of the scheduler, including the one that defines its"
+                    + " SEC(\".struct_ops.link\") map")
         }
         return findings
     }
 
+    /// How to see and fix the clang arguments of a file that does not parse.
+    static let clangErrorHint = "'kfpolicy lint --print-clang-args' shows how each file is parsed;"
+        + " give the flags of the program's own build after '--'"
+
+    /// The hint for a function that no file given defines.
+    static func passDefinition(_ function: String) -> String {
+        "pass the file that defines '\(function)' to kfpolicy lint with the others"
+    }
+
     mutating func add(_ severity: Severity, _ id: DiagID, _ message: String, at range: SourceRange,
                       notes: [DiagnosticNote] = [], hint: String? = nil, chain: LintChain = LintChain()) {
-        findings.append(LintFinding(diagnostic: Diagnostic(severity, id, message, at: range, notes: notes, hint: hint),
-                                    chain: chain.names, stepSites: chain.sites))
+        let diagnostic = Diagnostic(severity, id, message, at: range, notes: notes, hint: hint)
+        findings.append(LintFinding(diagnostic: diagnostic, chain: chain.names, stepSites: chain.sites))
     }
 
     // MARK: Entries
@@ -95,52 +105,60 @@ struct LintChecker {
         for m in index.maps {
             for b in m.bindings {
                 if let k = b.function { bound.insert(k) }
+                let label = "\(m.name).\(b.member)"
                 guard let key = b.function, let f = index.functions[key], f.isDefined else {
                     add(.warning, .lintUnresolvedCall,
-                        "\(m.name).\(b.member) is bound to '\(b.functionName)', which no file given defines, so it is not checked",
-                        at: b.site, hint: "pass the file that defines '\(b.functionName)' to kfpolicy lint with the others")
+                        "\(label) is bound to '\(b.functionName)', which no file given defines, so it is not checked",
+                        at: b.site, hint: Self.passDefinition(b.functionName))
                     continue
                 }
                 let sleepable = f.section?.hasPrefix("struct_ops.s/") ?? false
-                let label = "\(m.name).\(b.member)"
                 if m.structName != policy.structName {
-                    entries.append(LintEntry(label: label, caller: .progType(.struct_ops), function: f, sleepable: sleepable, site: b.site,
-                                             note: "struct_ops map '\(m.name)' of struct \(m.structName) binds '\(b.functionName)' to its member '\(b.member)'",
+                    let binds = "struct_ops map '\(m.name)' of struct \(m.structName) binds '\(b.functionName)'"
+                    entries.append(LintEntry(label: label, caller: .progType(.struct_ops), function: f,
+                                             sleepable: sleepable, site: b.site,
+                                             note: "\(binds) to its member '\(b.member)'",
                                              callerText: "struct_ops programs of struct \(m.structName)"))
                     continue
                 }
                 guard let cb = policy.callback(named: b.member) else {
+                    let ofPolicy = "policy '\(policy.name)' (struct \(policy.structName))"
                     add(.warning, .lintUnknownMember,
-                        "'\(b.member)' is not a callback of policy '\(policy.name)' (struct \(policy.structName)), so '\(b.functionName)' is not checked",
-                        at: b.site, hint: "the policy describes one kernel's struct \(policy.structName); use a policy for the kernel that has '\(b.member)'")
+                        "'\(b.member)' is not a callback of \(ofPolicy), so '\(b.functionName)' is not checked",
+                        at: b.site, hint: "the policy describes one kernel's struct \(policy.structName);"
+                            + " use a policy for the kernel that has '\(b.member)'")
                     continue
                 }
                 let c = policy.callbacks[cb]
                 if sleepable && !c.sleepable {
-                    add(.error, .lintSleepableProgram,
-                        "'\(b.functionName)' is a sleepable program (SEC(\"\(f.section ?? "")\")) but ops.\(c.name) may not be sleepable",
+                    let program = "'\(b.functionName)' is a sleepable program (SEC(\"\(f.section ?? "")\"))"
+                    add(.error, .lintSleepableProgram, "\(program) but ops.\(c.name) may not be sleepable",
                         at: b.site,
                         notes: [DiagnosticNote("'\(f.name)' is defined here", at: f.site),
                                 DiagnosticNote("ops.\(c.name) is not declared sleepable", at: c.range)],
-                        hint: "define it with BPF_STRUCT_OPS (section struct_ops/...) instead of BPF_STRUCT_OPS_SLEEPABLE",
+                        hint: "define it with BPF_STRUCT_OPS (section struct_ops/...)"
+                            + " instead of BPF_STRUCT_OPS_SLEEPABLE",
                         chain: LintChain(names: [label, f.name]))
                 }
-                entries.append(LintEntry(label: label, caller: .callback(cb), function: f, sleepable: sleepable, site: b.site,
+                entries.append(LintEntry(label: label, caller: .callback(cb), function: f, sleepable: sleepable,
+                                         site: b.site,
                                          note: "ops.\(c.name) is '\(b.functionName)' in struct_ops map '\(m.name)'",
                                          callerText: "ops.\(c.name)"))
             }
         }
         for key in index.functionOrder {
             guard let f = index.functions[key], f.isDefined, let sec = f.section, !bound.contains(key) else { continue }
-            if sec.hasPrefix("struct_ops/") || sec.hasPrefix("struct_ops.s/") || sec == "struct_ops" || sec == "struct_ops.s" {
+            if ["struct_ops", "struct_ops.s"].contains(where: { sec == $0 || sec.hasPrefix($0 + "/") }) {
                 add(.warning, .lintUnboundProgram,
-                    "struct_ops program '\(f.name)' is bound by no struct_ops map in the files given, so its kfunc calls are not checked",
-                    at: f.site, hint: "pass the file with the SEC(\".struct_ops.link\") map that binds it, or remove the program")
+                    "struct_ops program '\(f.name)' is bound by no struct_ops map in the files given,"
+                        + " so its kfunc calls are not checked",
+                    at: f.site,
+                    hint: "pass the file with the SEC(\".struct_ops.link\") map that binds it, or remove the program")
                 continue
             }
             guard let (type, sleepable) = programType(ofSection: sec) else { continue }
-            entries.append(LintEntry(label: sec, caller: .progType(type), function: f, sleepable: sleepable, site: f.site,
-                                     note: "'\(f.name)' is a \(type.rawValue) program (SEC(\"\(sec)\"))",
+            entries.append(LintEntry(label: sec, caller: .progType(type), function: f, sleepable: sleepable,
+                                     site: f.site, note: "'\(f.name)' is a \(type.rawValue) program (SEC(\"\(sec)\"))",
                                      callerText: "\(type.rawValue) programs"))
         }
         return entries
@@ -155,7 +173,8 @@ struct LintChecker {
         return String(decoding: b[..<i], as: UTF8.self)
     }
 
-    mutating func judge(_ entry: LintEntry, _ steps: [LintStep], _ edge: LintEdge, judged: inout Set<String>, unknown: inout Set<String>) {
+    mutating func judge(_ entry: LintEntry, _ steps: [LintStep], _ edge: LintEdge,
+                        judged: inout Set<String>, unknown: inout Set<String>) {
         let name = Self.kernelName(edge.spelled)
         let flavour = name == edge.spelled ? "" : "; called as '\(edge.spelled)'"
         guard let k = policy.kfunc(named: name) else {
@@ -163,12 +182,15 @@ struct LintChecker {
             // that the verifier reaches fails the load: a program that loads never makes it.
             let decl = index.kfuncs[edge.spelled]
             if decl?.isWeak != true, unknown.insert(name).inserted {
-                let chain = chainNotes(entry, steps, edge), notes = chain.notes
-                let called = name == edge.spelled ? "" : " (called as '\(edge.spelled)', which libbpf binds to '\(name)')"
+                let chain = chainNotes(entry, steps, edge)
+                let called = name == edge.spelled
+                    ? "" : " (called as '\(edge.spelled)', which libbpf binds to '\(name)')"
+                let declared = decl.map { [DiagnosticNote("'\(edge.spelled)' is declared here", at: $0.site)] } ?? []
                 add(.warning, .lintUnknownKfunc,
                     "kfunc '\(name)'\(called) is not in policy '\(policy.name)', so its calls are not checked",
-                    at: edge.site, notes: (decl.map { [DiagnosticNote("'\(edge.spelled)' is declared here", at: $0.site)] } ?? []) + notes,
-                    hint: "a policy describes one kernel's kfuncs; lint against a policy for the kernel that has '\(name)', or add it to the policy",
+                    at: edge.site, notes: declared + chain.notes,
+                    hint: "a policy describes one kernel's kfuncs; lint against a policy for the kernel that has"
+                        + " '\(name)', or add it to the policy",
                     chain: chain)
             }
             return
@@ -190,13 +212,15 @@ struct LintChecker {
             return
         }
         if (kf.requiresSleepable || kf.has(.KF_SLEEPABLE)) && !entry.sleepable {
-            let chain = chainNotes(entry, steps, edge), notes = chain.notes
+            let chain = chainNotes(entry, steps, edge)
             let range = kf.requiresSleepable ? kf.requiresRange : kf.flagsRange
             let sec = entry.function.section.map { " (SEC(\"\($0)\"))" } ?? ""
+            let program = "'\(entry.function.name)'\(sec), bound to \(entry.callerText),"
+            let needs = kf.requiresSleepable ? "requires sleepable" : "is KF_SLEEPABLE"
+            let why = DiagnosticNote("'\(name)' \(needs)", at: range)
             add(.error, .lintSleepableKfunc,
-                "'\(name)' needs a sleepable program, and '\(entry.function.name)'\(sec), bound to \(entry.callerText), is not sleepable\(flavour)",
-                at: edge.site,
-                notes: notes + [DiagnosticNote("'\(name)' \(kf.requiresSleepable ? "requires sleepable" : "is KF_SLEEPABLE")", at: range)],
+                "'\(name)' needs a sleepable program, and \(program) is not sleepable\(flavour)",
+                at: edge.site, notes: chain.notes + [why],
                 hint: "define '\(entry.function.name)' with BPF_STRUCT_OPS_SLEEPABLE (section struct_ops.s/...)",
                 chain: chain)
         }
@@ -231,23 +255,34 @@ func programType(ofSection s: String) -> (ProgType, Bool)? {
     func has(_ p: String) -> Bool { s == p || s.hasPrefix(p + "/") || s.hasPrefix(p + ".") }
     let sleepable = s.contains(".s/") || s.hasSuffix(".s")
     if s == "syscall" { return (.syscall, true) }
-    for p in ["tp_btf", "fentry", "fexit", "fmod_ret", "iter", "fentry.s", "fexit.s", "fmod_ret.s", "iter.s"] where has(p) { return (.tracing, sleepable) }
-    for p in ["lsm", "lsm.s", "lsm_cgroup"] where has(p) { return (.lsm, sleepable) }
-    for p in ["kprobe", "kretprobe", "uprobe", "uretprobe", "ksyscall", "kretsyscall", "usdt", "uprobe.s", "uretprobe.s"] where has(p) { return (.kprobe, sleepable) }
-    for p in ["tracepoint", "tp"] where has(p) { return (.tracepoint, false) }
-    for p in ["raw_tracepoint", "raw_tp", "raw_tracepoint.w", "raw_tp.w"] where has(p) { return (.raw_tracepoint, false) }
-    if has("perf_event") { return (.perf_event, false) }
-    if has("xdp") { return (.xdp, false) }
-    for p in ["tc", "tcx", "classifier", "netkit"] where has(p) { return (.sched_cls, false) }
-    if has("action") { return (.sched_act, false) }
-    if has("cgroup_skb") { return (.cgroup_skb, false) }
-    if has("sk_skb") { return (.sk_skb, false) }
-    if has("netfilter") { return (.netfilter, false) }
+    for (prefixes, type, maySleep) in sectionTypes where prefixes.contains(where: has) {
+        return (type, maySleep && sleepable)
+    }
     if s.hasPrefix("cgroup/") {
         let rest = s.dropFirst(7)
+        let sockHooks = ["sock_create", "sock_release", "post_bind4", "post_bind6", "sock"]
+        let sockAddrHooks = ["bind", "connect", "getpeername", "getsockname", "sendmsg", "recvmsg"]
         if ["skb", "ingress", "egress"].contains(where: { rest.hasPrefix($0) }) { return (.cgroup_skb, false) }
-        if ["sock_create", "sock_release", "post_bind4", "post_bind6", "sock"].contains(where: { rest == $0 }) { return (.cgroup_sock, false) }
-        if ["bind", "connect", "getpeername", "getsockname", "sendmsg", "recvmsg"].contains(where: { rest.hasPrefix($0) }) { return (.cgroup_sock_addr, false) }
+        if sockHooks.contains(where: { rest == $0 }) { return (.cgroup_sock, false) }
+        if sockAddrHooks.contains(where: { rest.hasPrefix($0) }) { return (.cgroup_sock_addr, false) }
     }
     return nil
 }
+
+/// libbpf's section names of each program type, in the order they are tried, and whether the
+/// type is sleepable when its section says so (`.s`).
+private let sectionTypes: [(prefixes: [String], type: ProgType, maySleep: Bool)] = [
+    (["tp_btf", "fentry", "fexit", "fmod_ret", "iter", "fentry.s", "fexit.s", "fmod_ret.s", "iter.s"], .tracing, true),
+    (["lsm", "lsm.s", "lsm_cgroup"], .lsm, true),
+    (["kprobe", "kretprobe", "uprobe", "uretprobe", "ksyscall", "kretsyscall", "usdt", "uprobe.s", "uretprobe.s"],
+     .kprobe, true),
+    (["tracepoint", "tp"], .tracepoint, false),
+    (["raw_tracepoint", "raw_tp", "raw_tracepoint.w", "raw_tp.w"], .raw_tracepoint, false),
+    (["perf_event"], .perf_event, false),
+    (["xdp"], .xdp, false),
+    (["tc", "tcx", "classifier", "netkit"], .sched_cls, false),
+    (["action"], .sched_act, false),
+    (["cgroup_skb"], .cgroup_skb, false),
+    (["sk_skb"], .sk_skb, false),
+    (["netfilter"], .netfilter, false),
+]
