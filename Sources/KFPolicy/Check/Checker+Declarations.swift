@@ -41,7 +41,8 @@ extension Checker {
                 guard unconditional(d) else { poisoned.insert(n.text); continue }
                 checkIdentifier(n, "requirement")
                 if n.text == "sleepable" {
-                    diagnostics.error(.reservedName, "'sleepable' is a built-in requirement and cannot be redeclared", at: n.range)
+                    diagnostics.error(.reservedName, "'sleepable' is a built-in requirement and cannot be redeclared",
+                                      at: n.range)
                     continue
                 }
                 if let prev = requirementIndex[n.text] {
@@ -52,7 +53,10 @@ extension Checker {
                 policy.requirements.append(Requirement(name: n.text, doc: d.item.trivia.doc, range: n.range))
             case .set(let n, let types, let external):
                 checkIdentifier(n, "set")
-                if let prev = setIndex[n.text] { reportDuplicate("set", n, previous: policy.sets[prev].range); continue }
+                if let prev = setIndex[n.text] {
+                    reportDuplicate("set", n, previous: policy.sets[prev].range)
+                    continue
+                }
                 setIndex[n.text] = policy.sets.count
                 policy.sets.append(KfuncSet(name: n.text, progTypes: progTypes(types), external: external != nil,
                                             config: d.condition, doc: d.item.trivia.doc, range: n.range))
@@ -73,9 +77,10 @@ extension Checker {
         var seen: [ProgType: SourceRange] = [:]
         for t in names {
             guard let pt = ProgType(rawValue: t.text) else {
-                let s = closest(to: t.text, in: ProgType.allCases.map(\.rawValue))
+                let all = ProgType.allCases.map(\.rawValue)
                 diagnostics.error(.unknownProgType, "unknown program type '\(t.text)'", at: t.range,
-                                  hint: s.map { "did you mean '\($0)'?" } ?? "one of: " + ProgType.allCases.map(\.rawValue).joined(separator: ", "))
+                                  hint: closest(to: t.text, in: all).map { "did you mean '\($0)'?" }
+                                    ?? "one of: " + all.joined(separator: ", "))
                 continue
             }
             if let prev = seen[pt] {

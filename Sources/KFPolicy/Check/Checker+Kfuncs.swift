@@ -45,11 +45,12 @@ extension Checker {
             var complete = true
             for sn in names {
                 guard let i = setIndex[sn.text] else {
-                    unknown("set", sn, candidates: setIndex.keys, extraHint: "declare it with 'set \(sn.text): struct_ops;'")
+                    unknown("set", sn, candidates: setIndex.keys,
+                            extraHint: "declare it with 'set \(sn.text): struct_ops;'")
                     complete = false
                     continue
                 }
-                if kf.sets.contains(i) { diagnostics.error(.duplicateMember, "set '\(sn.text)' listed twice", at: sn.range); continue }
+                if kf.sets.contains(i) { reportListedTwice("set", sn); continue }
                 kf.sets.append(i)
             }
             return complete
@@ -84,7 +85,7 @@ extension Checker {
             for t in targets {
                 guard let i = callback(t.callback) else { continue }
                 let twice = t.child == nil ? kf.invokes.contains(i) : kf.invokesChild.contains(i)
-                if twice { diagnostics.error(.duplicateMember, "callback '\(t.callback.text)' listed twice", at: t.callback.range); continue }
+                if twice { reportListedTwice("callback", t.callback); continue }
                 if t.child == nil { kf.invokes.append(i) } else { kf.invokesChild.append(i) }
             }
             return true
@@ -93,8 +94,10 @@ extension Checker {
             for c in cbs {
                 guard let i = callback(c) else { continue }
                 if let prev = kf.impls.first(where: { $0.callbacks.contains(i) }) {
-                    diagnostics.error(.duplicateImpl, "kfunc '\(kf.name)' has two implementations in callback '\(c.text)'",
-                                      at: c.range, notes: [DiagnosticNote("first implementation for '\(c.text)' here", at: prev.range)])
+                    let first = DiagnosticNote("first implementation for '\(c.text)' here", at: prev.range)
+                    diagnostics.error(.duplicateImpl,
+                                      "kfunc '\(kf.name)' has two implementations in callback '\(c.text)'",
+                                      at: c.range, notes: [first])
                     continue
                 }
                 idx.append(i)
@@ -116,10 +119,11 @@ extension Checker {
                 let all = KFFlag.allCases.map(\.rawValue)
                 let sug = closest(to: n.text, in: all) ?? closest(to: "KF_" + n.text, in: all)
                 diagnostics.error(.unknownFlag, "unknown kfunc flag '\(n.text)'", at: n.range,
-                                  hint: sug.map { "did you mean '\($0)'?" } ?? "flags are the kernel's KF_ names, e.g. KF_RCU | KF_ACQUIRE")
+                                  hint: sug.map { "did you mean '\($0)'?" }
+                                    ?? "flags are the kernel's KF_ names, e.g. KF_RCU | KF_ACQUIRE")
                 continue
             }
-            if out.contains(f) { diagnostics.error(.duplicateMember, "flag '\(n.text)' listed twice", at: n.range); continue }
+            if out.contains(f) { reportListedTwice("flag", n); continue }
             out.append(f)
         }
         return out

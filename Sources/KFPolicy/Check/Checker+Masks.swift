@@ -10,7 +10,8 @@ extension Checker {
                 if let prev = atomRange(n.text) { reportDuplicate("context", n, previous: prev); continue }
                 if policy.contexts.count >= 31 {
                     diagnostics.error(.tooManyContexts, "too many contexts: '\(n.text)' would be the 32nd", at: n.range,
-                                      hint: "a policy holds at most 31 contexts (bit 31 of a context word is reserved); merge contexts or use groups")
+                                      hint: "a policy holds at most 31 contexts (bit 31 of a context word is reserved);"
+                                        + " merge contexts or use groups")
                     poisoned.insert(n.text)
                     continue
                 }
@@ -27,7 +28,9 @@ extension Checker {
         }
         // Evaluate groups in declaration order; a reference to a later group evaluates it first.
         for d in decls {
-            guard case .group(let n, _) = d.item.kind, let syn = groupSyntax[n.text], syn.name.range == n.range else { continue }
+            guard case .group(let n, _) = d.item.kind, let syn = groupSyntax[n.text], syn.name.range == n.range else {
+                continue
+            }
             let m = evaluateGroup(n.text) ?? .empty
             policy.groups.append(Group(name: n.text, mask: m, doc: syn.doc, range: n.range))
         }
@@ -56,8 +59,10 @@ extension Checker {
                 guard groupValue[name] == nil, let syn = groupSyntax[name] else { continue }
                 if let at = onStack[name] {
                     let path = stack[at...].map(\.name) + [name]
-                    diagnostics.error(.groupCycle, "group '\(name)' is defined in terms of itself: \(elided(path).joined(separator: " -> "))",
-                                      at: syn.expr.range, hint: "a group may only use contexts and other groups that do not use it")
+                    let shown = elided(path).joined(separator: " -> ")
+                    diagnostics.error(.groupCycle, "group '\(name)' is defined in terms of itself: \(shown)",
+                                      at: syn.expr.range,
+                                      hint: "a group may only use contexts and other groups that do not use it")
                     groupValue[name] = .empty
                     poisoned.formUnion(path)
                     continue

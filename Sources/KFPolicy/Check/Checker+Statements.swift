@@ -22,7 +22,8 @@ extension Checker {
             case .policy(let name, let structName, let vmlinux):
                 if item.range.file != rootFile {
                     diagnostics.error(.policyInInclude, "'policy' declared in an included file", at: item.keyword.range,
-                                      hint: "only the file given on the command line names the policy; included files hold shared declarations")
+                                      hint: "only the file given on the command line names the policy;"
+                                        + " included files hold shared declarations")
                     continue
                 }
                 guard unconditional(d), once(&policySeen, d) else { continue }
@@ -39,7 +40,8 @@ extension Checker {
                 guard unconditional(d), once(&kernelSeen, d) else { continue }
                 guard let k = Kernel(v.text), k.atLeast(6, 9) else {
                     diagnostics.error(.badStatementValue, "unsupported kernel '\(v.text)'", at: v.range,
-                                      hint: "write a release from \(Kernel.oldest) on (kfunc set filters and module struct_ops), e.g. 'kernel 6.12;', or 'kernel mainline;'")
+                                      hint: "write a release from \(Kernel.oldest) on (kfunc set filters and module"
+                                        + " struct_ops), e.g. 'kernel 6.12;', or 'kernel mainline;'")
                     continue
                 }
                 policy.kernel = k
@@ -50,7 +52,8 @@ extension Checker {
                 guard unconditional(d), once(&nestingSeen, d) else { continue }
                 guard let m = NestingMode(rawValue: mode.text) else {
                     diagnostics.error(.badStatementValue, "unknown nesting mode '\(mode.text)'", at: mode.range,
-                                      hint: "write 'nesting dag;' (the whole graph is acyclic) or 'nesting per_instance;'")
+                                      hint: "write 'nesting dag;' (the whole graph is acyclic)"
+                                        + " or 'nesting per_instance;'")
                     continue
                 }
                 policy.nesting = m
@@ -64,14 +67,16 @@ extension Checker {
             }
         }
         if policySeen == nil, !brokenPolicy {
-            diagnostics.error(.missingPolicy, "file declares no policy", at: SourceRange(file: rootFile, start: 0, end: 0),
+            diagnostics.error(.missingPolicy, "file declares no policy",
+                              at: SourceRange(file: rootFile, start: 0, end: 0),
                               hint: "start the file with 'policy NAME for struct STRUCT;'")
         }
         if policy.prefix.isEmpty { policy.prefix = policy.name }
         policy.structInVmlinux = policy.module == nil || vmlinuxStruct != nil
         if let v = vmlinuxStruct, policy.module == nil {
             diagnostics.warning(.badStatementValue, "'vmlinux' says nothing without 'module'", at: v.range,
-                                hint: "the struct of a policy whose sets vmlinux registers is vmlinux's anyway; remove 'vmlinux'")
+                                hint: "the struct of a policy whose sets vmlinux registers is vmlinux's anyway;"
+                                    + " remove 'vmlinux'")
         }
     }
 }

@@ -90,6 +90,11 @@ struct Checker {
                           hint: "remove one declaration or rename it")
     }
 
+    /// A name given twice in one list (`in a, a;`).
+    mutating func reportListedTwice(_ kind: String, _ n: Name) {
+        diagnostics.error(.duplicateMember, "\(kind) '\(n.text)' listed twice", at: n.range)
+    }
+
     mutating func checkIdentifier(_ n: Name, _ kind: String) {
         if reservedIdentifiers.contains(n.text) || n.text == "any" || n.text == "none" {
             diagnostics.error(.reservedName, "'\(n.text)' is reserved and cannot name a \(kind)", at: n.range,

@@ -14,12 +14,16 @@ public struct FileError: Error, Sendable, CustomStringConvertible {
     public init(path: String, reason: String) { self.path = path; self.reason = reason }
 }
 
+/// Reads the file at a path: `readFileBytes`, or a stand-in (a git revision, a fuzzer's input).
+public typealias FileReader = (String) throws(FileError) -> [UInt8]
+
 /// Reads a whole regular file. Directories, devices and missing files are errors.
 public func readFileBytes(_ path: String) throws(FileError) -> [UInt8] {
     var st = stat()
     guard stat(path, &st) == 0 else { throw FileError(path: path, reason: String(cString: strerror(errno))) }
     guard (st.st_mode & S_IFMT) == S_IFREG else {
-        throw FileError(path: path, reason: (st.st_mode & S_IFMT) == S_IFDIR ? "is a directory" : "is not a regular file")
+        let isDirectory = (st.st_mode & S_IFMT) == S_IFDIR
+        throw FileError(path: path, reason: isDirectory ? "is a directory" : "is not a regular file")
     }
     guard let f = fopen(path, "rb") else { throw FileError(path: path, reason: String(cString: strerror(errno))) }
     defer { fclose(f) }
@@ -78,16 +82,18 @@ public struct Compilation: Sendable {
     /// Reads, parses and checks `path` and its includes. Throws only when the root file
     /// cannot be read; everything else is a diagnostic.
     public static func compile(path: String, sources: SourceManager = SourceManager(),
-                               reader: @escaping (String) throws(FileError) -> [UInt8] = readFileBytes,
+                               reader: @escaping FileReader = readFileBytes,
                                timer: PhaseTimer? = nil) throws(FileError) -> Compilation {
         let bytes: [UInt8]
-        do { bytes = try (timer ?? PhaseTimer()).measure("read") { () throws(FileError) -> [UInt8] in try reader(path) } }
+        do {
+            bytes = try (timer ?? PhaseTimer()).measure("read") { () throws(FileError) -> [UInt8] in try reader(path) }
+        }
         return compile(path: path, bytes: bytes, sources: sources, reader: reader, timer: timer)
     }
 
     /// As `compile(path:)`, with the root file's bytes given.
     public static func compile(path: String, bytes: [UInt8], sources: SourceManager = SourceManager(),
-                               reader: @escaping (String) throws(FileError) -> [UInt8] = readFileBytes,
+                               reader: @escaping FileReader = readFileBytes,
                                timer: PhaseTimer? = nil) -> Compilation {
         let timer = timer ?? PhaseTimer()
         var loader = Loader(sources: sources, reader: reader)
@@ -107,7 +113,8 @@ public struct Compilation: Sendable {
         var p = policy
         p.files = loader.paths
         for (formPath, range) in loader.forms {
-            guard let form = compileForm(formPath, at: range, of: p, sources: sources, reader: reader, into: &bag) else { continue }
+            guard let form = compileForm(formPath, at: range, of: p, sources: sources, reader: reader,
+                                         into: &bag) else { continue }
             p.forms.append(form)
             for f in form.policy.files where !p.files.contains(f) { p.files.append(f) }
         }
@@ -117,7 +124,7 @@ public struct Compilation: Sendable {
     /// A form's own policy, compiled in the same sources, checked to agree with `p` on what
     /// the shared header holds. Nil (reported) when it cannot be read or has errors.
     static func compileForm(_ path: String, at range: SourceRange, of p: Policy, sources: SourceManager,
-                            reader: @escaping (String) throws(FileError) -> [UInt8], into bag: inout DiagnosticBag) -> Form? {
+                            reader: @escaping FileReader, into bag: inout DiagnosticBag) -> Form? {
         let bytes: [UInt8]
         do { bytes = try reader(path) } catch {
             bag.error(.includeNotFound, "cannot read form '\(path)': \(error.reason)", at: range,
@@ -128,14 +135,16 @@ public struct Compilation: Sendable {
         bag.append(contentsOf: c.diagnostics)
         if c.diagnostics.hasErrors { return nil }
         if !c.policy.forms.isEmpty {
-            bag.error(.formMismatch, "form '\(path)' has forms of its own", at: range, hint: "one policy names every form")
+            bag.error(.formMismatch, "form '\(path)' has forms of its own", at: range,
+                      hint: "one policy names every form")
             return nil
         }
         let mismatches = FormCheck(p, c.policy).mismatches()
         for m in mismatches.prefix(8) {
             bag.error(.formMismatch, "form '\(c.policy.name)' cannot share this header: \(m.message)", at: range,
                       notes: m.range.isNone ? [] : [DiagnosticNote("the form says so here", at: m.range)],
-                      hint: "a form shares the contexts, sets and kfuncs (include them from one file), and its callbacks sit at the offsets of this policy's first ones with the same contexts")
+                      hint: "a form shares the contexts, sets and kfuncs (include them from one file), and its"
+                        + " callbacks sit at the offsets of this policy's first ones with the same contexts")
         }
         return mismatches.isEmpty ? Form(policy: c.policy, range: range) : nil
     }

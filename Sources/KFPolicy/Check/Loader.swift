@@ -11,7 +11,7 @@ struct Declaration {
 /// Reads a file and, depth first, the files it includes; flattens their items in order.
 struct Loader {
     let sources: SourceManager
-    let reader: (String) throws(FileError) -> [UInt8]
+    let reader: FileReader
     var diagnostics = DiagnosticBag()
     /// Every declaration of every file, includes expanded in place (an item's range names its file).
     var declarations: [Declaration] = []
@@ -26,7 +26,7 @@ struct Loader {
     var forms: [(path: String, range: SourceRange)] = []
     static let maxIncludeDepth = 64
 
-    init(sources: SourceManager, reader: @escaping (String) throws(FileError) -> [UInt8]) {
+    init(sources: SourceManager, reader: @escaping FileReader) {
         self.sources = sources; self.reader = reader
     }
 
@@ -37,7 +37,10 @@ struct Loader {
         let id = sources.add(SourceFile(path: path, bytes: bytes))
         let (tree, bag) = Parser.parse(sources.files[id], file: id)
         diagnostics.append(contentsOf: bag)
-        brokenPolicy = tree.items.contains { if case .broken = $0.kind { return $0.keyword.text == "policy" }; return false }
+        brokenPolicy = tree.items.contains {
+            if case .broken = $0.kind { return $0.keyword.text == "policy" }
+            return false
+        }
         stack.append((key, .none))
         expand(tree.items, condition: [], dir: directoryOf(path))
         stack.removeLast()
@@ -51,14 +54,16 @@ struct Loader {
                 expand(inner, condition: condition + [option.text], dir: dir)
             case .include(let rel, let r):
                 if !condition.isEmpty {
-                    diagnostics.error(.notAllowedInConditional, "'include' inside an 'if' block", at: item.keyword.range,
+                    diagnostics.error(.notAllowedInConditional, "'include' inside an 'if' block",
+                                      at: item.keyword.range,
                                       hint: "include the file unconditionally and put its declarations in 'if' blocks")
                     continue
                 }
                 if !item.damaged { include(rel, at: r, dir: dir) } // a path that did not lex is reported already
             case .form(let rel, let r):
                 if !condition.isEmpty || stack.count > 1 {
-                    diagnostics.error(.notAllowedInConditional, "'form' outside the policy's own file, or inside an 'if' block",
+                    diagnostics.error(.notAllowedInConditional,
+                                      "'form' outside the policy's own file, or inside an 'if' block",
                                       at: item.keyword.range, hint: "name forms in the file that declares the policy")
                     continue
                 }
@@ -83,7 +88,8 @@ struct Loader {
             }
             let chain = stack[at...].map { "'\($0.path)'" }.joined(separator: " -> ")
             diagnostics.error(.includeCycle, "include cycle: '\(full)' includes itself through \(chain) -> '\(full)'",
-                              at: r, notes: notes, hint: "move the shared declarations into a file that includes nothing")
+                              at: r, notes: notes,
+                              hint: "move the shared declarations into a file that includes nothing")
             return
         }
         if loaded.contains(full) { return }
