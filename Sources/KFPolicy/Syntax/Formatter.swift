@@ -62,7 +62,8 @@ public enum Formatter {
     /// A one-line declaration.
     static func line(_ kind: Item.Kind) -> String {
         switch kind {
-        case .policy(let n, let s, let vmlinux): return "policy \(n.text) for \(vmlinux == nil ? "" : "vmlinux ")struct \(s.text);"
+        case .policy(let n, let s, let vmlinux):
+            return "policy \(n.text) for \(vmlinux == nil ? "" : "vmlinux ")struct \(s.text);"
         case .prefix(let p): return "prefix \(p.text);"
         case .kernel(let v): return "kernel \(v.text);"
         case .module(let m): return "module \(m.text);"

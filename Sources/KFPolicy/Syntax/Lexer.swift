@@ -146,8 +146,9 @@ public struct Lexer {
             if Lexer.isIdentStart(b) {
                 while pos < n, Lexer.isIdent(bytes[pos]) { pos += 1 }
                 if pos - start > Lexer.maxIdentifierLength {
-                    error(.kernelLimit, "identifier of \(pos - start) bytes; names in kernel BTF and kallsyms are at most \(Lexer.maxIdentifierLength) bytes (KSYM_NAME_LEN)",
-                                      at: range(start, start + 1), hint: "use a shorter name")
+                    let limit = "names in kernel BTF and kallsyms are at most \(Lexer.maxIdentifierLength) bytes"
+                    error(.kernelLimit, "identifier of \(pos - start) bytes; \(limit) (KSYM_NAME_LEN)",
+                          at: range(start, start + 1), hint: "use a shorter name")
                 }
                 kind = .ident
             } else if b >= 48 && b <= 57 {

@@ -16,10 +16,26 @@ public struct Parser {
     var depth = 0
 
     /// Keywords that start a top-level declaration; recovery stops at one that starts a line.
-    static let itemKeywords: Set<String> = ["policy", "prefix", "kernel", "module", "nesting", "runtime_guards", "deny",
-                                             "include", "form", "context", "group", "callback", "requirement", "external",
-                                             "set", "kfunc", "nest", "if"]
+    static let itemKeywords: Set<String> = [
+        "policy", "prefix", "kernel", "module", "nesting", "runtime_guards", "deny", "include", "form", "context",
+        "group", "callback", "requirement", "external", "set", "kfunc", "nest", "if",
+    ]
     static let statementKeywords: Set<String> = ["in", "flags", "allow", "requires", "invokes", "impl", "was"]
+
+    /// What a keyword starts (a declaration, a kfunc statement), for messages about a wrong one.
+    struct Opening {
+        let what: String
+        let keywords: Set<String>
+        /// The hint that lists the keywords.
+        let list: String
+        init(_ what: String, _ keywords: Set<String>, listedAfter lead: String) {
+            self.what = what
+            self.keywords = keywords
+            list = lead + keywords.sorted().joined(separator: ", ")
+        }
+    }
+    static let declaration = Opening("declaration", itemKeywords, listedAfter: "a declaration starts with one of: ")
+    static let kfuncStatement = Opening("kfunc statement", statementKeywords, listedAfter: "one of: ")
 
     public init(lexer: Lexer, file: Int) {
         self.lexer = lexer
@@ -90,6 +106,53 @@ public struct Parser {
         if isPunct(c) { advance(); return }
         expected("'\(c)'", hint: hint)
         throw Recovery()
+    }
+
+    /// The keyword `k`, or an error with `hint`.
+    mutating func expectKeyword(_ k: StaticString, hint: String) throws {
+        guard isKeyword(k) else {
+            expected("'\(k)'", hint: hint)
+            throw Recovery()
+        }
+        advance()
+    }
+
+    /// The name that opens a declaration or a kfunc statement (not consumed), or an error.
+    mutating func openingKeyword(_ opening: Opening) throws -> Name {
+        guard tok.kind == .ident else {
+            diagnostics.error(.unexpectedToken, "expected a \(opening.what), found \(describe(tok))", at: tok.range,
+                              hint: opening.list)
+            throw Recovery()
+        }
+        return name
+    }
+
+    /// Reports an opening keyword that is none of `opening`'s, and gives up the declaration.
+    mutating func unknownKeyword(_ kw: Name, _ opening: Opening) -> Recovery {
+        let suggestion = closest(to: kw.text, in: opening.keywords).map { "did you mean '\($0)'?" }
+        diagnostics.error(.unexpectedToken, "unknown \(opening.what) '\(kw.text)'", at: kw.range,
+                          hint: suggestion ?? opening.list)
+        return Recovery()
+    }
+
+    /// The `}` that closes a block (of an `if`, of a kfunc) and the item the block makes,
+    /// damaged when an error was reported since `errorsBefore`.
+    mutating func closeBlock(of what: String, keyword kw: Name, start: Int, trivia: Trivia, errorsBefore: Int,
+                             kind: (_ closing: Trivia) -> Item.Kind) throws -> Item {
+        var trivia = trivia
+        var closing = leadingTrivia()
+        guard isPunct("}") else {
+            expected("'}'", hint: "close the block of \(what)")
+            throw Recovery()
+        }
+        let end = tok.range.end
+        advance()
+        closing.trailing = nil
+        trivia.trailing = takeTrailing()
+        var item = Item(kind: kind(closing), keyword: kw, range: SourceRange(file: file, start: start, end: end),
+                        trivia: trivia)
+        item.damaged = diagnostics.items.count > errorsBefore
+        return item
     }
 
     mutating func expectName(_ what: String) throws -> Name {
@@ -190,23 +253,16 @@ public struct Parser {
     mutating func parseItem(_ leading: Trivia) throws -> Item {
         var trivia = leading
         let start = tok.range.start
-        guard tok.kind == .ident else {
-            diagnostics.error(.unexpectedToken, "expected a declaration, found \(describe(tok))", at: tok.range,
-                              hint: "a declaration starts with one of: " + Parser.itemKeywords.sorted().joined(separator: ", "))
-            throw Recovery()
-        }
-        let kw = name
+        let kw = try openingKeyword(Parser.declaration)
         let kind: Item.Kind
         advance()
         switch kw.text {
         case "policy":
             let name = try declaredName("a policy name")
-            guard isKeyword("for") else { expected("'for'", hint: "write 'policy NAME for struct STRUCT;'"); throw Recovery() }
-            advance()
+            try expectKeyword("for", hint: "write 'policy NAME for struct STRUCT;'")
             var vmlinux: Name?
             if isKeyword("vmlinux") { vmlinux = self.name; advance() }
-            guard isKeyword("struct") else { expected("'struct'", hint: "write 'policy NAME for struct STRUCT;'"); throw Recovery() }
-            advance()
+            try expectKeyword("struct", hint: "write 'policy NAME for struct STRUCT;'")
             kind = .policy(name: name, structName: try expectName("a struct name"), vmlinux: vmlinux)
         case "prefix":
             kind = .prefix(try expectName("a prefix"))
@@ -224,8 +280,7 @@ public struct Parser {
         case "runtime_guards":
             kind = .runtimeGuards
         case "deny":
-            guard isKeyword("set") else { expected("'set'", hint: "write 'deny set NAME;'"); throw Recovery() }
-            advance()
+            try expectKeyword("set", hint: "write 'deny set NAME;'")
             kind = .deny(set: try expectName("a set name"))
         case "include", "form":
             guard tok.kind == .string else { expected("a quoted path"); throw Recovery() }
@@ -254,8 +309,7 @@ public struct Parser {
             var external: Name?
             if kw.text == "external" {
                 external = kw
-                guard isKeyword("set") else { expected("'set'", hint: "write 'external set NAME: struct_ops;'"); throw Recovery() }
-                advance()
+                try expectKeyword("set", hint: "write 'external set NAME: struct_ops;'")
             }
             let name = try declaredName("a set name")
             try expectPunct(":", hint: "write 'set NAME: struct_ops, syscall;'")
@@ -272,21 +326,12 @@ public struct Parser {
             try expectPunct("{", hint: "write 'if CONFIG_FOO { ... }'")
             let errorsBefore = diagnostics.items.count
             let items = parseItems(inBlock: true)
-            var closing = leadingTrivia()
-            guard isPunct("}") else { expected("'}'", hint: "close the block of 'if \(option.text)'"); throw Recovery() }
-            let end = tok.range.end
-            advance()
-            closing.trailing = nil
-            trivia.trailing = takeTrailing()
-            var item = Item(kind: .conditional(option: option, items: items, closing: closing), keyword: kw,
-                            range: SourceRange(file: file, start: start, end: end), trivia: trivia)
-            item.damaged = diagnostics.items.count > errorsBefore
-            return item
+            return try closeBlock(of: "'if \(option.text)'", keyword: kw, start: start, trivia: trivia,
+                                  errorsBefore: errorsBefore) { closing in
+                .conditional(option: option, items: items, closing: closing)
+            }
         default:
-            let suggestion = closest(to: kw.text, in: Parser.itemKeywords).map { "did you mean '\($0)'?" }
-            diagnostics.error(.unexpectedToken, "unknown declaration '\(kw.text)'", at: kw.range,
-                              hint: suggestion ?? "a declaration starts with one of: " + Parser.itemKeywords.sorted().joined(separator: ", "))
-            throw Recovery()
+            throw unknownKeyword(kw, Parser.declaration)
         }
         let end = tok.range.end
         if !isPunct(";") && tok.startsLine {
@@ -296,7 +341,8 @@ public struct Parser {
             try expectPunct(";")
         }
         trivia.trailing = takeTrailing()
-        var item = Item(kind: kind, keyword: kw, range: SourceRange(file: file, start: start, end: end), trivia: trivia)
+        var item = Item(kind: kind, keyword: kw, range: SourceRange(file: file, start: start, end: end),
+                        trivia: trivia)
         item.damaged = includeBroken
         includeBroken = false
         return item
@@ -304,43 +350,27 @@ public struct Parser {
 
     /// `kfunc NAME { statements }`, the keyword already read.
     mutating func parseKfunc(keyword kw: Name, start: Int, trivia: Trivia) throws -> Item {
-        var trivia = trivia
         let name = try declaredName("a kfunc name")
         try expectPunct("{", hint: "a kfunc's statements go in braces")
         var stmts: [KfuncStatement] = []
         let errorsBefore = diagnostics.items.count
         while !isPunct("}") && tok.kind != .eof {
-            if tok.kind == .ident, tok.startsLine, Parser.itemKeywords.contains(text), !Parser.statementKeywords.contains(text) {
+            if tok.kind == .ident, tok.startsLine, Parser.itemKeywords.contains(text),
+               !Parser.statementKeywords.contains(text) {
                 break // a missing '}': let the next declaration parse
             }
             let before = i
             do { stmts.append(try parseStatement()) } catch { recover(topLevel: false) }
             if i == before { advance() }
         }
-        var closing = leadingTrivia()
-        guard isPunct("}") else {
-            expected("'}'", hint: "close the block of kfunc '\(name.text)'")
-            throw Recovery()
-        }
-        let end = tok.range.end
-        advance()
-        closing.trailing = nil
-        trivia.trailing = takeTrailing()
-        var item = Item(kind: .kfunc(name, stmts, closing: closing), keyword: kw,
-                        range: SourceRange(file: file, start: start, end: end), trivia: trivia)
-        item.damaged = diagnostics.items.count > errorsBefore
-        return item
+        return try closeBlock(of: "kfunc '\(name.text)'", keyword: kw, start: start, trivia: trivia,
+                              errorsBefore: errorsBefore) { .kfunc(name, stmts, closing: $0) }
     }
 
     mutating func parseStatement() throws -> KfuncStatement {
         var trivia = leadingTrivia()
         let start = tok.range.start
-        guard tok.kind == .ident else {
-            diagnostics.error(.unexpectedToken, "expected a kfunc statement, found \(describe(tok))", at: tok.range,
-                              hint: "one of: " + Parser.statementKeywords.sorted().joined(separator: ", "))
-            throw Recovery()
-        }
-        let kw = name
+        let kw = try openingKeyword(Parser.kfuncStatement)
         let kind: KfuncStatement.Kind
         switch kw.text {
         case "in":
@@ -374,15 +404,13 @@ public struct Parser {
             try expectPunct("=", hint: "write 'impl CALLBACK = kernel_function;'")
             kind = .impl(callbacks: cbs, symbol: try expectName("a kernel function name"))
         default:
-            let suggestion = closest(to: kw.text, in: Parser.statementKeywords).map { "did you mean '\($0)'?" }
-            diagnostics.error(.unexpectedToken, "unknown kfunc statement '\(kw.text)'", at: kw.range,
-                              hint: suggestion ?? "one of: " + Parser.statementKeywords.sorted().joined(separator: ", "))
-            throw Recovery()
+            throw unknownKeyword(kw, Parser.kfuncStatement)
         }
         let end = tok.range.end
         try expectPunct(";")
         trivia.trailing = takeTrailing()
-        return KfuncStatement(kind: kind, keyword: kw, range: SourceRange(file: file, start: start, end: end), trivia: trivia)
+        return KfuncStatement(kind: kind, keyword: kw, range: SourceRange(file: file, start: start, end: end),
+                              trivia: trivia)
     }
 
     // mask = term { "|" term }
@@ -409,7 +437,8 @@ public struct Parser {
             depth += 1
             defer { depth -= 1 }
             if depth > Parser.maxMaskDepth {
-                diagnostics.error(.nestingTooDeep, "mask expression nested more than \(Parser.maxMaskDepth) levels deep",
+                diagnostics.error(.nestingTooDeep,
+                                  "mask expression nested more than \(Parser.maxMaskDepth) levels deep",
                                   at: tok.range, hint: "name part of the mask with a 'group'")
                 throw Recovery()
             }
