@@ -82,11 +82,7 @@ extension HeaderValidation {
     /// Lays the BTF macro invocations out as .BTF_ids is laid out, and checks the kfunc sets.
     mutating func checkBTF(_ invocations: [BTFInvocation]) {
         let order = layOutBTFLists(invocations)
-        let policies = [policy] + policy.forms.map(\.policy)
-        let denied = Set(policies.flatMap { q in q.deniedSets.map { q.sets[$0.set].name } })
-        for s in policy.ownSets where !policy.sets[s].progTypes.isEmpty || denied.contains(policy.sets[s].name) {
-            checkKfuncSet(s)
-        }
+        for s in policy.emittedSets { checkKfuncSet(s) }
         checked += 1
         let structList = btfLists[n.structIDs]
         let structs = [policy.structName] + policy.forms.map(\.policy.structName)

@@ -60,7 +60,8 @@ public struct CodePrinter {
     public mutating func comment(_ s: String, limit: Int = 100) {
         let room = limit - indentWidth - 3
         let ls = s.split(separator: "\n", omittingEmptySubsequences: false).flatMap { l -> [String] in
-            CodePrinter.width(String(l)) <= room ? [String(l)] : String(l).wrapped(room).split(separator: "\n").map(String.init)
+            let l = String(l)
+            return CodePrinter.width(l) <= room ? [l] : l.wrapped(room).split(separator: "\n").map(String.init)
         }
         if ls.count == 1, CodePrinter.width(ls[0]) + 6 <= limit - indentWidth { line("/* \(ls[0]) */"); return }
         line("/*")

@@ -249,4 +249,12 @@ extension Policy {
 
     /// The sets the generated C defines and registers, in declaration order.
     public var ownSets: [Int] { sets.indices.filter { !sets[$0].external } }
+
+    /// The sets the header defines, in declaration order: those registered for some program
+    /// type, and those a `deny set` of this policy or of one of its forms names (the filter
+    /// tests membership in them).
+    public var emittedSets: [Int] {
+        let denied = Set(([self] + forms.map(\.policy)).flatMap { q in q.deniedSets.map { q.sets[$0.set].name } })
+        return ownSets.filter { s in !sets[s].progTypes.isEmpty || denied.contains(sets[s].name) }
+    }
 }

@@ -108,7 +108,8 @@ extension HeaderEmitter {
             // Each struct has its callback table; a form's programs are refused what it denies.
             let structs = [(p, n, p.range)] + p.forms.map { ($0.policy, CNamer($0.policy), $0.range) }
             for (i, (q, qn, range)) in structs.enumerated() {
-                out.line("\t\(i == 0 ? "if" : "} else if") (prog->aux->attach_btf_id == \(n.structIDs)[\(i)]) {", from: range)
+                let test = "prog->aux->attach_btf_id == \(n.structIDs)[\(i)]"
+                out.line("\t\(i == 0 ? "if" : "} else if") (\(test)) {", from: range)
                 denials(q.deniedSets.map { q.sets[$0.set].name }, indent: "\t\t", from: range)
                 out.line("\t\top_ctx = \(qn.opContexts)(op);")
             }
@@ -130,8 +131,9 @@ extension HeaderEmitter {
                   params: [("t", "\(structs) in BTF"), ("member", "the member a program implements"),
                            ("prog", "the program")],
                   returns: "0, or -EINVAL for a sleepable program in a callback that does not accept one.")
-        wrappedLine("static inline int \(n.checkMember)(", ["const struct btf_type *t", "const struct btf_member *member",
-                    "const struct bpf_prog *prog"], joiner: ",", tail: ")")
+        wrappedLine("static inline int \(n.checkMember)(",
+                    ["const struct btf_type *t", "const struct btf_member *member", "const struct bpf_prog *prog"],
+                    joiner: ",", tail: ")")
         out.line("{")
         out.line("\tu32 op = __btf_member_bit_offset(t, member) / BITS_PER_BYTE / sizeof(void (*)(void));")
         if forms.isEmpty {
@@ -206,7 +208,8 @@ extension HeaderEmitter {
     }
 
     /// A kernel-doc comment for a function.
-    mutating func kernelDoc(_ title: String, params: [(String, String)] = [], body: [String] = [], returns: String? = nil) {
+    mutating func kernelDoc(_ title: String, params: [(String, String)] = [], body: [String] = [],
+                            returns: String? = nil) {
         out.line("/**")
         out.line(" * \(title)")
         for (name, text) in params { out.line(" * @\(name): \(text)") }

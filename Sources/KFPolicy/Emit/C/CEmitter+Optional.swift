@@ -116,18 +116,19 @@ extension HeaderEmitter {
         for k in p.ownKfuncs {
             let kf = p.kfuncs[k]
             for c in kf.invokes {
-                out.line("\t{ \(n.kfuncIndex(kf.name)), \(n.opMacro)(\(p.callbacks[c].name)), false },", from: kf.invokesRange)
+                out.line("\t{ \(n.kfuncIndex(kf.name)), \(n.op(p.callbacks[c].name)), false },", from: kf.invokesRange)
             }
         }
         for x in p.nests {
-            out.line("\t{ \(n.opMacro)(\(p.callbacks[x.outer].name)), \(n.opMacro)(\(p.callbacks[x.inner].name)), true },", from: x.range)
+            let (outer, inner) = (p.callbacks[x.outer].name, p.callbacks[x.inner].name)
+            out.line("\t{ \(n.op(outer)), \(n.op(inner)), true },", from: x.range)
         }
         out.line("};")
         names()
         out.line()
         out.comment("Whether op b of inst can run inside op a; *via is the kfunc between them, or U32_MAX.")
-        wrappedLine("static inline bool \(n.nestsInto)(", ["const struct \(n.instance) *inst", "u32 a", "u32 b", "u32 *via"],
-                    joiner: ",", tail: ")")
+        wrappedLine("static inline bool \(n.nestsInto)(",
+                    ["const struct \(n.instance) *inst", "u32 a", "u32 b", "u32 *via"], joiner: ",", tail: ")")
         out.line("{")
         out.line("\tunsigned int i;")
         out.line()
@@ -167,8 +168,8 @@ extension HeaderEmitter {
                            ("len", "the size of buf")],
                   body: ["Call it when the map is registered (.validate or .reg)."],
                   returns: "0, or -ELOOP with the cycle in buf.")
-        wrappedLine("static inline int \(n.checkInstance)(", ["const struct \(n.instance) *inst", "char *buf", "size_t len"],
-                    joiner: ",", tail: ")")
+        wrappedLine("static inline int \(n.checkInstance)(",
+                    ["const struct \(n.instance) *inst", "char *buf", "size_t len"], joiner: ",", tail: ")")
         out.line("{")
         out.line("\tu8 state[\(nrOps)] = {}; /* 0 new, 1 on the path, 2 done */")
         out.line("\tu32 path[\(nrOps) + 1], next[\(nrOps) + 1], via;")
@@ -217,17 +218,16 @@ extension HeaderEmitter {
     /// The names of ops and kfuncs, for the instance check's message.
     mutating func names() {
         out.line()
-        out.line("static const char * const \(n.opNames)[] = {")
-        lines(p.callbacks, configs: p.callbacks.map(\.config)) { e, c in
-            e.out.line("\t[\(e.n.opMacro)(\(c.name))] = \"\(c.name)\",", from: c.range)
+        block("static const char * const \(n.opNames)[] = {", p.callbacks, configs: p.callbacks.map(\.config),
+              close: "};") { e, c in
+            e.out.line("\t[\(e.n.op(c.name))] = \"\(c.name)\",", from: c.range)
         }
-        out.line("};")
         out.line()
-        out.line("static const char * const \(n.kfuncNames)[] = {")
-        lines(p.ownKfuncs, configs: p.ownKfuncs.map { p.kfuncs[$0].config }) { e, k in
-            e.out.line("\t[\(e.n.kfuncIndex(e.p.kfuncs[k].name))] = \"\(e.p.kfuncs[k].name)\",", from: e.p.kfuncs[k].range)
+        block("static const char * const \(n.kfuncNames)[] = {", p.ownKfuncs,
+              configs: p.ownKfuncs.map { p.kfuncs[$0].config }, close: "};") { e, k in
+            let kf = e.p.kfuncs[k]
+            e.out.line("\t[\(e.n.kfuncIndex(kf.name))] = \"\(kf.name)\",", from: kf.range)
         }
-        out.line("};")
     }
 
     mutating func implementations() {
@@ -250,7 +250,7 @@ extension HeaderEmitter {
             out.line("\tswitch (op) {")
             for i in kf.impls {
                 lines(i.callbacks, configs: i.callbacks.map { p.callbacks[$0].config }) { e, c in
-                    e.out.line("\tcase \(e.n.opMacro)(\(e.p.callbacks[c].name)):", from: i.range)
+                    e.out.line("\tcase \(e.n.op(e.p.callbacks[c].name)):", from: i.range)
                 }
                 out.line("\t\treturn \(n.impl(i.symbol));", from: i.range)
             }

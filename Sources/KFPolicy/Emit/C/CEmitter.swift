@@ -12,7 +12,8 @@ public enum CEmitter {
 
     /// The header and, per output line, the policy declaration it came from (`.none` for none),
     /// so that a problem found in the C can be traced back to the policy.
-    public static func headerWithOrigins(_ policy: Policy, sourceName: String) -> (text: String, origins: [SourceRange]) {
+    public static func headerWithOrigins(_ policy: Policy, sourceName: String)
+        -> (text: String, origins: [SourceRange]) {
         var e = HeaderEmitter(policy)
         e.emit(sourceName: sourceName)
         return (e.out.text, e.out.origins)
@@ -29,7 +30,8 @@ public struct BTFIdsList: Sendable, Equatable {
     public let entries: [(kind: String, name: String, word: [KFFlag])]
 
     public static func == (a: BTFIdsList, b: BTFIdsList) -> Bool {
-        a.name == b.name && a.kind == b.kind && a.entries.map { "\($0.kind) \($0.name) \($0.word)" } == b.entries.map { "\($0.kind) \($0.name) \($0.word)" }
+        func entries(_ l: BTFIdsList) -> [String] { l.entries.map { "\($0.kind) \($0.name) \($0.word)" } }
+        return a.name == b.name && a.kind == b.kind && entries(a) == entries(b)
     }
 }
 
@@ -50,7 +52,8 @@ extension CEmitter {
         out.append(BTFIdsList(name: e.n.structIDs, kind: .list,
                               entries: ([p.structName] + p.forms.map(\.policy.structName)).map { ("struct", $0, []) }))
         if p.runtimeGuards || p.nesting == .per_instance {
-            out.append(BTFIdsList(name: e.n.kfuncIDs, kind: .list, entries: p.ownKfuncs.map { ("func", p.kfuncs[$0].name, []) }))
+            out.append(BTFIdsList(name: e.n.kfuncIDs, kind: .list,
+                                  entries: p.ownKfuncs.map { ("func", p.kfuncs[$0].name, []) }))
         }
         return out
     }
@@ -219,6 +222,14 @@ struct HeaderEmitter {
         }
     }
 
+    /// `open`, a line per item (`lines`), then `close`: a C initializer or a BTF id set.
+    mutating func block<T>(_ open: String, _ items: [T], configs: [Condition], close: String,
+                           _ line: (inout HeaderEmitter, T) -> Void) {
+        out.line(open)
+        lines(items, configs: configs, line)
+        out.line(close)
+    }
+
     // MARK: - Banner and contexts
 
     mutating func banner(_ sourceName: String) {
@@ -262,7 +273,8 @@ struct HeaderEmitter {
         out.line("enum \(n.ctxEnum) {")
         for (i, c) in p.contexts.enumerated() { out.line("\t\(n.ctx(c.name)) = BIT(\(i)),", from: c.range) }
         for g in groups {
-            wrappedLine("\t\(n.ctx(g.name)) = ", g.mask.indices.map { n.ctx(p.contexts[$0].name) }, tail: ",", from: g.range)
+            let members = g.mask.indices.map { n.ctx(p.contexts[$0].name) }
+            wrappedLine("\t\(n.ctx(g.name)) = ", members, tail: ",", from: g.range)
         }
         if usesAny { wrappedLine("\t\(n.ctxAny) = ", p.contexts.map { n.ctx($0.name) }, tail: ",") }
         out.line("};")
@@ -272,12 +284,8 @@ struct HeaderEmitter {
 
     // MARK: - Sets and tables
 
-    /// The sets the header defines: those registered for some program type, and those a `deny
-    /// set` names (the filter tests membership in them).
-    var emittedSets: [Int] {
-        let denied = Set(p.deniedSets.map { p.sets[$0.set].name } + p.forms.flatMap { f in f.policy.deniedSets.map { f.policy.sets[$0.set].name } })
-        return p.ownSets.filter { s in !p.sets[s].progTypes.isEmpty || denied.contains(p.sets[s].name) }
-    }
+    /// The sets the header defines (`Policy.emittedSets`).
+    var emittedSets: [Int] { p.emittedSets }
 
     mutating func kfuncSets() {
         for s in emittedSets {
@@ -286,22 +294,20 @@ struct HeaderEmitter {
             out.line()
             out.origin = set.range
             if let d = set.doc { out.comment(docText(d)) }
-            out.line("BTF_KFUNCS_START(\(set.name))")
-            lines(members, configs: members.map { set.config + p.kfuncs[$0].config }) { e, k in
+            block("BTF_KFUNCS_START(\(set.name))", members, configs: members.map { set.config + p.kfuncs[$0].config },
+                  close: "BTF_KFUNCS_END(\(set.name))") { e, k in
                 let kf = e.p.kfuncs[k]
                 let flags = kf.flags.isEmpty ? "" : ", " + kf.flags.map(\.rawValue).joined(separator: " | ")
                 e.out.line("BTF_ID_FLAGS(func, \(kf.name)\(flags))", from: kf.range)
             }
-            out.line("BTF_KFUNCS_END(\(set.name))")
         }
         out.origin = p.range
         for r in rows where r.set == nil {
             out.line()
-            out.line("BTF_SET8_START(\(rowSet(r)))")
-            lines(r.kfuncs, configs: r.kfuncs.map { p.kfuncs[$0].config }) { e, k in
+            block("BTF_SET8_START(\(rowSet(r)))", r.kfuncs, configs: r.kfuncs.map { p.kfuncs[$0].config },
+                  close: "BTF_SET8_END(\(rowSet(r)))") { e, k in
                 e.out.line("BTF_ID_FLAGS(func, \(e.p.kfuncs[k].name))", from: e.p.kfuncs[k].maskRange)
             }
-            out.line("BTF_SET8_END(\(rowSet(r)))")
         }
     }
 
@@ -331,15 +337,16 @@ struct HeaderEmitter {
     mutating func opTable(_ callbacks: [Callback], struct structType: String, _ names: CNamer) {
         guard !callbacks.isEmpty else { return }
         out.line()
-        out.comment("The contexts each callback of \(structType) runs in, by op index (member offset in function pointers).")
+        out.comment("The contexts each callback of \(structType) runs in, by op index"
+                        + " (member offset in function pointers).")
         out.line("#define \(names.opMacro)(member) \\")
         out.line("\t(offsetof(\(structType), member) / sizeof(void (*)(void)))")
         out.line()
-        out.line("static const u32 \(names.opCtx)[] = {")
-        lines(callbacks, configs: callbacks.map(\.config)) { e, c in
-            e.wrappedLine("\t[\(names.opMacro)(\(c.name))] = ", e.maskTerms(c.contexts, sleepable: c.sleepable), tail: ",", from: c.range)
+        block("static const u32 \(names.opCtx)[] = {", callbacks, configs: callbacks.map(\.config),
+              close: "};") { e, c in
+            e.wrappedLine("\t[\(names.op(c.name))] = ", e.maskTerms(c.contexts, sleepable: c.sleepable),
+                          tail: ",", from: c.range)
         }
-        out.line("};")
         out.line()
         out.comment("The contexts of op; 0 for a member the policy does not name.")
         out.line("static inline u32 \(names.opContexts)(u32 op)")

@@ -32,6 +32,8 @@ public struct CNamer: Sendable {
     public var ctxAny: String { "\(upper)_CTX_ANY" }
     public var sleepable: String { "\(upper)_SLEEPABLE" }
     public var opMacro: String { "\(upper)_OP" }
+    /// The op index of a member, as the header writes it: `SCX_OP(dispatch)`.
+    public func op(_ member: String) -> String { "\(opMacro)(\(member))" }
     public var opCtx: String { "\(lower)_op_ctx" }
     public var opContexts: String { "\(lower)_op_contexts" }
     public var kfuncCtx: String { "\(lower)_kfunc_ctx" }
@@ -103,7 +105,8 @@ public struct CNamer: Sendable {
         }
         for (name, what) in [
             (includeGuard, "the include guard"), (ctxEnum, "the context enum"), (ctxAny, "the context word 'any'"),
-            (sleepable, "the sleepable bit"), (opMacro, "the op index macro"), (opCtx, "the callback context table"), (opContexts, "the callback context lookup"),
+            (sleepable, "the sleepable bit"), (opMacro, "the op index macro"), (opCtx, "the callback context table"),
+            (opContexts, "the callback context lookup"),
             (kfuncCtx, "the kfunc context table"), (ctxLookup, "the context lookup"), (structIDs, "the struct id"),
             (structBTF, "the struct's BTF"), (initBTF, "the BTF initialiser"),
             (progOp, "the op lookup"), (filter, "the kfunc filter"),
