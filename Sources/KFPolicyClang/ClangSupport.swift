@@ -60,7 +60,8 @@ struct ClangError: Error, CustomStringConvertible {
 struct ClangParseOptions: OptionSet, Sendable {
     let rawValue: UInt32
     /// Keep macro definitions and expansions as cursors (needed to see `BTF_ID_FLAGS(...)`).
-    static let detailedPreprocessingRecord = ClangParseOptions(rawValue: CXTranslationUnit_DetailedPreprocessingRecord.rawValue)
+    static let detailedPreprocessingRecord =
+        ClangParseOptions(rawValue: CXTranslationUnit_DetailedPreprocessingRecord.rawValue)
     /// Keep reporting after a fatal error (e.g. a missing include).
     static let keepGoing = ClangParseOptions(rawValue: CXTranslationUnit_KeepGoing.rawValue)
     /// Do not parse function bodies.
@@ -94,8 +95,11 @@ final class ClangTranslationUnit {
     /// With `excludingPrecompiled`, visiting the unit skips the declarations that come from a
     /// precompiled header (`-include-pch`).
     static func parse(_ path: String, arguments: [String] = [], unsaved: [(path: String, contents: String)] = [],
-                      options: ClangParseOptions = [.keepGoing], excludingPrecompiled: Bool = false) throws -> ClangTranslationUnit {
-        guard let index = clang_createIndex(excludingPrecompiled ? 1 : 0, 0) else { throw ClangError(description: "libclang: cannot create an index") }
+                      options: ClangParseOptions = [.keepGoing],
+                      excludingPrecompiled: Bool = false) throws -> ClangTranslationUnit {
+        guard let index = clang_createIndex(excludingPrecompiled ? 1 : 0, 0) else {
+            throw ClangError(description: "libclang: cannot create an index")
+        }
         // Copies that stay valid for the duration of the call; libclang copies unsaved buffers.
         let argBuffers = arguments.map { strdup($0)! }
         let nameBuffers = unsaved.map { strdup($0.path)! }
@@ -166,7 +170,9 @@ final class ClangTranslationUnit {
         guard let f = clang_getFile(raw, path) else { return nil }
         var size = 0
         guard let p = clang_getFileContents(raw, f, &size) else { return nil }
-        return p.withMemoryRebound(to: UInt8.self, capacity: size) { Array(UnsafeBufferPointer(start: $0, count: size)) }
+        return p.withMemoryRebound(to: UInt8.self, capacity: size) {
+            Array(UnsafeBufferPointer(start: $0, count: size))
+        }
     }
 
     /// The tokens of a whole file of this translation unit, lexed without preprocessing (so
@@ -175,8 +181,8 @@ final class ClangTranslationUnit {
         guard let f = clang_getFile(raw, path) else { return [] }
         var size = 0
         _ = clang_getFileContents(raw, f, &size)
-        let range = clang_getRange(clang_getLocationForOffset(raw, f, 0), clang_getLocationForOffset(raw, f, UInt32(size)))
-        return tokens(in: range)
+        let start = clang_getLocationForOffset(raw, f, 0), end = clang_getLocationForOffset(raw, f, UInt32(size))
+        return tokens(in: clang_getRange(start, end))
     }
 
     /// The tokens that cover `range`.
@@ -207,7 +213,8 @@ final class ClangTranslationUnit {
     /// bytes are not at hand.
     func text(of range: CXSourceRange) -> String {
         let s = ClangLocation(clang_getRangeStart(range)), e = ClangLocation(clang_getRangeEnd(range))
-        if s.file == e.file, !s.isUnknown, let bytes = contents(of: s.file), s.offset <= e.offset, e.offset <= bytes.count {
+        if s.file == e.file, !s.isUnknown, let bytes = contents(of: s.file), s.offset <= e.offset,
+           e.offset <= bytes.count {
             return String(decoding: bytes[s.offset..<e.offset], as: UTF8.self)
         }
         return tokens(in: range).map(\.text).joined(separator: " ")
@@ -308,7 +315,9 @@ struct ClangCursor {
         guard let r = clang_Cursor_Evaluate(raw) else { return nil }
         defer { clang_EvalResult_dispose(r) }
         guard clang_EvalResult_getKind(r) == CXEval_Int else { return nil }
-        if clang_EvalResult_isUnsignedInt(r) != 0 { return Int64(bitPattern: UInt64(clang_EvalResult_getAsUnsigned(r))) }
+        if clang_EvalResult_isUnsignedInt(r) != 0 {
+            return Int64(bitPattern: UInt64(clang_EvalResult_getAsUnsigned(r)))
+        }
         return clang_EvalResult_getAsLongLong(r)
     }
 
@@ -336,7 +345,8 @@ extension ClangLocation {
 /// macros), e.g. `KF_ACQUIRE | KF_RET_NULL` after `#include <linux/btf.h>`. Returns one value
 /// per expression (nil where clang cannot evaluate it), plus clang's errors.
 func evaluateIntegerExpressions(_ exprs: [String], prelude: String, arguments: [String] = [],
-                                fileName: String = "kfpolicy-eval.c") throws -> (values: [Int64?], errors: [ClangDiagnostic]) {
+                                fileName: String = "kfpolicy-eval.c")
+    throws -> (values: [Int64?], errors: [ClangDiagnostic]) {
     var src = prelude + "\n"
     for (i, e) in exprs.enumerated() {
         // A separate line per expression so an error points at exactly one of them.

@@ -160,7 +160,8 @@ func tokenText(_ tokens: some Sequence<ClangToken>) -> String {
             let p = ts[i - 1]
             let next = i + 1 < ts.count ? ts[i + 1].text : ""
             // `f(x)` and `a[i]` but `int (*f)(void)`: a `(` that opens a declarator keeps its space.
-            let call = (t.text == "(" || t.text == "[") && (p.kind == .identifier || p.kind == .keyword || p.text == ")" || p.text == "]") && next != "*"
+            let afterOperand = p.kind == .identifier || p.kind == .keyword || p.text == ")" || p.text == "]"
+            let call = (t.text == "(" || t.text == "[") && afterOperand && next != "*"
             let tight = [",", ")", "]", ";", ".", "->"].contains(t.text)
                 || ["(", "[", ".", "->", "*", "!", "~"].contains(p.text)
                 || call
@@ -203,7 +204,10 @@ struct MacroDefinition {
             if let i = params.firstIndex(of: t.text), i < args.count { out += args[i] }
             else if t.text == "__VA_ARGS__", let i = params.firstIndex(of: "..."), i < args.count {
                 for (j, a) in args[i...].enumerated() {
-                    if j > 0, let comma = a.first { out.append(ClangToken(kind: .punctuation, text: ",", location: comma.location, endOffset: comma.location.offset)) }
+                    if j > 0, let first = a.first {
+                        out.append(ClangToken(kind: .punctuation, text: ",", location: first.location,
+                                              endOffset: first.location.offset))
+                    }
                     out += a
                 }
             } else { out.append(t) }

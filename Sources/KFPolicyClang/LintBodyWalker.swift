@@ -132,7 +132,7 @@ struct BodyWalker {
         let loc = use.fileLocation
         let key = builder.key(of: decl)
         let macros = builder.macroPath(at: loc, to: name) ?? []
-        edges.append(LintEdge(target: key, spelled: name, kind: kind, site: builder.map.range(loc, unit: builder.unit),
+        edges.append(LintEdge(target: key, spelled: name, kind: kind, site: builder.site(loc),
                               macros: macros, guards: guards, arguments: arguments))
     }
 
@@ -160,7 +160,7 @@ struct BodyWalker {
             return
         }
         escapes.append(LintEscape(target: builder.key(of: decl),
-                                  spelled: name, site: builder.map.range(c.fileLocation, unit: builder.unit)))
+                                  spelled: name, site: builder.site(c.fileLocation)))
     }
 
     /// `T v __attribute__((cleanup(f)))` calls `f(&v)` when `v` goes out of scope.
@@ -177,7 +177,7 @@ struct BodyWalker {
         let loc = c.fileLocation
         let macros = builder.macroPath(at: loc, to: name) ?? []
         edges.append(LintEdge(target: key, spelled: name, kind: .cleanup(variable: c.spelling),
-                              site: builder.map.range(loc, unit: builder.unit), macros: macros, guards: guards,
+                              site: builder.site(loc), macros: macros, guards: guards,
                               arguments: []))
     }
 

@@ -113,6 +113,11 @@ public struct CompileCommand: Sendable, Equatable {
 /// Why a compilation database could not be used.
 public struct CompileCommandsError: Error, CustomStringConvertible, Sendable {
     public let description: String
+
+    /// A path to some other file than compile_commands.json.
+    static func misnamed(_ path: String) -> CompileCommandsError {
+        CompileCommandsError(description: "\(path): a compilation database must be named compile_commands.json")
+    }
 }
 
 /// Reads `compile_commands.json` (or the one in a directory) through libclang.
@@ -124,14 +129,10 @@ public func readCompileCommands(_ path: String) throws(CompileCommandsError) -> 
     let dir: String
     if (st.st_mode & S_IFMT) == S_IFDIR { dir = path } else if let slash = path.lastIndex(of: "/") {
         dir = slash == path.startIndex ? "/" : String(path[..<slash])
-        if !path.hasSuffix("/compile_commands.json") {
-            throw CompileCommandsError(description: "\(path): a compilation database must be named compile_commands.json")
-        }
+        if !path.hasSuffix("/compile_commands.json") { throw .misnamed(path) }
     } else {
         dir = "."
-        if path != "compile_commands.json" {
-            throw CompileCommandsError(description: "\(path): a compilation database must be named compile_commands.json")
-        }
+        if path != "compile_commands.json" { throw .misnamed(path) }
     }
     var err = CXCompilationDatabase_NoError
     guard let db = clang_CompilationDatabase_fromDirectory(dir, &err), err == CXCompilationDatabase_NoError else {
@@ -145,7 +146,9 @@ public func readCompileCommands(_ path: String) throws(CompileCommandsError) -> 
         let c = clang_CompileCommands_getCommand(cmds, i)
         let file = ClangTranslationUnit.string(clang_CompileCommand_getFilename(c))
         let directory = ClangTranslationUnit.string(clang_CompileCommand_getDirectory(c))
-        let args = (0..<clang_CompileCommand_getNumArgs(c)).map { ClangTranslationUnit.string(clang_CompileCommand_getArg(c, $0)) }
+        let args = (0..<clang_CompileCommand_getNumArgs(c)).map {
+            ClangTranslationUnit.string(clang_CompileCommand_getArg(c, $0))
+        }
         out.append(CompileCommand(file: file, directory: directory, arguments: parsingArguments(args, file: file)))
     }
     return out
@@ -161,7 +164,8 @@ func parsingArguments(_ args: [String], file: String) -> [String] {
     while i < args.count {
         let a = args[i]
         if withValue.contains(a) { i += 2; continue }
-        if alone.contains(a) || a == file || (a.hasPrefix("-o") && a.count > 2 && !a.hasPrefix("-objc")) { i += 1; continue }
+        let joinedOutput = a.hasPrefix("-o") && a.count > 2 && !a.hasPrefix("-objc") // -oFILE
+        if alone.contains(a) || a == file || joinedOutput { i += 1; continue }
         if a.hasSuffix("/" + lastPathComponent(file)) || a == lastPathComponent(file) { i += 1; continue }
         out.append(a)
         i += 1

@@ -155,7 +155,8 @@ final class LintSourceMap {
         if let id = ids[path] { return id }
         let absolute = absolutePath(path)
         if let id = ids[absolute] { ids[path] = id; return id }
-        guard let b = unit.contents(of: path) ?? precompiledUnits.lazy.compactMap({ $0.contents(of: path) }).first else { return nil }
+        let precompiled = precompiledUnits.lazy.compactMap { $0.contents(of: path) }.first
+        guard let b = unit.contents(of: path) ?? precompiled else { return nil }
         let id = sources.add(SourceFile(path: spelling[absolute] ?? path, bytes: b))
         ids[path] = id
         ids[absolute] = id
@@ -166,12 +167,15 @@ final class LintSourceMap {
     /// The range of the identifier (or other token) that starts at `loc`.
     func range(_ loc: ClangLocation, unit: ClangTranslationUnit) -> SourceRange {
         guard let id = fileID(loc.file, unit: unit) else { return .none }
-        return SourceRange(file: id, start: loc.offset, end: loc.offset + identifier(at: loc.offset, file: id).utf8.count)
+        let length = identifier(at: loc.offset, file: id).utf8.count
+        return SourceRange(file: id, start: loc.offset, end: loc.offset + length)
     }
 
     /// The bytes `from..<to` of a file the unit read, or nil when out of range.
     func bytes(of path: String, _ from: Int, _ to: Int, unit: ClangTranslationUnit) -> ArraySlice<UInt8>? {
-        guard let id = fileID(path, unit: unit), let b = bytes[id], from >= 0, from <= to, to <= b.count else { return nil }
+        guard let id = fileID(path, unit: unit), let b = bytes[id], from >= 0, from <= to, to <= b.count else {
+            return nil
+        }
         return b[from..<to]
     }
 
@@ -220,7 +224,8 @@ final class LintMacroTable {
                 if t.kind == .punctuation {
                     if t.text == "!" { sawNot = true }
                     if ["-", "~", "--", "++", "+"].contains(t.text) { other = true }
-                } else if t.kind == .identifier, definition(t.text) != nil, seen.insert(t.text).inserted, seen.count < 64 {
+                } else if t.kind == .identifier, definition(t.text) != nil, seen.insert(t.text).inserted,
+                          seen.count < 64 {
                     queue.append(t.text)
                 }
             }
@@ -259,6 +264,12 @@ struct LintIndexBuilder {
         self.macros = LintMacroTable(precompiled: lead?.macros)
     }
 
+    /// Where a location of this unit is, among kfpolicy's sources.
+    func site(_ loc: ClangLocation) -> SourceRange { map.range(loc, unit: unit) }
+
+    /// The start of the unit's main file.
+    var unitStart: ClangLocation { ClangLocation(file: unit.mainFile, line: 1, column: 1, offset: 0) }
+
     /// The unit index a declaration's internal-linkage key uses: the lead's for a declaration
     /// that comes from the precompiled lead.
     func unitIndex(of decl: ClangCursor) -> Int {
@@ -273,10 +284,10 @@ struct LintIndexBuilder {
     func build() {
         for d in unit.diagnostics where d.severity >= .error {
             var loc = d.location
-            if loc.isUnknown { loc = ClangLocation(file: unit.mainFile, line: 1, column: 1, offset: 0) }
-            index.clangErrors.append(LintClangError(message: d.message, site: map.range(loc, unit: unit)))
+            if loc.isUnknown { loc = unitStart }
+            index.clangErrors.append(LintClangError(message: d.message, site: site(loc)))
         }
-        if !isLead { index.fileStarts.append(map.range(ClangLocation(file: unit.mainFile, line: 1, column: 1, offset: 0), unit: unit)) }
+        if !isLead { index.fileStarts.append(site(unitStart)) }
         let top = unit.cursor.children
         // Pass 1: declarations (sections, kfuncs) and macros, so pass 2 can classify uses.
         for c in top {
@@ -310,23 +321,23 @@ struct LintIndexBuilder {
         if s == ".ksyms" {
             if index.kfuncs[name] == nil {
                 let weak = c.declarationText(printing).contains("weak")
-                index.kfuncs[name] = LintKfuncDecl(name: name, site: map.range(c.fileLocation, unit: unit), isWeak: weak)
+                index.kfuncs[name] = LintKfuncDecl(name: name, site: site(c.fileLocation), isWeak: weak)
             }
             return
         }
-        let f = index.function(key(of: c), name: name, unit: unitIndex, site: map.range(c.fileLocation, unit: unit))
+        let f = index.function(key(of: c), name: name, unit: unitIndex, site: site(c.fileLocation))
         if f.section == nil, let s { f.section = s }
     }
 
     func defineFunction(_ c: ClangCursor) {
         let key = key(of: c)
         if index.kfuncs[c.spelling] != nil && !c.hasInternalLinkage { return }
-        let f = index.function(key, name: c.spelling, unit: unitIndex, site: map.range(c.fileLocation, unit: unit))
+        let f = index.function(key, name: c.spelling, unit: unitIndex, site: site(c.fileLocation))
         // A non-static function defined in two files: the first definition is the one followed.
         if f.isDefined { return }
         f.isDefined = true
         f.unit = unitIndex
-        f.site = map.range(c.fileLocation, unit: unit)
+        f.site = site(c.fileLocation)
         f.expansion = c.location
         f.isStatic = c.hasInternalLinkage
         let kids = c.children
@@ -355,7 +366,7 @@ struct LintIndexBuilder {
         var type = c.canonicalTypeSpelling
         if type.hasPrefix("struct ") { type.removeFirst(7) }
         var m = LintMap(name: c.spelling, structName: type, section: section,
-                        site: map.range(c.fileLocation, unit: unit), unit: unitIndex, bindings: [])
+                        site: site(c.fileLocation), unit: unitIndex, bindings: [])
         let fields = c.fieldNames
         if let list = c.children.last(where: \.isInitListExpr) {
             for (i, item) in list.children.enumerated() {
@@ -371,7 +382,7 @@ struct LintIndexBuilder {
                 guard let member, let ref = firstFunctionReference(in: value) else { continue }
                 m.bindings.append(LintBinding(member: member,
                                               function: key(of: ref.decl),
-                                              functionName: ref.decl.spelling, site: map.range(ref.use.fileLocation, unit: unit)))
+                                              functionName: ref.decl.spelling, site: site(ref.use.fileLocation)))
             }
         }
         index.maps.append(m)
@@ -415,16 +426,16 @@ struct LintIndexBuilder {
         }
         var result: [LintMacroStep]?
         if let found {
-            var steps = [LintMacroStep(name: last, next: name, range: map.range(found.location, unit: unit))]
+            var steps = [LintMacroStep(name: last, next: name, range: site(found.location))]
             var cur = last
             while let p = parent[cur] {
-                steps.insert(LintMacroStep(name: p.from, next: cur, range: map.range(p.token.location, unit: unit)), at: 0)
+                steps.insert(LintMacroStep(name: p.from, next: cur, range: site(p.token.location)), at: 0)
                 cur = p.from
             }
             result = steps
         } else if let def = macros.definition(written) {
             // The name is made by token pasting or comes from an argument: name the macro only.
-            result = [LintMacroStep(name: written, next: name, range: map.range(def.fileLocation, unit: unit))]
+            result = [LintMacroStep(name: written, next: name, range: site(def.fileLocation))]
         }
         macros.pathCache[cacheKey] = result
         return result

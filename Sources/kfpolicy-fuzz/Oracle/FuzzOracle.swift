@@ -8,15 +8,18 @@ import KFPolicyRender
 public enum FuzzOracle {
     /// The names an input may include: itself (an include cycle), a small shared file, and
     /// anything else is missing.
-    static func reader(_ input: [UInt8]) -> (String) throws(FileError) -> [UInt8] {
+    static func reader(_ input: [UInt8]) -> FileReader {
         { (p: String) throws(FileError) -> [UInt8] in
             switch p {
             case "fuzz.policy", "self.policy": return input
-            case "shared.policy", "inc/shared.policy": return Array("/// Shared.\ncontext shared_ctx;\ngroup shared_grp = shared_ctx;\n".utf8)
+            case "shared.policy", "inc/shared.policy": return Array(sharedPolicy.utf8)
             default: throw FileError(path: p, reason: "No such file or directory")
             }
         }
     }
+
+    /// The file an input may include by the name `shared.policy`.
+    static let sharedPolicy = "/// Shared.\ncontext shared_ctx;\ngroup shared_grp = shared_ctx;\n"
 
     /// Errors that leave a damaged syntax tree (the formatter needs a whole one).
     static let syntaxIDs: Set<DiagID> = [.invalidCharacter, .unterminatedString, .unterminatedComment, .expectedToken,
@@ -38,10 +41,12 @@ public enum FuzzOracle {
         for d in c.diagnostics.items {
             for range in [d.range] + d.notes.map(\.range) where !range.isNone {
                 let f = c.sources.file(range)!
-                precondition(range.start >= 0 && range.start <= range.end && range.end <= f.text.count, "diagnostic range outside its file: \(d.message)")
+                precondition(range.start >= 0 && range.start <= range.end && range.end <= f.text.count,
+                             "diagnostic range outside its file: \(d.message)")
             }
             let text = r.render(d)
-            precondition(!text.utf8.contains(0x1B) && !text.utf8.contains(0), "a control character reached the rendered diagnostic")
+            precondition(!text.utf8.contains(0x1B) && !text.utf8.contains(0),
+                         "a control character reached the rendered diagnostic")
         }
         _ = r.json(c.diagnostics.sorted)
     }
@@ -57,20 +62,20 @@ public enum FuzzOracle {
         guard !original.diagnostics.hasErrors else { return }
         let bytes = Array(once.utf8)
         let re = Compilation.compile(path: "fuzz.policy", bytes: bytes, reader: reader(bytes))
-        precondition(!re.diagnostics.hasErrors, "the formatted policy has errors: \(re.diagnostics.items.first?.message ?? "")")
+        precondition(!re.diagnostics.hasErrors,
+                     "the formatted policy has errors: \(re.diagnostics.items.first?.message ?? "")")
         precondition(summary(re.policy) == summary(original.policy), "formatting changed the policy:\n\(once)")
     }
 
     /// A policy without errors: its nesting graph is acyclic, the decision function agrees
     /// with its quick form, and both emitters run.
     static func checkModel(_ p: Policy) {
-        precondition(p.nesting == .per_instance || NestingGraph(p).cycles().isEmpty, "a checked policy has a nesting cycle")
+        precondition(p.nesting == .per_instance || NestingGraph(p).cycles().isEmpty,
+                     "a checked policy has a nesting cycle")
+        let callers = p.callbacks.indices.prefix(64).map(Caller.callback) + ProgType.allCases.map(Caller.progType)
         for k in p.kfuncs.indices.prefix(64) {
-            for cb in p.callbacks.indices.prefix(64) {
-                precondition(p.decide(k, .callback(cb)).allowed == p.isAllowed(k, .callback(cb)), "decide and isAllowed disagree")
-            }
-            for t in ProgType.allCases {
-                precondition(p.decide(k, .progType(t)).allowed == p.isAllowed(k, .progType(t)), "decide and isAllowed disagree")
+            for caller in callers {
+                precondition(p.decide(k, caller).allowed == p.isAllowed(k, caller), "decide and isAllowed disagree")
             }
         }
         let header = CEmitter.header(p, sourceName: "fuzz.policy")
@@ -83,10 +88,13 @@ public enum FuzzOracle {
         var s = "\(p.name) \(p.structName) \(p.prefix)\n"
         s += p.contexts.map(\.name).joined(separator: ",") + "\n"
         s += p.groups.map { "\($0.name)=\($0.mask.bits)" }.joined(separator: ",") + "\n"
-        s += p.callbacks.map { "\($0.name):\($0.contexts.bits):\($0.sleepable):\($0.config)" }.joined(separator: ",") + "\n"
-        s += p.sets.map { "\($0.name):\($0.progTypes.map(\.rawValue)):\($0.external):\($0.config)" }.joined(separator: ",") + "\n"
+        s += p.callbacks.map { "\($0.name):\($0.contexts.bits):\($0.sleepable):\($0.config)" }
+            .joined(separator: ",") + "\n"
+        s += p.sets.map { "\($0.name):\($0.progTypes.map(\.rawValue)):\($0.external):\($0.config)" }
+            .joined(separator: ",") + "\n"
         for k in p.kfuncs {
-            s += "\(k.name) \(k.sets) \(k.flags.map(\.rawValue)) \(k.mask.bits) \(k.requires) \(k.invokes) \(k.invokesChild) "
+            s += "\(k.name) \(k.sets) \(k.flags.map(\.rawValue)) \(k.mask.bits) \(k.requires) \(k.invokes) "
+            s += "\(k.invokesChild) "
             s += "\(k.impls.map { "\($0.callbacks)=\($0.symbol)" }) \(k.was) \(k.config)\n"
         }
         s += p.nests.map { "\($0.outer)->\($0.inner)" }.joined(separator: ",")
