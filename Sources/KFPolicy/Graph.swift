@@ -1,6 +1,7 @@
 // The nesting graph as Graphviz DOT: callbacks (boxes, clustered by the contexts they run in),
 // kfuncs (ellipses), and the edges the checker proves acyclic: a callback may call a kfunc, a
-// kfunc invokes a callback, the kernel runs one callback inside another.
+// kfunc invokes a callback, the kernel runs one callback inside another. When the graph has a
+// cycle (the error KFP501), every edge on a cycle is drawn bold red and labelled.
 
 public enum GraphRenderer {
     public struct Options: Sendable {
@@ -26,20 +27,27 @@ public enum GraphRenderer {
         let nc = p.callbacks.count
         // Kfuncs shown, then edges among shown nodes.
         let shownKfuncs = p.kfuncs.indices.filter { o.allKfuncs || !p.kfuncs[$0].invokes.isEmpty }
-        struct E { let from: String; let to: String; let kind: NestingGraph.EdgeKind }
+        struct E { let from: String; let to: String; let kind: NestingGraph.EdgeKind; let onCycle: Bool }
+        // Nodes of one strongly connected component lie on a cycle together (callbacks are
+        // nodes 0..<nc, kfuncs nc...).
+        let component = NestingGraph(p).components()
+        func cyclic(_ a: Int, _ b: Int) -> Bool { component[a] == component[b] }
         var edges: [E] = []
         var onEdge = Set<Int>()
         for n in p.nests {
-            edges.append(E(from: "cb_\(p.callbacks[n.outer].name)", to: "cb_\(p.callbacks[n.inner].name)", kind: .nests))
+            edges.append(E(from: "cb_\(p.callbacks[n.outer].name)", to: "cb_\(p.callbacks[n.inner].name)", kind: .nests,
+                           onCycle: cyclic(n.outer, n.inner)))
             onEdge.formUnion([n.outer, n.inner])
         }
         for k in shownKfuncs {
             for c in p.allowedCallbacks(of: k) {
-                edges.append(E(from: "cb_\(p.callbacks[c].name)", to: "kf_\(p.kfuncs[k].name)", kind: .calls))
+                edges.append(E(from: "cb_\(p.callbacks[c].name)", to: "kf_\(p.kfuncs[k].name)", kind: .calls,
+                               onCycle: cyclic(c, nc + k)))
                 onEdge.insert(c)
             }
             for c in p.kfuncs[k].invokes {
-                edges.append(E(from: "kf_\(p.kfuncs[k].name)", to: "cb_\(p.callbacks[c].name)", kind: .invokes))
+                edges.append(E(from: "kf_\(p.kfuncs[k].name)", to: "cb_\(p.callbacks[c].name)", kind: .invokes,
+                               onCycle: cyclic(nc + k, c)))
                 onEdge.insert(c)
             }
         }
@@ -54,6 +62,9 @@ public enum GraphRenderer {
                           "boxes: callbacks, framed by the contexts they run in (frame label); ellipses: kfuncs",
                           "grey arrow: may call; blue: invokes (the kfunc calls back into the callback); red dashed: the kernel runs one callback inside another"]
             if edges.isEmpty { legend.append("no nesting: no kfunc invokes a callback and no callback is nested") }
+            if edges.contains(where: \.onCycle) {
+                legend.append("bold red, labelled 'cycle': an edge on a nesting cycle (the graph must be a DAG)")
+            }
             // "\l" ends a left-justified line in DOT.
             let label = "\"" + legend.map { String(quote($0).dropFirst().dropLast()) }.joined(separator: "\\l") + "\\l\""
             g.line("       label=\(label)];")
@@ -103,15 +114,23 @@ public enum GraphRenderer {
             }
             for e in edges {
                 let style: String
-                switch e.kind {
-                case .calls: style = "color=\"#8c959f\""
-                case .invokes: style = "color=\"#0969da\", penwidth=2, label=\" invokes\", fontcolor=\"#0969da\", fontsize=9"
-                case .nests: style = "color=\"#cf222e\", style=dashed, penwidth=1.5, label=\" runs inside\", fontcolor=\"#cf222e\", fontsize=9"
+                switch (e.kind, e.onCycle) {
+                case (.calls, false): style = "color=\"#8c959f\""
+                case (.invokes, false): style = "color=\"#0969da\", penwidth=2, label=\" invokes\", fontcolor=\"#0969da\", fontsize=9"
+                case (.nests, false): style = "color=\"#cf222e\", style=dashed, penwidth=1.5, label=\" runs inside\", fontcolor=\"#cf222e\", fontsize=9"
+                case (.calls, true): style = cycleStyle("bold", "cycle: may call")
+                case (.invokes, true): style = cycleStyle("bold", "cycle: invokes")
+                case (.nests, true): style = cycleStyle("\"dashed,bold\"", "cycle: runs inside")
                 }
                 g.line("\(quote(e.from)) -> \(quote(e.to)) [\(style)];")
             }
         }
         return g.text
+    }
+
+    /// How an edge on a nesting cycle is drawn: red, bold and labelled.
+    static func cycleStyle(_ style: String, _ label: String) -> String {
+        "color=\"#d1242f\", style=\(style), penwidth=3, label=\(quote(" " + label)), fontcolor=\"#d1242f\", fontsize=10"
     }
 
     /// Renders DOT to SVG with Graphviz's `dot`.
