@@ -19,7 +19,8 @@ struct Lint: ParsableCommand {
             it cannot follow are warnings. Exit status: 0 no error, 1 errors found, 2 usage or I/O.
             """)
 
-    @Option(help: "The policy to check against.") var policy: String
+    @Option(help: "The policy to check against: a file, or an installed policy's name (scx, scx@6.12; see 'kfpolicy help check').")
+    var policy: String
     @Argument(help: ArgumentHelp("The program's C files (all of them, so calls between files are followed), then '--' and clang arguments (include paths, defines).",
                                  valueName: "files"))
     var arguments: [String] = []
@@ -27,6 +28,7 @@ struct Lint: ParsableCommand {
             help: "A compile_commands.json (or its directory): take each file's clang arguments from it; with no FILES, lint its .bpf.c entries.")
     var compileCommands: String?
     @OptionGroup var output: OutputOptions
+    @Option(help: reportFormatHelp) var format: ReportFormat?
     @Flag(help: "Treat warnings as errors.") var warningsAsErrors = false
 
     /// The files, and the clang arguments after the first `--` (the parser puts both in
@@ -48,7 +50,8 @@ struct Lint: ParsableCommand {
         let sources = SourceManager()
         let c = try compileOrExit(policy, sources: sources)
         if c.diagnostics.hasErrors {
-            report(c, output)
+            report(c.diagnostics.sorted, sources: sources, output, format: .chosen(format, output),
+                   droppedErrors: c.diagnostics.droppedErrors, droppedWarnings: c.diagnostics.droppedWarnings)
             eprint("kfpolicy: error: the policy '\(policy)' has errors; fix them before linting programs against it\n")
             throw ExitWith(status: .policyError)
         }
@@ -63,7 +66,7 @@ struct Lint: ParsableCommand {
             eprint("kfpolicy: error: \(error)\n")
             throw ExitWith(status: .usageOrIO)
         }
-        report(report_.diagnostics, sources: sources, output)
+        report(report_.diagnostics, sources: sources, output, format: .chosen(format, output))
         let warnings = report_.diagnostics.contains { $0.severity == .warning }
         if report_.hasErrors || (warningsAsErrors && warnings) { throw ExitWith(status: .policyError) }
     }
