@@ -23,12 +23,15 @@ let package = Package(
             dependencies: ["KFPolicy", "CLibClang"],
             swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-14/include"])]
         ),
+        // The Language Server for .policy files (`kfpolicy lsp`): JSON-RPC over stdio.
+        .target(name: "KFPolicyLSP", dependencies: ["KFPolicy"]),
         // The command-line tool: argument handling, exit codes and rendering only.
         .executableTarget(
             name: "kfpolicy",
             dependencies: [
                 "KFPolicy",
                 "KFPolicyClang",
+                "KFPolicyLSP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -56,7 +59,7 @@ let package = Package(
         // CLibClang visible to its clients, so the tests need libclang's headers too.
         .testTarget(
             name: "KFPolicyTests",
-            dependencies: ["KFPolicy", "KFPolicyClang", "GeneratedPolicies", "KFPolicyFuzz"],
+            dependencies: ["KFPolicy", "KFPolicyClang", "KFPolicyLSP", "GeneratedPolicies", "KFPolicyFuzz"],
             swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-14/include"])]
         ),
     ]

@@ -15,7 +15,7 @@ struct Kfpolicy: ParsableCommand {
             kfunc (explain); 2 usage or I/O errors; 3 an internal error of kfpolicy.
             """,
         version: kfpolicyVersion,
-        subcommands: [Check.self, Fmt.self, Explain.self, Gen.self, Validate.self, Import.self, Diff.self, Graph.self, Matrix.self, Lint.self])
+        subcommands: [Check.self, Fmt.self, Explain.self, Gen.self, Validate.self, Import.self, Diff.self, Graph.self, Matrix.self, Lint.self, LSP.self])
 }
 
 // Run, mapping every outcome to a documented exit status.
