@@ -4,7 +4,9 @@
 set -euo pipefail
 
 packages=(libclang-dev linux-source-6.12 linux-headers-6.12-amd64 linux-headers-amd64 graphviz make gcc
-          time protobuf-compiler python3) # the last three for scripts/bench.sh
+          time protobuf-compiler python3 # these three for scripts/bench.sh
+          python3-jsonschema python3-rfc3987 # validating SARIF (scripts/validate-sarif.py)
+          dpkg-dev binutils man-db zsh fish) # make deb and scripts/test-install.sh
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

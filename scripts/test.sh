@@ -16,4 +16,6 @@ $k gen --check Policies/*.policy --emit c swift
 $k gen --check -o Generated/examples Policies/examples/*.policy --emit c swift
 # The SwiftPM build-tool plugin, used by path from an example package with its own scratch path.
 swift test --package-path examples/swiftpm --scratch-path examples/swiftpm/.build
+# make deb, apt-get install, make install: run with no Swift toolchain in reach, then removed.
+./scripts/test-install.sh
 echo "test.sh: all tests passed"
