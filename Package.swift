@@ -45,7 +45,7 @@ let package = Package(
             path: "Generated",
             // Only the .swift files: the C headers beside them are not sources of this target.
             sources: [
-                "ScxPolicy.swift", "TcpCongPolicy.swift",
+                "ScxPolicy.swift", "Scx612Policy.swift", "ScxCidPolicy.swift", "TcpCongPolicy.swift",
                 "examples/GroupsPolicy.swift", "examples/ImplsPolicy.swift", "examples/IncludePolicy.swift",
                 "examples/MinimalPolicy.swift", "examples/NestingPolicy.swift", "examples/ProgtypesPolicy.swift",
                 "examples/RequirementsPolicy.swift", "examples/TestmodPolicy.swift",

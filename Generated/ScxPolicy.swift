@@ -4,11 +4,11 @@
 // Swift tables of the policy (standard library only): its contexts, callbacks, kfuncs, sets
 // and nesting graph, and decision functions that answer as kfpolicy's model does.
 
-/// sched_ext, the BPF extensible scheduler class, as Linux 6.12 enforces it.
+/// sched_ext, the BPF extensible scheduler class, as mainline Linux enforces it (cpu form).
 ///
 /// The tables of policy `scx` for `struct sched_ext_ops`. Raw values match the C header
-/// (scx_kfpolicy.h): a context's is its bit number, a kfunc's its index (SCX_KFP_K_*), a callback's
-/// its place in declaration order.
+/// (scx_kfpolicy.h): a context's is its bit number, a kfunc's its index in declaration order, a
+/// callback's its place in declaration order.
 public enum ScxPolicy: Sendable {}
 
 extension ScxPolicy {
@@ -16,7 +16,7 @@ extension ScxPolicy {
     public static let name = "scx"
     /// The C struct whose function-pointer members are the callbacks.
     public static let structName = "sched_ext_ops"
-    /// The prefix of generated C names (SCX_KFP_*).
+    /// The prefix of generated C names (SCX_*).
     public static let prefix = "scx"
 }
 
@@ -24,33 +24,38 @@ extension ScxPolicy {
 
 extension ScxPolicy {
     /// A context a callback runs in. The raw value is the context's bit number (declaration order),
-    /// so `mask.rawValue` is the C constant SCX_KFP_CTX_<NAME>.
+    /// so `mask.rawValue` is the C constant SCX_CTX_<NAME>.
     public enum Context: Int, CaseIterable, Hashable, Sendable {
-        /// No rq lock held (SCX_KF_UNLOCKED); the only context in which a callback may be
-        /// sleepable.
+        /// No rq lock is held; a sleepable callback may sleep (SCX_KF_ALLOW_UNLOCKED).
         ///
-        /// C: SCX_KFP_CTX_UNLOCKED = 0x00000001.
+        /// C: SCX_CTX_UNLOCKED = 0x00000001.
         case unlocked = 0
-        /// ops.cpu_release() is running with the rq locked (SCX_KF_CPU_RELEASE).
+        /// ops.init_cids() finalizes the cid layout (SCX_KF_ALLOW_INIT_CIDS).
         ///
-        /// C: SCX_KFP_CTX_CPU_RELEASE = 0x00000002.
-        case cpu_release = 1
-        /// ops.dispatch() is running with the rq locked (SCX_KF_DISPATCH).
+        /// C: SCX_CTX_INIT_CIDS = 0x00000002.
+        case init_cids = 1
+        /// ops.cpu_release(): a higher class took the CPU (SCX_KF_ALLOW_CPU_RELEASE).
         ///
-        /// C: SCX_KFP_CTX_DISPATCH = 0x00000004.
-        case dispatch = 2
-        /// ops.enqueue(), or ops.select_cpu() which sets this bit too (SCX_KF_ENQUEUE).
+        /// C: SCX_CTX_CPU_RELEASE = 0x00000004.
+        case cpu_release = 2
+        /// The dispatch path, rq locked (SCX_KF_ALLOW_DISPATCH).
         ///
-        /// C: SCX_KFP_CTX_ENQUEUE = 0x00000008.
-        case enqueue = 3
-        /// ops.select_cpu() is running (SCX_KF_SELECT_CPU).
+        /// C: SCX_CTX_DISPATCH = 0x00000008.
+        case dispatch = 3
+        /// The enqueue path: a task may be inserted into a DSQ (SCX_KF_ALLOW_ENQUEUE).
         ///
-        /// C: SCX_KFP_CTX_SELECT_CPU = 0x00000010.
-        case select_cpu = 4
-        /// Any other callback that runs with the rq locked (SCX_KF_REST).
+        /// C: SCX_CTX_ENQUEUE = 0x00000010.
+        case enqueue = 4
+        /// ops.select_cpu() or ops.enqueue(): the built-in CPU selection may run
+        /// (SCX_KF_ALLOW_SELECT_CPU).
         ///
-        /// C: SCX_KFP_CTX_REST = 0x00000020.
-        case rest = 5
+        /// C: SCX_CTX_SELECT_CPU = 0x00000020.
+        case select_cpu = 5
+        /// An op the allow table does not list (no SCX_KF_ALLOW_* group): only the kfuncs that no
+        /// group governs (the any, idle and cid sets) may be called from it.
+        ///
+        /// C: SCX_CTX_OTHER = 0x00000040.
+        case other = 6
 
         /// The context's name in the policy.
         public var name: String { ScxPolicy.contextNames[rawValue] }
@@ -58,38 +63,30 @@ extension ScxPolicy {
         public var mask: Contexts { Contexts(rawValue: 1 << UInt32(rawValue)) }
     }
 
-    /// A set of contexts. The raw value is the C mask (SCX_KFP_CTX_* or-ed together); bit 31, which
-    /// the C context words use for sleepability, is never set here.
+    /// A set of contexts. The raw value is the C mask (SCX_CTX_* or-ed together); bit 31, which the
+    /// C context words use for sleepability, is never set here.
     public struct Contexts: OptionSet, Hashable, Sendable, CustomStringConvertible {
         public let rawValue: UInt32
         public init(rawValue: UInt32) { self.rawValue = rawValue }
 
-        /// No rq lock held (SCX_KF_UNLOCKED); the only context in which a callback may be
-        /// sleepable.
+        /// No rq lock is held; a sleepable callback may sleep (SCX_KF_ALLOW_UNLOCKED).
         public static let unlocked = Contexts(rawValue: 0x00000001)
-        /// ops.cpu_release() is running with the rq locked (SCX_KF_CPU_RELEASE).
-        public static let cpu_release = Contexts(rawValue: 0x00000002)
-        /// ops.dispatch() is running with the rq locked (SCX_KF_DISPATCH).
-        public static let dispatch = Contexts(rawValue: 0x00000004)
-        /// ops.enqueue(), or ops.select_cpu() which sets this bit too (SCX_KF_ENQUEUE).
-        public static let enqueue = Contexts(rawValue: 0x00000008)
-        /// ops.select_cpu() is running (SCX_KF_SELECT_CPU).
-        public static let select_cpu = Contexts(rawValue: 0x00000010)
-        /// Any other callback that runs with the rq locked (SCX_KF_REST).
-        public static let rest = Contexts(rawValue: 0x00000020)
-        /// Contexts nothing nests inside; SCX_CALL_OP_TASK* accepts no other bits
-        /// (__SCX_KF_TERMINAL).
-        ///
-        /// Group `terminal`: enqueue | select_cpu | rest (C: SCX_KFP_GRP_TERMINAL).
-        public static let terminal: Contexts = [.enqueue, .select_cpu, .rest]
-        /// Every context in which the rq lock is held (__SCX_KF_RQ_LOCKED): all five rq-locked
-        /// bits.
-        ///
-        /// Group `rq_locked`: cpu_release | dispatch | enqueue | select_cpu | rest (C:
-        /// SCX_KFP_GRP_RQ_LOCKED).
-        public static let rq_locked: Contexts = [.cpu_release, .dispatch, .enqueue, .select_cpu, .rest]
-        /// Every context of the policy (C: SCX_KFP_CTX_ALL).
-        public static let all = Contexts(rawValue: 0x0000003f)
+        /// ops.init_cids() finalizes the cid layout (SCX_KF_ALLOW_INIT_CIDS).
+        public static let init_cids = Contexts(rawValue: 0x00000002)
+        /// ops.cpu_release(): a higher class took the CPU (SCX_KF_ALLOW_CPU_RELEASE).
+        public static let cpu_release = Contexts(rawValue: 0x00000004)
+        /// The dispatch path, rq locked (SCX_KF_ALLOW_DISPATCH).
+        public static let dispatch = Contexts(rawValue: 0x00000008)
+        /// The enqueue path: a task may be inserted into a DSQ (SCX_KF_ALLOW_ENQUEUE).
+        public static let enqueue = Contexts(rawValue: 0x00000010)
+        /// ops.select_cpu() or ops.enqueue(): the built-in CPU selection may run
+        /// (SCX_KF_ALLOW_SELECT_CPU).
+        public static let select_cpu = Contexts(rawValue: 0x00000020)
+        /// An op the allow table does not list (no SCX_KF_ALLOW_* group): only the kfuncs that no
+        /// group governs (the any, idle and cid sets) may be called from it.
+        public static let other = Contexts(rawValue: 0x00000040)
+        /// Every context of the policy.
+        public static let all = Contexts(rawValue: 0x0000007f)
 
         /// The contexts in the set, lowest bit first.
         public var contexts: [Context] { Context.allCases.filter { rawValue & $0.mask.rawValue != 0 } }
@@ -108,10 +105,9 @@ extension ScxPolicy {
 
 extension ScxPolicy {
     /// A callback: a function-pointer member of `struct sched_ext_ops`. The raw value is the
-    /// callback's place in declaration order, which is the order of scx_kfp_callbacks[] in the C
-    /// header. It is not the C op index (SCX_KFP_OP_*): that is the member's offset in the struct
-    /// divided by the size of a function pointer, which only a C compiler that sees the struct
-    /// knows.
+    /// callback's place in declaration order. It is not the C op index (SCX_OP(member)): that is
+    /// the member's offset in the struct divided by the size of a function pointer, which only a C
+    /// compiler that sees the struct knows.
     public enum Callback: Int, CaseIterable, Hashable, Sendable {
         /// Pick a CPU for a waking task.
         ///
@@ -119,133 +115,152 @@ extension ScxPolicy {
         case select_cpu = 0
         /// Hand a runnable task to the BPF scheduler.
         ///
-        /// Runs in: enqueue.
+        /// Runs in: enqueue | select_cpu.
         case enqueue = 1
-        /// Take back a task the BPF scheduler still holds.
+        /// A task leaves the BPF scheduler's custody.
         ///
-        /// Runs in: rest.
+        /// Runs in: other.
         case dequeue = 2
-        /// Fill the local DSQ of a CPU that is out of tasks.
+        /// Fill the local DSQ of a CPU that ran out of tasks.
         ///
-        /// Runs in: dispatch.
+        /// Runs in: dispatch | enqueue.
         case dispatch = 3
         /// Periodic tick for the running task.
         ///
-        /// Runs in: rest.
+        /// Runs in: other.
         case tick = 4
         /// A task became runnable.
         ///
-        /// Runs in: rest.
+        /// Runs in: other.
         case runnable = 5
-        /// A task starts running on its CPU.
+        /// A task starts running.
         ///
-        /// Runs in: rest.
+        /// Runs in: other.
         case running = 6
-        /// A task stops running on its CPU.
+        /// A task stops running.
         ///
-        /// Runs in: rest.
+        /// Runs in: other.
         case stopping = 7
         /// A task is no longer runnable.
         ///
-        /// Runs in: rest.
+        /// Runs in: other.
         case quiescent = 8
         /// A task yields, optionally to another task.
         ///
-        /// Runs in: rest.
+        /// Runs in: other.
         case `yield` = 9
         /// Order two tasks for core scheduling.
         ///
-        /// Runs in: rest.
+        /// Runs in: other.
         case core_sched_before = 10
         /// A task's weight changed.
         ///
-        /// Runs in: rest.
+        /// Runs in: other.
         case set_weight = 11
         /// A task's allowed CPUs changed.
         ///
-        /// Runs in: rest.
+        /// Runs in: other.
         case set_cpumask = 12
         /// A CPU enters or leaves idle.
         ///
-        /// Runs in: rest.
+        /// Runs in: other.
         case update_idle = 13
-        /// A CPU is back under sched_ext's control.
-        ///
-        /// Runs in: rest.
-        case cpu_acquire = 14
-        /// A higher-priority scheduling class took the CPU.
-        ///
-        /// Runs in: cpu_release.
-        case cpu_release = 15
         /// Set up a task for the BPF scheduler.
         ///
         /// Runs in: unlocked; may be sleepable.
-        case init_task = 16
+        case init_task = 14
         /// Tear down a task for the BPF scheduler.
         ///
-        /// Runs in: rest.
-        case exit_task = 17
+        /// Runs in: other.
+        case exit_task = 15
         /// A task starts being scheduled by sched_ext.
         ///
-        /// Runs in: rest.
-        case enable = 18
+        /// Runs in: other.
+        case enable = 16
         /// A task stops being scheduled by sched_ext.
         ///
-        /// Runs in: rest.
-        case disable = 19
+        /// Runs in: other.
+        case disable = 17
         /// Add scheduler-wide state to a debug dump.
         ///
         /// Runs in: unlocked.
-        case dump = 20
+        case dump = 18
         /// Add per-CPU state to a debug dump.
         ///
-        /// Runs in: rest.
-        case dump_cpu = 21
+        /// Runs in: other.
+        case dump_cpu = 19
         /// Add per-task state to a debug dump.
         ///
-        /// Runs in: rest.
-        case dump_task = 22
-        /// A cgroup appears.
+        /// Runs in: other.
+        case dump_task = 20
+        /// A cgroup appears, or is handed to this scheduler.
         ///
         /// Runs in: unlocked; may be sleepable.
-        case cgroup_init = 23
-        /// A cgroup goes away.
+        case cgroup_init = 21
+        /// A cgroup goes away, or is handed elsewhere.
         ///
         /// Runs in: unlocked; may be sleepable.
-        case cgroup_exit = 24
+        case cgroup_exit = 22
         /// A task is about to move to another cgroup; may refuse.
         ///
         /// Runs in: unlocked; may be sleepable.
-        case cgroup_prep_move = 25
-        /// A task moved to another cgroup. 6.12 passes SCX_KF_UNLOCKED although sched_move_task()
-        /// holds the task's rq lock.
+        case cgroup_prep_move = 23
+        /// A task moved to another cgroup. Runs with the task's rq locked; no group in the table.
         ///
-        /// Runs in: unlocked.
-        case cgroup_move = 26
+        /// Runs in: other.
+        case cgroup_move = 24
         /// A prepared cgroup move was abandoned.
         ///
         /// Runs in: unlocked.
-        case cgroup_cancel_move = 27
+        case cgroup_cancel_move = 25
         /// A cgroup's weight changed.
         ///
         /// Runs in: unlocked.
-        case cgroup_set_weight = 28
+        case cgroup_set_weight = 26
+        /// A cgroup's bandwidth changed; may be sleepable since after 7.1.
+        ///
+        /// Runs in: unlocked; may be sleepable.
+        case cgroup_set_bandwidth = 27
+        /// A cgroup's idle state changed.
+        ///
+        /// Runs in: unlocked.
+        case cgroup_set_idle = 28
+        /// A sub-scheduler asks to attach below this one. Refused at enable time for the cpu form.
+        ///
+        /// Runs in: unlocked; may be sleepable.
+        case sub_attach = 29
+        /// A sub-scheduler detached.
+        ///
+        /// Runs in: unlocked; may be sleepable.
+        case sub_detach = 30
         /// A CPU came online.
         ///
         /// Runs in: unlocked; may be sleepable.
-        case cpu_online = 29
+        case cpu_online = 31
         /// A CPU is going offline.
         ///
         /// Runs in: unlocked; may be sleepable.
-        case cpu_offline = 30
+        case cpu_offline = 32
+        /// Finalize the cid layout. Never called for the cpu form, but a program may still attach.
+        ///
+        /// Runs in: unlocked | init_cids; may be sleepable.
+        case init_cids = 33
         /// The BPF scheduler is being enabled.
         ///
         /// Runs in: unlocked; may be sleepable.
-        case init_ = 31
+        case init_ = 34
         /// The BPF scheduler is being disabled.
         ///
         /// Runs in: unlocked; may be sleepable.
-        case exit = 32
+        case exit = 35
+        /// A CPU is back under sched_ext's control. Deprecated.
+        ///
+        /// Runs in: other.
+        case cpu_acquire = 36
+        /// A higher scheduling class took the CPU. Deprecated.
+        ///
+        /// Runs in: cpu_release.
+        case cpu_release = 37
 
         /// The member's name in `struct sched_ext_ops`.
         public var name: String { ScxPolicy.callbackTable[rawValue].name }
@@ -269,194 +284,404 @@ extension ScxPolicy {
 // MARK: - Kfuncs
 
 extension ScxPolicy {
-    /// A kfunc of the policy. The raw value is its index in declaration order (C:
-    /// SCX_KFP_K_<NAME>).
+    /// A kfunc of the policy. The raw value is its index in declaration order.
     public enum Kfunc: Int, CaseIterable, Hashable, Sendable {
-        /// Run the built-in idle-CPU picking that a missing ops.select_cpu() would get.
+        /// Insert a task into a DSQ's FIFO: a direct dispatch from select_cpu/enqueue, batched in
+        /// dispatch.
         ///
-        /// Allowed in: select_cpu. Sets: scx_kfunc_ids_select_cpu. Flags: KF_RCU.
-        case scx_bpf_select_cpu_dfl = 0
-        /// Queue a task at the tail of a DSQ (direct dispatch from enqueue/select_cpu, batched in
-        /// dispatch).
+        /// Allowed in: enqueue; requires subject_task, owned_task. Sets:
+        /// scx_kfunc_ids_enqueue_dispatch. Flags: KF_RCU | KF_IMPLICIT_ARGS.
+        case scx_bpf_dsq_insert = 0
+        /// The same insertion returning whether it succeeded; the form new programs use.
         ///
-        /// Allowed in: dispatch | enqueue. Sets: scx_kfunc_ids_enqueue_dispatch. Flags: KF_RCU.
-        case scx_bpf_dispatch = 1
-        /// Queue a task into a DSQ ordered by a virtual time the caller gives.
+        /// Allowed in: enqueue; requires subject_task, owned_task. Sets:
+        /// scx_kfunc_ids_enqueue_dispatch. Flags: KF_RCU | KF_IMPLICIT_ARGS.
+        case scx_bpf_dsq_insert___v2 = 1
+        /// Insert a task into a DSQ ordered by virtual time, arguments packed in a struct.
         ///
-        /// Allowed in: dispatch | enqueue. Sets: scx_kfunc_ids_enqueue_dispatch. Flags: KF_RCU.
-        case scx_bpf_dispatch_vtime = 2
-        /// Tell how many more tasks this ops.dispatch() round may queue.
+        /// Allowed in: enqueue; requires subject_task, owned_task. Sets:
+        /// scx_kfunc_ids_enqueue_dispatch. Flags: KF_RCU | KF_IMPLICIT_ARGS.
+        case __scx_bpf_dsq_insert_vtime = 2
+        /// The old vtime insertion; refused at run time once sub-schedulers are attached.
         ///
-        /// Allowed in: dispatch. Sets: scx_kfunc_ids_dispatch.
-        case scx_bpf_dispatch_nr_slots = 3
-        /// Drop the most recent task queued in this ops.dispatch() round.
+        /// Allowed in: enqueue; requires subject_task, owned_task. Sets:
+        /// scx_kfunc_ids_enqueue_dispatch. Flags: KF_RCU.
+        case scx_bpf_dsq_insert_vtime = 3
+        /// How many more insertions this ops.dispatch() round may make.
         ///
-        /// Allowed in: dispatch. Sets: scx_kfunc_ids_dispatch.
-        case scx_bpf_dispatch_cancel = 4
-        /// Move the first eligible task of a user DSQ to this CPU's local DSQ.
+        /// Allowed in: dispatch. Sets: scx_kfunc_ids_dispatch. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_dispatch_nr_slots = 4
+        /// Drop the latest insertion of this ops.dispatch() round.
         ///
-        /// Allowed in: dispatch. Sets: scx_kfunc_ids_dispatch.
-        case scx_bpf_consume = 5
-        /// Set the time slice the next move out of a DSQ iteration gives its task.
+        /// Allowed in: dispatch. Sets: scx_kfunc_ids_dispatch. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_dispatch_cancel = 5
+        /// Move the first task of a user DSQ to the dispatching CPU's local DSQ.
         ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// scx_kfunc_ids_dispatch, scx_kfunc_ids_unlocked. Flags: KF_RCU.
-        case scx_bpf_dispatch_from_dsq_set_slice = 6
+        /// Allowed in: dispatch. Sets: scx_kfunc_ids_dispatch. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_dsq_move_to_local = 6
+        /// The same move with enqueue flags (added in 7.1).
+        ///
+        /// Allowed in: dispatch. Sets: scx_kfunc_ids_dispatch. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_dsq_move_to_local___v2 = 7
+        /// Set the slice the next move out of a DSQ iteration gives its task.
+        ///
+        /// Allowed in: unlocked | dispatch. Sets: scx_kfunc_ids_dispatch, scx_kfunc_ids_unlocked.
+        /// Flags: KF_RCU.
+        case scx_bpf_dsq_move_set_slice = 8
         /// Set the virtual time the next vtime move out of a DSQ iteration gives its task.
         ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// scx_kfunc_ids_dispatch, scx_kfunc_ids_unlocked. Flags: KF_RCU.
-        case scx_bpf_dispatch_from_dsq_set_vtime = 7
-        /// Move a task found while iterating a DSQ to another DSQ, in FIFO order.
-        ///
         /// Allowed in: unlocked | dispatch. Sets: scx_kfunc_ids_dispatch, scx_kfunc_ids_unlocked.
         /// Flags: KF_RCU.
-        case scx_bpf_dispatch_from_dsq = 8
+        case scx_bpf_dsq_move_set_vtime = 9
+        /// Move a task found while iterating a DSQ into another DSQ's FIFO.
+        ///
+        /// Allowed in: unlocked | dispatch; requires owned_task. Sets: scx_kfunc_ids_dispatch,
+        /// scx_kfunc_ids_unlocked. Flags: KF_RCU.
+        case scx_bpf_dsq_move = 10
         /// Move a task found while iterating a DSQ into another DSQ's vtime order.
         ///
-        /// Allowed in: unlocked | dispatch. Sets: scx_kfunc_ids_dispatch, scx_kfunc_ids_unlocked.
-        /// Flags: KF_RCU.
-        case scx_bpf_dispatch_vtime_from_dsq = 9
-        /// Give every task on this CPU's local DSQ back to the BPF scheduler.
+        /// Allowed in: unlocked | dispatch; requires owned_task. Sets: scx_kfunc_ids_dispatch,
+        /// scx_kfunc_ids_unlocked. Flags: KF_RCU.
+        case scx_bpf_dsq_move_vtime = 11
+        /// Run a direct child scheduler's ops.dispatch() on this CPU (sub.c).
         ///
-        /// Allowed in: cpu_release. Sets: scx_kfunc_ids_cpu_release.
-        case scx_bpf_reenqueue_local = 10
-        /// Create a user DSQ with a given id on a NUMA node.
+        /// Allowed in: dispatch. Sets: scx_kfunc_ids_dispatch. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_sub_dispatch = 12
+        /// Give every task on this CPU's local DSQ back to the BPF scheduler, synchronously.
+        ///
+        /// Allowed in: cpu_release. Sets: scx_kfunc_ids_cpu_release. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_reenqueue_local = 13
+        /// Create a user DSQ on a NUMA node.
         ///
         /// Allowed in: unlocked; requires sleepable. Sets: scx_kfunc_ids_unlocked. Flags:
-        /// KF_SLEEPABLE.
-        case scx_bpf_create_dsq = 11
-        /// Ask a CPU to reschedule; the kick itself happens later from an irq work.
+        /// KF_SLEEPABLE | KF_IMPLICIT_ARGS.
+        case scx_bpf_create_dsq = 14
+        /// Replace the probed cpu-to-cid mapping and shard layout; root ops.init_cids() only.
         ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// scx_kfunc_ids_any.
-        case scx_bpf_kick_cpu = 12
+        /// Allowed in: init_cids; requires sleepable. Sets: scx_kfunc_ids_init_cids. Flags:
+        /// KF_SLEEPABLE | KF_IMPLICIT_ARGS.
+        case scx_bpf_cid_override = 15
+        /// Built-in idle CPU selection within a given cpumask, arguments packed in a struct.
+        ///
+        /// Allowed in: unlocked | select_cpu; requires subject_task, locked_task. Sets:
+        /// scx_kfunc_ids_select_cpu, scx_kfunc_ids_unlocked, scx_kfunc_ids_cpu_only. Flags: KF_RCU
+        /// | KF_IMPLICIT_ARGS.
+        case __scx_bpf_select_cpu_and = 16
+        /// The old form of the above; refused at run time once sub-schedulers are attached.
+        ///
+        /// Allowed in: unlocked | select_cpu; requires subject_task, locked_task. Sets:
+        /// scx_kfunc_ids_select_cpu, scx_kfunc_ids_unlocked, scx_kfunc_ids_cpu_only. Flags: KF_RCU.
+        case scx_bpf_select_cpu_and = 17
+        /// The default ops.select_cpu(): pick a CPU, and say whether it is idle.
+        ///
+        /// Allowed in: unlocked | select_cpu; requires subject_task, locked_task. Sets:
+        /// scx_kfunc_ids_select_cpu, scx_kfunc_ids_unlocked, scx_kfunc_ids_cpu_only. Flags: KF_RCU
+        /// | KF_IMPLICIT_ARGS.
+        case scx_bpf_select_cpu_dfl = 18
+        /// The NUMA node of a CPU.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_idle, scx_kfunc_ids_cpu_only. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_cpu_node = 19
+        /// Borrow a node's idle-CPU mask.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_idle, scx_kfunc_ids_cpu_only. Flags: KF_ACQUIRE |
+        /// KF_IMPLICIT_ARGS.
+        case scx_bpf_get_idle_cpumask_node = 20
+        /// Borrow the idle-CPU mask.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_idle, scx_kfunc_ids_cpu_only. Flags: KF_ACQUIRE |
+        /// KF_IMPLICIT_ARGS.
+        case scx_bpf_get_idle_cpumask = 21
+        /// Borrow a node's mask of fully idle SMT cores.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_idle, scx_kfunc_ids_cpu_only. Flags: KF_ACQUIRE |
+        /// KF_IMPLICIT_ARGS.
+        case scx_bpf_get_idle_smtmask_node = 22
+        /// Borrow the mask of fully idle SMT cores.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_idle, scx_kfunc_ids_cpu_only. Flags: KF_ACQUIRE |
+        /// KF_IMPLICIT_ARGS.
+        case scx_bpf_get_idle_smtmask = 23
+        /// Return an idle mask borrowed earlier.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_idle, scx_kfunc_ids_cpu_only. Flags: KF_RELEASE.
+        case scx_bpf_put_idle_cpumask = 24
+        /// Claim a CPU if the built-in tracking says it is idle.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_idle, scx_kfunc_ids_cpu_only. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_test_and_clear_cpu_idle = 25
+        /// Find and claim an idle CPU, starting at a node.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_idle, scx_kfunc_ids_cpu_only. Flags: KF_RCU |
+        /// KF_IMPLICIT_ARGS.
+        case scx_bpf_pick_idle_cpu_node = 26
+        /// Find and claim an idle CPU.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_idle, scx_kfunc_ids_cpu_only. Flags: KF_RCU |
+        /// KF_IMPLICIT_ARGS.
+        case scx_bpf_pick_idle_cpu = 27
+        /// Claim an idle CPU starting at a node, or else pick any allowed one.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_idle, scx_kfunc_ids_cpu_only. Flags: KF_RCU |
+        /// KF_IMPLICIT_ARGS.
+        case scx_bpf_pick_any_cpu_node = 28
+        /// Claim an idle CPU, or else pick any allowed one.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_idle, scx_kfunc_ids_cpu_only. Flags: KF_RCU |
+        /// KF_IMPLICIT_ARGS.
+        case scx_bpf_pick_any_cpu = 29
+        /// Set a task's time slice (applied now under its rq lock, else at its next slice check).
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other; requires owned_task. Sets: scx_kfunc_ids_any. Flags: KF_RCU | KF_IMPLICIT_ARGS.
+        case scx_bpf_task_set_slice = 30
+        /// Set the virtual time that orders a task in vtime DSQs.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other; requires owned_task. Sets: scx_kfunc_ids_any. Flags: KF_RCU | KF_IMPLICIT_ARGS.
+        case scx_bpf_task_set_dsq_vtime = 31
+        /// Ask a CPU to reschedule; the kick happens later from an irq work.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any, scx_kfunc_ids_cpu_only. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_kick_cpu = 32
+        /// Ask the CPU of a cid to reschedule.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_kick_cid = 33
         /// Count the tasks queued on a DSQ.
         ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// scx_kfunc_ids_any.
-        case scx_bpf_dsq_nr_queued = 13
-        /// Destroy a user DSQ made by scx_bpf_create_dsq().
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_dsq_nr_queued = 34
+        /// Destroy a user DSQ.
         ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// scx_kfunc_ids_any.
-        case scx_bpf_destroy_dsq = 14
-        /// Start iterating the tasks queued on a user DSQ.
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_destroy_dsq = 35
+        /// Read the first task of a user DSQ without locking.
         ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// scx_kfunc_ids_any. Flags: KF_ITER_NEW | KF_RCU_PROTECTED.
-        case bpf_iter_scx_dsq_new = 15
-        /// Step a DSQ iterator to its next task, or return NULL at the end.
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any. Flags: KF_RET_NULL | KF_RCU_PROTECTED |
+        /// KF_IMPLICIT_ARGS.
+        case scx_bpf_dsq_peek = 36
+        /// Give the tasks of a local or user DSQ back to the BPF scheduler, later.
         ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// scx_kfunc_ids_any. Flags: KF_RET_NULL | KF_ITER_NEXT.
-        case bpf_iter_scx_dsq_next = 16
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_dsq_reenq = 37
+        /// Give this CPU's local DSQ back to the BPF scheduler, later; callable from anywhere.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_reenqueue_local___v2 = 38
+        /// Start iterating the tasks of a user DSQ.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any. Flags: KF_ITER_NEW | KF_RCU_PROTECTED |
+        /// KF_IMPLICIT_ARGS.
+        case bpf_iter_scx_dsq_new = 39
+        /// Step a DSQ iterator; NULL at the end.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any. Flags: KF_RET_NULL | KF_ITER_NEXT.
+        case bpf_iter_scx_dsq_next = 40
         /// Finish a DSQ iteration.
         ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// scx_kfunc_ids_any. Flags: KF_ITER_DESTROY.
-        case bpf_iter_scx_dsq_destroy = 17
-        /// Unload the BPF scheduler on its own request, with an exit code and a formatted message.
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any. Flags: KF_ITER_DESTROY.
+        case bpf_iter_scx_dsq_destroy = 41
+        /// Unload the scheduler on its own request with an exit code and a formatted message.
         ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// scx_kfunc_ids_any. Flags: KF_TRUSTED_ARGS.
-        case scx_bpf_exit_bstr = 18
-        /// Unload the BPF scheduler with a formatted error message.
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_exit_bstr = 42
+        /// Unload the scheduler with a formatted error message.
         ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// scx_kfunc_ids_any. Flags: KF_TRUSTED_ARGS.
-        case scx_bpf_error_bstr = 19
-        /// Append formatted text to a debug dump (it checks the dumping CPU at run time, not a
-        /// context).
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_error_bstr = 43
+        /// Append formatted text to a debug dump.
         ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// scx_kfunc_ids_any. Flags: KF_TRUSTED_ARGS.
-        case scx_bpf_dump_bstr = 20
-        /// Report a CPU's highest performance relative to the fastest CPU.
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other; requires dump_cpu. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_dump_bstr = 44
+        /// A CPU's highest performance relative to the fastest CPU.
         ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// scx_kfunc_ids_any.
-        case scx_bpf_cpuperf_cap = 21
-        /// Report a CPU's current performance relative to its highest.
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any, scx_kfunc_ids_cpu_only. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_cpuperf_cap = 45
+        /// A CPU's current performance relative to its highest.
         ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// scx_kfunc_ids_any.
-        case scx_bpf_cpuperf_cur = 22
-        /// Set the performance level the cpufreq governor should aim for on a CPU.
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any, scx_kfunc_ids_cpu_only. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_cpuperf_cur = 46
+        /// Set the performance level cpufreq should aim for on a CPU.
         ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// scx_kfunc_ids_any.
-        case scx_bpf_cpuperf_set = 23
-        /// Give the bound that every valid CPU number is below.
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other; requires locked_cpu. Sets: scx_kfunc_ids_any, scx_kfunc_ids_cpu_only. Flags:
+        /// KF_IMPLICIT_ARGS.
+        case scx_bpf_cpuperf_set = 47
+        /// The cid form of scx_bpf_cpuperf_cap.
         ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// scx_kfunc_ids_any.
-        case scx_bpf_nr_cpu_ids = 24
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_cidperf_cap = 48
+        /// The cid form of scx_bpf_cpuperf_cur.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_cidperf_cur = 49
+        /// The cid form of scx_bpf_cpuperf_set; a sub-scheduler needs the PERF cap on the cid.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other; requires locked_cpu. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_cidperf_set = 50
+        /// The bound every valid NUMA node id is below.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any.
+        case scx_bpf_nr_node_ids = 51
+        /// The bound every valid CPU number is below.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any.
+        case scx_bpf_nr_cpu_ids = 52
+        /// The size of the cid space.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any.
+        case scx_bpf_nr_cids = 53
+        /// How many CPUs are online, counted in cid space.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any.
+        case scx_bpf_nr_online_cids = 54
+        /// The kernel-kept mask of online cids, in the scheduler's arena.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any. Flags: KF_ARENA_RET | KF_IMPLICIT_ARGS.
+        case scx_bpf_online_cmask = 55
+        /// The cid of the CPU the program runs on.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any.
+        case scx_bpf_this_cid = 56
         /// Borrow the mask of possible CPUs.
         ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// scx_kfunc_ids_any. Flags: KF_ACQUIRE.
-        case scx_bpf_get_possible_cpumask = 25
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any, scx_kfunc_ids_cpu_only. Flags: KF_ACQUIRE.
+        case scx_bpf_get_possible_cpumask = 57
         /// Borrow the mask of online CPUs.
         ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// scx_kfunc_ids_any. Flags: KF_ACQUIRE.
-        case scx_bpf_get_online_cpumask = 26
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any, scx_kfunc_ids_cpu_only. Flags: KF_ACQUIRE.
+        case scx_bpf_get_online_cpumask = 58
         /// Return a possible or online CPU mask borrowed earlier.
         ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// scx_kfunc_ids_any. Flags: KF_RELEASE.
-        case scx_bpf_put_cpumask = 27
-        /// Borrow the built-in tracker's mask of idle CPUs.
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any, scx_kfunc_ids_cpu_only. Flags: KF_RELEASE.
+        case scx_bpf_put_cpumask = 59
+        /// Whether a task is the one running on its CPU.
         ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// scx_kfunc_ids_any. Flags: KF_ACQUIRE.
-        case scx_bpf_get_idle_cpumask = 28
-        /// Borrow the built-in tracker's mask of fully idle SMT cores.
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any. Flags: KF_RCU.
+        case scx_bpf_task_running = 60
+        /// The CPU a task is assigned to.
         ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// scx_kfunc_ids_any. Flags: KF_ACQUIRE.
-        case scx_bpf_get_idle_smtmask = 29
-        /// Return an idle CPU or idle core mask borrowed earlier.
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any, scx_kfunc_ids_cpu_only. Flags: KF_RCU.
+        case scx_bpf_task_cpu = 61
+        /// The cid a task is assigned to.
         ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// scx_kfunc_ids_any. Flags: KF_RELEASE.
-        case scx_bpf_put_idle_cpumask = 30
-        /// Claim a CPU if the built-in tracker says it is idle.
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any. Flags: KF_RCU.
+        case scx_bpf_task_cid = 62
+        /// The rq the running op holds locked; an error without one.
         ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// scx_kfunc_ids_any.
-        case scx_bpf_test_and_clear_cpu_idle = 31
-        /// Find and claim an idle CPU among the given ones.
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any. Flags: KF_RET_NULL | KF_IMPLICIT_ARGS.
+        case scx_bpf_locked_rq = 63
+        /// The task running on a CPU.
         ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// scx_kfunc_ids_any. Flags: KF_RCU.
-        case scx_bpf_pick_idle_cpu = 32
-        /// Claim an idle CPU among the given ones, or else pick any of them.
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any, scx_kfunc_ids_cpu_only. Flags: KF_RET_NULL |
+        /// KF_RCU_PROTECTED | KF_IMPLICIT_ARGS.
+        case scx_bpf_cpu_curr = 64
+        /// The task running on the CPU of a cid.
         ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// scx_kfunc_ids_any. Flags: KF_RCU.
-        case scx_bpf_pick_any_cpu = 33
-        /// Tell whether a task is the one currently running on its CPU.
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any. Flags: KF_RET_NULL | KF_RCU_PROTECTED |
+        /// KF_IMPLICIT_ARGS.
+        case scx_bpf_cid_curr = 65
+        /// Look a task up by its sched_ext task id (needs SCX_OPS_TID_TO_TASK on the root).
         ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// scx_kfunc_ids_any. Flags: KF_RCU.
-        case scx_bpf_task_running = 34
-        /// Give the CPU a task is currently assigned to.
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any. Flags: KF_RET_NULL | KF_RCU_PROTECTED.
+        case scx_bpf_tid_to_task = 66
+        /// A fast per-CPU clock that never goes backwards on one CPU.
         ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// scx_kfunc_ids_any. Flags: KF_RCU.
-        case scx_bpf_task_cpu = 35
-        /// Give the run queue of a CPU.
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any.
+        case scx_bpf_now = 67
+        /// Copy out the calling scheduler's event counters.
         ///
-        /// Allowed in: unlocked | cpu_release | dispatch | enqueue | select_cpu | rest. Sets:
-        /// scx_kfunc_ids_any.
-        case scx_bpf_cpu_rq = 36
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_events = 68
         /// Get a reference to the cgroup the scheduler sees a task in.
         ///
-        /// Allowed in: cpu_release | dispatch | enqueue | select_cpu | rest; requires subject_task,
-        /// locked_task. Sets: scx_kfunc_ids_any. Flags: KF_ACQUIRE | KF_RCU.
-        case scx_bpf_task_cgroup = 37
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other; requires subject_task. Sets: scx_kfunc_ids_any. Flags: KF_ACQUIRE | KF_RCU |
+        /// KF_IMPLICIT_ARGS.
+        case scx_bpf_task_cgroup = 69
+        /// Grant caps on some cids to a direct child scheduler.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other; requires cid_form_root. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_sub_grant = 70
+        /// Revoke caps on some cids from a direct child scheduler and its descendants.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other; requires cid_form_root. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_sub_revoke = 71
+        /// Read the caps granted to the caller or to a direct child.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other; requires cid_form_root. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_sub_caps = 72
+        /// Disable a direct child scheduler with a formatted reason.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other; requires cid_form_root. Sets: scx_kfunc_ids_any. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_sub_kill_bstr = 73
+        /// The raw CPU number of a cid.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_cid. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_cid_to_cpu = 74
+        /// The cid of a CPU.
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_cid. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_cpu_to_cid = 75
+        /// Copy out a cid's topology (core, LLC, node, shard).
+        ///
+        /// Allowed in: unlocked | init_cids | cpu_release | dispatch | enqueue | select_cpu |
+        /// other. Sets: scx_kfunc_ids_cid. Flags: KF_IMPLICIT_ARGS.
+        case scx_bpf_cid_topo = 76
 
         /// The kfunc's name: the BPF-visible kernel function.
         public var name: String { ScxPolicy.kfuncTable[rawValue].name }
@@ -468,7 +693,7 @@ extension ScxPolicy {
         public var requirements: [Requirement] { ScxPolicy.kfuncTable[rawValue].requirements }
         /// True when only sleepable callbacks may call it (`requires sleepable`).
         public var requiresSleepable: Bool { requirements.contains(.sleepable) }
-        /// The C context word (SCX_KFP_CTXW_<NAME>): the contexts, plus bit 31 when it requires a
+        /// The C context word: the contexts, plus bit 31 (SCX_SLEEPABLE) when it requires a
         /// sleepable callback.
         public var contextWord: UInt32 { contexts.rawValue | (requiresSleepable ? 0x8000_0000 : 0) }
         /// The kfunc sets it is registered in, in the order written.
@@ -497,31 +722,49 @@ extension ScxPolicy {
 extension ScxPolicy {
     /// A BTF kfunc set. The raw value is its place in declaration order.
     public enum KfuncSet: Int, CaseIterable, Hashable, Sendable {
-        /// kfuncs for ops.select_cpu().
-        ///
-        /// Registered for: struct_ops.
-        case scx_kfunc_ids_select_cpu = 0
-        /// kfuncs that insert a task into a DSQ, from ops.enqueue(), ops.select_cpu() or
-        /// ops.dispatch().
-        ///
-        /// Registered for: struct_ops.
-        case scx_kfunc_ids_enqueue_dispatch = 1
-        /// kfuncs for ops.dispatch().
-        ///
-        /// Registered for: struct_ops.
-        case scx_kfunc_ids_dispatch = 2
-        /// kfuncs for ops.cpu_release().
-        ///
-        /// Registered for: struct_ops.
-        case scx_kfunc_ids_cpu_release = 3
         /// kfuncs for contexts that hold no rq lock, including SYSCALL programs.
         ///
         /// Registered for: struct_ops, syscall.
-        case scx_kfunc_ids_unlocked = 4
-        /// kfuncs callable from any sched_ext callback and from tracing and SYSCALL programs.
+        case scx_kfunc_ids_unlocked = 0
+        /// scx_bpf_cid_override, for ops.init_cids() only.
+        ///
+        /// Registered for: struct_ops.
+        case scx_kfunc_ids_init_cids = 1
+        /// The built-in CPU selection; kept away from TRACING (it may take the task's pi_lock).
+        ///
+        /// Registered for: struct_ops, syscall.
+        case scx_kfunc_ids_select_cpu = 2
+        /// kfuncs that insert a task into a DSQ.
+        ///
+        /// Registered for: struct_ops.
+        case scx_kfunc_ids_enqueue_dispatch = 3
+        /// kfuncs of the dispatch path.
+        ///
+        /// Registered for: struct_ops.
+        case scx_kfunc_ids_dispatch = 4
+        /// kfuncs for ops.cpu_release().
+        ///
+        /// Registered for: struct_ops.
+        case scx_kfunc_ids_cpu_release = 5
+        /// The built-in idle tracking, callable from any op and from TRACING and SYSCALL programs.
         ///
         /// Registered for: struct_ops, tracing, syscall.
-        case scx_kfunc_ids_any = 5
+        case scx_kfunc_ids_idle = 6
+        /// kfuncs callable from any op and from TRACING and SYSCALL programs.
+        ///
+        /// Registered for: struct_ops, tracing, syscall.
+        case scx_kfunc_ids_any = 7
+        /// cid/cpu translation. Registered without a .filter of its own (scx_kfunc_set_cid); the
+        /// filter the other sets register on the same three hooks governs it all the same.
+        ///
+        /// Registered for: struct_ops, tracing, syscall.
+        case scx_kfunc_ids_cid = 8
+        /// cpu-form kfuncs a cid-form scheduler may not call. Never registered: the filter only
+        /// tests
+        /// membership (see `deny set` in Policies/scx_cid.policy).
+        ///
+        /// Registered for: .
+        case scx_kfunc_ids_cpu_only = 9
 
         /// The set's name (the C symbol of its BTF id set).
         public var name: String { ScxPolicy.setTable[rawValue].name }
@@ -534,12 +777,19 @@ extension ScxPolicy {
     public enum Requirement: String, CaseIterable, Hashable, Sendable {
         /// Built in: only callbacks declared `sleepable` may call the kfunc.
         case sleepable = "sleepable"
-        /// The task argument must be a task handed to the running callback
-        /// (scx_kf_allowed_on_arg_tasks).
+        /// The task argument must be one the running op was handed (scx_kf_arg_task_ok,
+        /// kf_tasks[]).
         case subject_task = "subject_task"
-        /// The task argument's rq must be locked by the caller; in 6.12 this follows from
-        /// subject_task in an rq-locked context.
+        /// With an rq lock held, the task argument must sit on that rq (select_cpu_from_kfunc).
         case locked_task = "locked_task"
+        /// The task must belong to the calling scheduler (scx_task_on_sched); otherwise no effect.
+        case owned_task = "owned_task"
+        /// Only on the CPU running ops.dump(), dump_cpu() or dump_task() (scx_bpf_dump_bstr).
+        case dump_cpu = "dump_cpu"
+        /// With an rq lock held, only that rq's CPU may be targeted (scx_cpuperf_set).
+        case locked_cpu = "locked_cpu"
+        /// The loaded hierarchy must be cid-form (sub_cap_preamble's scx_is_cid_type() test).
+        case cid_form_root = "cid_form_root"
 
         /// The requirement's name in the policy.
         public var name: String { rawValue }
@@ -641,8 +891,47 @@ extension ScxPolicy {
 
     /// Every edge, grouped by source node: callbacks in declaration order, then kfuncs.
     public static let nestingGraph: [NestingEdge] = [
-        .nests(outer: .dispatch, inner: .dequeue),
+        .calls(.dispatch, .scx_bpf_dsq_move_to_local),
+        .calls(.dispatch, .scx_bpf_dsq_move_to_local___v2),
+        .calls(.dispatch, .scx_bpf_dsq_move),
+        .calls(.dispatch, .scx_bpf_dsq_move_vtime),
+        .calls(.init_task, .scx_bpf_dsq_move),
+        .calls(.init_task, .scx_bpf_dsq_move_vtime),
+        .calls(.dump, .scx_bpf_dsq_move),
+        .calls(.dump, .scx_bpf_dsq_move_vtime),
+        .calls(.cgroup_init, .scx_bpf_dsq_move),
+        .calls(.cgroup_init, .scx_bpf_dsq_move_vtime),
+        .calls(.cgroup_exit, .scx_bpf_dsq_move),
+        .calls(.cgroup_exit, .scx_bpf_dsq_move_vtime),
+        .calls(.cgroup_prep_move, .scx_bpf_dsq_move),
+        .calls(.cgroup_prep_move, .scx_bpf_dsq_move_vtime),
+        .calls(.cgroup_cancel_move, .scx_bpf_dsq_move),
+        .calls(.cgroup_cancel_move, .scx_bpf_dsq_move_vtime),
+        .calls(.cgroup_set_weight, .scx_bpf_dsq_move),
+        .calls(.cgroup_set_weight, .scx_bpf_dsq_move_vtime),
+        .calls(.cgroup_set_bandwidth, .scx_bpf_dsq_move),
+        .calls(.cgroup_set_bandwidth, .scx_bpf_dsq_move_vtime),
+        .calls(.cgroup_set_idle, .scx_bpf_dsq_move),
+        .calls(.cgroup_set_idle, .scx_bpf_dsq_move_vtime),
+        .calls(.sub_attach, .scx_bpf_dsq_move),
+        .calls(.sub_attach, .scx_bpf_dsq_move_vtime),
+        .calls(.sub_detach, .scx_bpf_dsq_move),
+        .calls(.sub_detach, .scx_bpf_dsq_move_vtime),
+        .calls(.cpu_online, .scx_bpf_dsq_move),
+        .calls(.cpu_online, .scx_bpf_dsq_move_vtime),
+        .calls(.cpu_offline, .scx_bpf_dsq_move),
+        .calls(.cpu_offline, .scx_bpf_dsq_move_vtime),
+        .calls(.init_cids, .scx_bpf_dsq_move),
+        .calls(.init_cids, .scx_bpf_dsq_move_vtime),
+        .calls(.init_, .scx_bpf_dsq_move),
+        .calls(.init_, .scx_bpf_dsq_move_vtime),
+        .calls(.exit, .scx_bpf_dsq_move),
+        .calls(.exit, .scx_bpf_dsq_move_vtime),
         .calls(.cpu_release, .scx_bpf_reenqueue_local),
+        .invokes(.scx_bpf_dsq_move_to_local, .dequeue),
+        .invokes(.scx_bpf_dsq_move_to_local___v2, .dequeue),
+        .invokes(.scx_bpf_dsq_move, .dequeue),
+        .invokes(.scx_bpf_dsq_move_vtime, .dequeue),
         .invokes(.scx_bpf_reenqueue_local, .enqueue),
     ]
 }
@@ -755,45 +1044,50 @@ extension ScxPolicy {
 // MARK: - Tables (one row per declaration, indexed by raw value)
 
 extension ScxPolicy {
-    static let contextNames: [String] = ["unlocked", "cpu_release", "dispatch", "enqueue", "select_cpu", "rest"]
+    static let contextNames: [String] = ["unlocked", "init_cids", "cpu_release", "dispatch", "enqueue", "select_cpu", "other"]
 
     struct CallbackRow: Sendable {
         let name: String, contexts: Contexts, sleepable: Bool, nests: [Callback], nested: [Callback]
     }
     static let callbackTable: [CallbackRow] = [
         CallbackRow(name: "select_cpu", contexts: [.enqueue, .select_cpu], sleepable: false, nests: [], nested: []),
-        CallbackRow(name: "enqueue", contexts: [.enqueue], sleepable: false, nests: [], nested: []),
-        CallbackRow(name: "dequeue", contexts: [.rest], sleepable: false, nests: [], nested: []),
-        CallbackRow(name: "dispatch", contexts: [.dispatch], sleepable: false, nests: [.dequeue], nested: [.dequeue]),
-        CallbackRow(name: "tick", contexts: [.rest], sleepable: false, nests: [], nested: []),
-        CallbackRow(name: "runnable", contexts: [.rest], sleepable: false, nests: [], nested: []),
-        CallbackRow(name: "running", contexts: [.rest], sleepable: false, nests: [], nested: []),
-        CallbackRow(name: "stopping", contexts: [.rest], sleepable: false, nests: [], nested: []),
-        CallbackRow(name: "quiescent", contexts: [.rest], sleepable: false, nests: [], nested: []),
-        CallbackRow(name: "yield", contexts: [.rest], sleepable: false, nests: [], nested: []),
-        CallbackRow(name: "core_sched_before", contexts: [.rest], sleepable: false, nests: [], nested: []),
-        CallbackRow(name: "set_weight", contexts: [.rest], sleepable: false, nests: [], nested: []),
-        CallbackRow(name: "set_cpumask", contexts: [.rest], sleepable: false, nests: [], nested: []),
-        CallbackRow(name: "update_idle", contexts: [.rest], sleepable: false, nests: [], nested: []),
-        CallbackRow(name: "cpu_acquire", contexts: [.rest], sleepable: false, nests: [], nested: []),
+        CallbackRow(name: "enqueue", contexts: [.enqueue, .select_cpu], sleepable: false, nests: [], nested: []),
+        CallbackRow(name: "dequeue", contexts: [.other], sleepable: false, nests: [], nested: []),
+        CallbackRow(name: "dispatch", contexts: [.dispatch, .enqueue], sleepable: false, nests: [], nested: [.dequeue]),
+        CallbackRow(name: "tick", contexts: [.other], sleepable: false, nests: [], nested: []),
+        CallbackRow(name: "runnable", contexts: [.other], sleepable: false, nests: [], nested: []),
+        CallbackRow(name: "running", contexts: [.other], sleepable: false, nests: [], nested: []),
+        CallbackRow(name: "stopping", contexts: [.other], sleepable: false, nests: [], nested: []),
+        CallbackRow(name: "quiescent", contexts: [.other], sleepable: false, nests: [], nested: []),
+        CallbackRow(name: "yield", contexts: [.other], sleepable: false, nests: [], nested: []),
+        CallbackRow(name: "core_sched_before", contexts: [.other], sleepable: false, nests: [], nested: []),
+        CallbackRow(name: "set_weight", contexts: [.other], sleepable: false, nests: [], nested: []),
+        CallbackRow(name: "set_cpumask", contexts: [.other], sleepable: false, nests: [], nested: []),
+        CallbackRow(name: "update_idle", contexts: [.other], sleepable: false, nests: [], nested: []),
+        CallbackRow(name: "init_task", contexts: [.unlocked], sleepable: true, nests: [], nested: [.dequeue]),
+        CallbackRow(name: "exit_task", contexts: [.other], sleepable: false, nests: [], nested: []),
+        CallbackRow(name: "enable", contexts: [.other], sleepable: false, nests: [], nested: []),
+        CallbackRow(name: "disable", contexts: [.other], sleepable: false, nests: [], nested: []),
+        CallbackRow(name: "dump", contexts: [.unlocked], sleepable: false, nests: [], nested: [.dequeue]),
+        CallbackRow(name: "dump_cpu", contexts: [.other], sleepable: false, nests: [], nested: []),
+        CallbackRow(name: "dump_task", contexts: [.other], sleepable: false, nests: [], nested: []),
+        CallbackRow(name: "cgroup_init", contexts: [.unlocked], sleepable: true, nests: [], nested: [.dequeue]),
+        CallbackRow(name: "cgroup_exit", contexts: [.unlocked], sleepable: true, nests: [], nested: [.dequeue]),
+        CallbackRow(name: "cgroup_prep_move", contexts: [.unlocked], sleepable: true, nests: [], nested: [.dequeue]),
+        CallbackRow(name: "cgroup_move", contexts: [.other], sleepable: false, nests: [], nested: []),
+        CallbackRow(name: "cgroup_cancel_move", contexts: [.unlocked], sleepable: false, nests: [], nested: [.dequeue]),
+        CallbackRow(name: "cgroup_set_weight", contexts: [.unlocked], sleepable: false, nests: [], nested: [.dequeue]),
+        CallbackRow(name: "cgroup_set_bandwidth", contexts: [.unlocked], sleepable: true, nests: [], nested: [.dequeue]),
+        CallbackRow(name: "cgroup_set_idle", contexts: [.unlocked], sleepable: false, nests: [], nested: [.dequeue]),
+        CallbackRow(name: "sub_attach", contexts: [.unlocked], sleepable: true, nests: [], nested: [.dequeue]),
+        CallbackRow(name: "sub_detach", contexts: [.unlocked], sleepable: true, nests: [], nested: [.dequeue]),
+        CallbackRow(name: "cpu_online", contexts: [.unlocked], sleepable: true, nests: [], nested: [.dequeue]),
+        CallbackRow(name: "cpu_offline", contexts: [.unlocked], sleepable: true, nests: [], nested: [.dequeue]),
+        CallbackRow(name: "init_cids", contexts: [.unlocked, .init_cids], sleepable: true, nests: [], nested: [.dequeue]),
+        CallbackRow(name: "init", contexts: [.unlocked], sleepable: true, nests: [], nested: [.dequeue]),
+        CallbackRow(name: "exit", contexts: [.unlocked], sleepable: true, nests: [], nested: [.dequeue]),
+        CallbackRow(name: "cpu_acquire", contexts: [.other], sleepable: false, nests: [], nested: []),
         CallbackRow(name: "cpu_release", contexts: [.cpu_release], sleepable: false, nests: [], nested: [.enqueue]),
-        CallbackRow(name: "init_task", contexts: [.unlocked], sleepable: true, nests: [], nested: []),
-        CallbackRow(name: "exit_task", contexts: [.rest], sleepable: false, nests: [], nested: []),
-        CallbackRow(name: "enable", contexts: [.rest], sleepable: false, nests: [], nested: []),
-        CallbackRow(name: "disable", contexts: [.rest], sleepable: false, nests: [], nested: []),
-        CallbackRow(name: "dump", contexts: [.unlocked], sleepable: false, nests: [], nested: []),
-        CallbackRow(name: "dump_cpu", contexts: [.rest], sleepable: false, nests: [], nested: []),
-        CallbackRow(name: "dump_task", contexts: [.rest], sleepable: false, nests: [], nested: []),
-        CallbackRow(name: "cgroup_init", contexts: [.unlocked], sleepable: true, nests: [], nested: []),
-        CallbackRow(name: "cgroup_exit", contexts: [.unlocked], sleepable: true, nests: [], nested: []),
-        CallbackRow(name: "cgroup_prep_move", contexts: [.unlocked], sleepable: true, nests: [], nested: []),
-        CallbackRow(name: "cgroup_move", contexts: [.unlocked], sleepable: false, nests: [], nested: []),
-        CallbackRow(name: "cgroup_cancel_move", contexts: [.unlocked], sleepable: false, nests: [], nested: []),
-        CallbackRow(name: "cgroup_set_weight", contexts: [.unlocked], sleepable: false, nests: [], nested: []),
-        CallbackRow(name: "cpu_online", contexts: [.unlocked], sleepable: true, nests: [], nested: []),
-        CallbackRow(name: "cpu_offline", contexts: [.unlocked], sleepable: true, nests: [], nested: []),
-        CallbackRow(name: "init", contexts: [.unlocked], sleepable: true, nests: [], nested: []),
-        CallbackRow(name: "exit", contexts: [.unlocked], sleepable: true, nests: [], nested: []),
     ]
 
     struct KfuncRow: Sendable {
@@ -801,54 +1095,97 @@ extension ScxPolicy {
         let programTypes: [ProgramType], invokes: [Callback], implementations: [Implementation]
     }
     static let kfuncTable: [KfuncRow] = [
-        KfuncRow(name: "scx_bpf_select_cpu_dfl", flags: [.KF_RCU], contexts: [.select_cpu], requirements: [], sets: [.scx_kfunc_ids_select_cpu], programTypes: [.struct_ops], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_dispatch", flags: [.KF_RCU], contexts: [.dispatch, .enqueue], requirements: [], sets: [.scx_kfunc_ids_enqueue_dispatch], programTypes: [.struct_ops], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_dispatch_vtime", flags: [.KF_RCU], contexts: [.dispatch, .enqueue], requirements: [], sets: [.scx_kfunc_ids_enqueue_dispatch], programTypes: [.struct_ops], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_dispatch_nr_slots", flags: [], contexts: [.dispatch], requirements: [], sets: [.scx_kfunc_ids_dispatch], programTypes: [.struct_ops], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_dispatch_cancel", flags: [], contexts: [.dispatch], requirements: [], sets: [.scx_kfunc_ids_dispatch], programTypes: [.struct_ops], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_consume", flags: [], contexts: [.dispatch], requirements: [], sets: [.scx_kfunc_ids_dispatch], programTypes: [.struct_ops], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_dispatch_from_dsq_set_slice", flags: [.KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.scx_kfunc_ids_dispatch, .scx_kfunc_ids_unlocked], programTypes: [.struct_ops, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_dispatch_from_dsq_set_vtime", flags: [.KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.scx_kfunc_ids_dispatch, .scx_kfunc_ids_unlocked], programTypes: [.struct_ops, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_dispatch_from_dsq", flags: [.KF_RCU], contexts: [.unlocked, .dispatch], requirements: [], sets: [.scx_kfunc_ids_dispatch, .scx_kfunc_ids_unlocked], programTypes: [.struct_ops, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_dispatch_vtime_from_dsq", flags: [.KF_RCU], contexts: [.unlocked, .dispatch], requirements: [], sets: [.scx_kfunc_ids_dispatch, .scx_kfunc_ids_unlocked], programTypes: [.struct_ops, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_reenqueue_local", flags: [], contexts: [.cpu_release], requirements: [], sets: [.scx_kfunc_ids_cpu_release], programTypes: [.struct_ops], invokes: [.enqueue], implementations: []),
-        KfuncRow(name: "scx_bpf_create_dsq", flags: [.KF_SLEEPABLE], contexts: [.unlocked], requirements: [.sleepable], sets: [.scx_kfunc_ids_unlocked], programTypes: [.struct_ops, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_kick_cpu", flags: [], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_dsq_nr_queued", flags: [], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_destroy_dsq", flags: [], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_scx_dsq_new", flags: [.KF_ITER_NEW, .KF_RCU_PROTECTED], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_scx_dsq_next", flags: [.KF_RET_NULL, .KF_ITER_NEXT], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "bpf_iter_scx_dsq_destroy", flags: [.KF_ITER_DESTROY], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_exit_bstr", flags: [.KF_TRUSTED_ARGS], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_error_bstr", flags: [.KF_TRUSTED_ARGS], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_dump_bstr", flags: [.KF_TRUSTED_ARGS], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_cpuperf_cap", flags: [], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_cpuperf_cur", flags: [], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_cpuperf_set", flags: [], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_nr_cpu_ids", flags: [], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_get_possible_cpumask", flags: [.KF_ACQUIRE], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_get_online_cpumask", flags: [.KF_ACQUIRE], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_put_cpumask", flags: [.KF_RELEASE], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_get_idle_cpumask", flags: [.KF_ACQUIRE], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_get_idle_smtmask", flags: [.KF_ACQUIRE], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_put_idle_cpumask", flags: [.KF_RELEASE], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_test_and_clear_cpu_idle", flags: [], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_pick_idle_cpu", flags: [.KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_pick_any_cpu", flags: [.KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_task_running", flags: [.KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_task_cpu", flags: [.KF_RCU], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_cpu_rq", flags: [], contexts: [.unlocked, .cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "scx_bpf_task_cgroup", flags: [.KF_ACQUIRE, .KF_RCU], contexts: [.cpu_release, .dispatch, .enqueue, .select_cpu, .rest], requirements: [.subject_task, .locked_task], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_dsq_insert", flags: [.KF_RCU, .KF_IMPLICIT_ARGS], contexts: [.enqueue], requirements: [.subject_task, .owned_task], sets: [.scx_kfunc_ids_enqueue_dispatch], programTypes: [.struct_ops], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_dsq_insert___v2", flags: [.KF_RCU, .KF_IMPLICIT_ARGS], contexts: [.enqueue], requirements: [.subject_task, .owned_task], sets: [.scx_kfunc_ids_enqueue_dispatch], programTypes: [.struct_ops], invokes: [], implementations: []),
+        KfuncRow(name: "__scx_bpf_dsq_insert_vtime", flags: [.KF_RCU, .KF_IMPLICIT_ARGS], contexts: [.enqueue], requirements: [.subject_task, .owned_task], sets: [.scx_kfunc_ids_enqueue_dispatch], programTypes: [.struct_ops], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_dsq_insert_vtime", flags: [.KF_RCU], contexts: [.enqueue], requirements: [.subject_task, .owned_task], sets: [.scx_kfunc_ids_enqueue_dispatch], programTypes: [.struct_ops], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_dispatch_nr_slots", flags: [.KF_IMPLICIT_ARGS], contexts: [.dispatch], requirements: [], sets: [.scx_kfunc_ids_dispatch], programTypes: [.struct_ops], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_dispatch_cancel", flags: [.KF_IMPLICIT_ARGS], contexts: [.dispatch], requirements: [], sets: [.scx_kfunc_ids_dispatch], programTypes: [.struct_ops], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_dsq_move_to_local", flags: [.KF_IMPLICIT_ARGS], contexts: [.dispatch], requirements: [], sets: [.scx_kfunc_ids_dispatch], programTypes: [.struct_ops], invokes: [.dequeue], implementations: []),
+        KfuncRow(name: "scx_bpf_dsq_move_to_local___v2", flags: [.KF_IMPLICIT_ARGS], contexts: [.dispatch], requirements: [], sets: [.scx_kfunc_ids_dispatch], programTypes: [.struct_ops], invokes: [.dequeue], implementations: []),
+        KfuncRow(name: "scx_bpf_dsq_move_set_slice", flags: [.KF_RCU], contexts: [.unlocked, .dispatch], requirements: [], sets: [.scx_kfunc_ids_dispatch, .scx_kfunc_ids_unlocked], programTypes: [.struct_ops, .syscall], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_dsq_move_set_vtime", flags: [.KF_RCU], contexts: [.unlocked, .dispatch], requirements: [], sets: [.scx_kfunc_ids_dispatch, .scx_kfunc_ids_unlocked], programTypes: [.struct_ops, .syscall], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_dsq_move", flags: [.KF_RCU], contexts: [.unlocked, .dispatch], requirements: [.owned_task], sets: [.scx_kfunc_ids_dispatch, .scx_kfunc_ids_unlocked], programTypes: [.struct_ops, .syscall], invokes: [.dequeue], implementations: []),
+        KfuncRow(name: "scx_bpf_dsq_move_vtime", flags: [.KF_RCU], contexts: [.unlocked, .dispatch], requirements: [.owned_task], sets: [.scx_kfunc_ids_dispatch, .scx_kfunc_ids_unlocked], programTypes: [.struct_ops, .syscall], invokes: [.dequeue], implementations: []),
+        KfuncRow(name: "scx_bpf_sub_dispatch", flags: [.KF_IMPLICIT_ARGS], contexts: [.dispatch], requirements: [], sets: [.scx_kfunc_ids_dispatch], programTypes: [.struct_ops], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_reenqueue_local", flags: [.KF_IMPLICIT_ARGS], contexts: [.cpu_release], requirements: [], sets: [.scx_kfunc_ids_cpu_release], programTypes: [.struct_ops], invokes: [.enqueue], implementations: []),
+        KfuncRow(name: "scx_bpf_create_dsq", flags: [.KF_SLEEPABLE, .KF_IMPLICIT_ARGS], contexts: [.unlocked], requirements: [.sleepable], sets: [.scx_kfunc_ids_unlocked], programTypes: [.struct_ops, .syscall], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_cid_override", flags: [.KF_SLEEPABLE, .KF_IMPLICIT_ARGS], contexts: [.init_cids], requirements: [.sleepable], sets: [.scx_kfunc_ids_init_cids], programTypes: [.struct_ops], invokes: [], implementations: []),
+        KfuncRow(name: "__scx_bpf_select_cpu_and", flags: [.KF_RCU, .KF_IMPLICIT_ARGS], contexts: [.unlocked, .select_cpu], requirements: [.subject_task, .locked_task], sets: [.scx_kfunc_ids_select_cpu, .scx_kfunc_ids_unlocked, .scx_kfunc_ids_cpu_only], programTypes: [.struct_ops, .syscall], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_select_cpu_and", flags: [.KF_RCU], contexts: [.unlocked, .select_cpu], requirements: [.subject_task, .locked_task], sets: [.scx_kfunc_ids_select_cpu, .scx_kfunc_ids_unlocked, .scx_kfunc_ids_cpu_only], programTypes: [.struct_ops, .syscall], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_select_cpu_dfl", flags: [.KF_RCU, .KF_IMPLICIT_ARGS], contexts: [.unlocked, .select_cpu], requirements: [.subject_task, .locked_task], sets: [.scx_kfunc_ids_select_cpu, .scx_kfunc_ids_unlocked, .scx_kfunc_ids_cpu_only], programTypes: [.struct_ops, .syscall], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_cpu_node", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_idle, .scx_kfunc_ids_cpu_only], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_get_idle_cpumask_node", flags: [.KF_ACQUIRE, .KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_idle, .scx_kfunc_ids_cpu_only], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_get_idle_cpumask", flags: [.KF_ACQUIRE, .KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_idle, .scx_kfunc_ids_cpu_only], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_get_idle_smtmask_node", flags: [.KF_ACQUIRE, .KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_idle, .scx_kfunc_ids_cpu_only], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_get_idle_smtmask", flags: [.KF_ACQUIRE, .KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_idle, .scx_kfunc_ids_cpu_only], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_put_idle_cpumask", flags: [.KF_RELEASE], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_idle, .scx_kfunc_ids_cpu_only], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_test_and_clear_cpu_idle", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_idle, .scx_kfunc_ids_cpu_only], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_pick_idle_cpu_node", flags: [.KF_RCU, .KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_idle, .scx_kfunc_ids_cpu_only], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_pick_idle_cpu", flags: [.KF_RCU, .KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_idle, .scx_kfunc_ids_cpu_only], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_pick_any_cpu_node", flags: [.KF_RCU, .KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_idle, .scx_kfunc_ids_cpu_only], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_pick_any_cpu", flags: [.KF_RCU, .KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_idle, .scx_kfunc_ids_cpu_only], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_task_set_slice", flags: [.KF_RCU, .KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [.owned_task], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_task_set_dsq_vtime", flags: [.KF_RCU, .KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [.owned_task], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_kick_cpu", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any, .scx_kfunc_ids_cpu_only], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_kick_cid", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_dsq_nr_queued", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_destroy_dsq", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_dsq_peek", flags: [.KF_RET_NULL, .KF_RCU_PROTECTED, .KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_dsq_reenq", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_reenqueue_local___v2", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "bpf_iter_scx_dsq_new", flags: [.KF_ITER_NEW, .KF_RCU_PROTECTED, .KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "bpf_iter_scx_dsq_next", flags: [.KF_RET_NULL, .KF_ITER_NEXT], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "bpf_iter_scx_dsq_destroy", flags: [.KF_ITER_DESTROY], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_exit_bstr", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_error_bstr", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_dump_bstr", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [.dump_cpu], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_cpuperf_cap", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any, .scx_kfunc_ids_cpu_only], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_cpuperf_cur", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any, .scx_kfunc_ids_cpu_only], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_cpuperf_set", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [.locked_cpu], sets: [.scx_kfunc_ids_any, .scx_kfunc_ids_cpu_only], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_cidperf_cap", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_cidperf_cur", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_cidperf_set", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [.locked_cpu], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_nr_node_ids", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_nr_cpu_ids", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_nr_cids", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_nr_online_cids", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_online_cmask", flags: [.KF_ARENA_RET, .KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_this_cid", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_get_possible_cpumask", flags: [.KF_ACQUIRE], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any, .scx_kfunc_ids_cpu_only], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_get_online_cpumask", flags: [.KF_ACQUIRE], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any, .scx_kfunc_ids_cpu_only], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_put_cpumask", flags: [.KF_RELEASE], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any, .scx_kfunc_ids_cpu_only], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_task_running", flags: [.KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_task_cpu", flags: [.KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any, .scx_kfunc_ids_cpu_only], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_task_cid", flags: [.KF_RCU], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_locked_rq", flags: [.KF_RET_NULL, .KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_cpu_curr", flags: [.KF_RET_NULL, .KF_RCU_PROTECTED, .KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any, .scx_kfunc_ids_cpu_only], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_cid_curr", flags: [.KF_RET_NULL, .KF_RCU_PROTECTED, .KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_tid_to_task", flags: [.KF_RET_NULL, .KF_RCU_PROTECTED], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_now", flags: [], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_events", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_task_cgroup", flags: [.KF_ACQUIRE, .KF_RCU, .KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [.subject_task], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_sub_grant", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [.cid_form_root], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_sub_revoke", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [.cid_form_root], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_sub_caps", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [.cid_form_root], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_sub_kill_bstr", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [.cid_form_root], sets: [.scx_kfunc_ids_any], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_cid_to_cpu", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_cid], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_cpu_to_cid", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_cid], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "scx_bpf_cid_topo", flags: [.KF_IMPLICIT_ARGS], contexts: [.unlocked, .init_cids, .cpu_release, .dispatch, .enqueue, .select_cpu, .other], requirements: [], sets: [.scx_kfunc_ids_cid], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
     ]
 
     struct SetRow: Sendable { let name: String, programTypes: [ProgramType] }
     static let setTable: [SetRow] = [
-        SetRow(name: "scx_kfunc_ids_select_cpu", programTypes: [.struct_ops]),
+        SetRow(name: "scx_kfunc_ids_unlocked", programTypes: [.struct_ops, .syscall]),
+        SetRow(name: "scx_kfunc_ids_init_cids", programTypes: [.struct_ops]),
+        SetRow(name: "scx_kfunc_ids_select_cpu", programTypes: [.struct_ops, .syscall]),
         SetRow(name: "scx_kfunc_ids_enqueue_dispatch", programTypes: [.struct_ops]),
         SetRow(name: "scx_kfunc_ids_dispatch", programTypes: [.struct_ops]),
         SetRow(name: "scx_kfunc_ids_cpu_release", programTypes: [.struct_ops]),
-        SetRow(name: "scx_kfunc_ids_unlocked", programTypes: [.struct_ops, .syscall]),
+        SetRow(name: "scx_kfunc_ids_idle", programTypes: [.struct_ops, .tracing, .syscall]),
         SetRow(name: "scx_kfunc_ids_any", programTypes: [.struct_ops, .tracing, .syscall]),
+        SetRow(name: "scx_kfunc_ids_cid", programTypes: [.struct_ops, .tracing, .syscall]),
+        SetRow(name: "scx_kfunc_ids_cpu_only", programTypes: []),
     ]
 }
 

@@ -10,7 +10,7 @@
 /// be implemented in BPF at all.
 ///
 /// The tables of policy `tcp_cong` for `struct tcp_congestion_ops`. Raw values match the C header
-/// (tcp_cong_kfpolicy.h): a context's is its bit number, a kfunc's its index (BPF_TCP_CA_KFP_K_*),
+/// (tcp_cong_kfpolicy.h): a context's is its bit number, a kfunc's its index in declaration order,
 /// a callback's its place in declaration order.
 public enum TcpCongPolicy: Sendable {}
 
@@ -19,7 +19,7 @@ extension TcpCongPolicy {
     public static let name = "tcp_cong"
     /// The C struct whose function-pointer members are the callbacks.
     public static let structName = "tcp_congestion_ops"
-    /// The prefix of generated C names (BPF_TCP_CA_KFP_*).
+    /// The prefix of generated C names (BPF_TCP_CA_*).
     public static let prefix = "bpf_tcp_ca"
 }
 
@@ -27,14 +27,14 @@ extension TcpCongPolicy {
 
 extension TcpCongPolicy {
     /// A context a callback runs in. The raw value is the context's bit number (declaration order),
-    /// so `mask.rawValue` is the C constant BPF_TCP_CA_KFP_CTX_<NAME>.
+    /// so `mask.rawValue` is the C constant BPF_TCP_CA_CTX_<NAME>.
     public enum Context: Int, CaseIterable, Hashable, Sendable {
         /// The algorithm is attached to the socket and the socket is owned by the caller
         /// (lock_sock in process context or the socket spinlock in softirq). The program may
         /// use bpf_setsockopt and bpf_getsockopt, including TCP_CONGESTION to switch the
         /// socket to another algorithm.
         ///
-        /// C: BPF_TCP_CA_KFP_CTX_CA_ACTIVE = 0x00000001.
+        /// C: BPF_TCP_CA_CTX_CA_ACTIVE = 0x00000001.
         case ca_active = 0
         /// The algorithm is being set up on a socket that is owned by the caller. Like
         /// ca_active it may use bpf_setsockopt/bpf_getsockopt; a switch of algorithm requested
@@ -42,20 +42,20 @@ extension TcpCongPolicy {
         /// itself runs because of such a switch, a further switch is refused at run time
         /// (-EBUSY), which keeps init from nesting inside init more than one level deep.
         ///
-        /// C: BPF_TCP_CA_KFP_CTX_CA_INIT = 0x00000002.
+        /// C: BPF_TCP_CA_CTX_CA_INIT = 0x00000002.
         case ca_init = 1
         /// The algorithm is being detached from the socket (the socket is closing or switching
         /// to another algorithm). The kernel withholds bpf_setsockopt and bpf_getsockopt here,
         /// so a retiring algorithm cannot change the socket or start a new switch; kfuncs stay
         /// available.
         ///
-        /// C: BPF_TCP_CA_KFP_CTX_CA_RELEASE = 0x00000004.
+        /// C: BPF_TCP_CA_CTX_CA_RELEASE = 0x00000004.
         case ca_release = 2
         /// The kernel asks the algorithm for its state, to report it through inet_diag or the
         /// TCP_CC_INFO socket option. Only the RCU read lock is held, not the socket lock.
         /// The only callback here, get_info, cannot be a BPF program in 6.12.
         ///
-        /// C: BPF_TCP_CA_KFP_CTX_CA_DIAG = 0x00000008.
+        /// C: BPF_TCP_CA_CTX_CA_DIAG = 0x00000008.
         case ca_diag = 3
 
         /// The context's name in the policy.
@@ -64,8 +64,8 @@ extension TcpCongPolicy {
         public var mask: Contexts { Contexts(rawValue: 1 << UInt32(rawValue)) }
     }
 
-    /// A set of contexts. The raw value is the C mask (BPF_TCP_CA_KFP_CTX_* or-ed together); bit
-    /// 31, which the C context words use for sleepability, is never set here.
+    /// A set of contexts. The raw value is the C mask (BPF_TCP_CA_CTX_* or-ed together); bit 31,
+    /// which the C context words use for sleepability, is never set here.
     public struct Contexts: OptionSet, Hashable, Sendable, CustomStringConvertible {
         public let rawValue: UInt32
         public init(rawValue: UInt32) { self.rawValue = rawValue }
@@ -92,9 +92,9 @@ extension TcpCongPolicy {
         public static let ca_diag = Contexts(rawValue: 0x00000008)
         /// Every context a BPF program can run in: all but ca_diag.
         ///
-        /// Group `attachable`: ca_active | ca_init | ca_release (C: BPF_TCP_CA_KFP_GRP_ATTACHABLE).
+        /// Group `attachable`: ca_active | ca_init | ca_release (C: BPF_TCP_CA_CTX_ATTACHABLE).
         public static let attachable: Contexts = [.ca_active, .ca_init, .ca_release]
-        /// Every context of the policy (C: BPF_TCP_CA_KFP_CTX_ALL).
+        /// Every context of the policy.
         public static let all = Contexts(rawValue: 0x0000000f)
 
         /// The contexts in the set, lowest bit first.
@@ -114,10 +114,9 @@ extension TcpCongPolicy {
 
 extension TcpCongPolicy {
     /// A callback: a function-pointer member of `struct tcp_congestion_ops`. The raw value is the
-    /// callback's place in declaration order, which is the order of bpf_tcp_ca_kfp_callbacks[] in
-    /// the C header. It is not the C op index (BPF_TCP_CA_KFP_OP_*): that is the member's offset in
-    /// the struct divided by the size of a function pointer, which only a C compiler that sees the
-    /// struct knows.
+    /// callback's place in declaration order. It is not the C op index (BPF_TCP_CA_OP(member)):
+    /// that is the member's offset in the struct divided by the size of a function pointer, which
+    /// only a C compiler that sees the struct knows.
     public enum Callback: Int, CaseIterable, Hashable, Sendable {
         /// Runs in: ca_active.
         case ssthresh = 0
@@ -171,8 +170,7 @@ extension TcpCongPolicy {
 // MARK: - Kfuncs
 
 extension TcpCongPolicy {
-    /// A kfunc of the policy. The raw value is its index in declaration order (C:
-    /// BPF_TCP_CA_KFP_K_<NAME>).
+    /// A kfunc of the policy. The raw value is its index in declaration order.
     public enum Kfunc: Int, CaseIterable, Hashable, Sendable {
         /// Reno's slow-start threshold for the socket: half of the current congestion window,
         /// never below two segments.
@@ -212,7 +210,7 @@ extension TcpCongPolicy {
         public var requirements: [Requirement] { TcpCongPolicy.kfuncTable[rawValue].requirements }
         /// True when only sleepable callbacks may call it (`requires sleepable`).
         public var requiresSleepable: Bool { requirements.contains(.sleepable) }
-        /// The C context word (BPF_TCP_CA_KFP_CTXW_<NAME>): the contexts, plus bit 31 when it requires a
+        /// The C context word: the contexts, plus bit 31 (BPF_TCP_CA_SLEEPABLE) when it requires a
         /// sleepable callback.
         public var contextWord: UInt32 { contexts.rawValue | (requiresSleepable ? 0x8000_0000 : 0) }
         /// The kfunc sets it is registered in, in the order written.

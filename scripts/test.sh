@@ -10,7 +10,7 @@ kernel_src=$(./scripts/kernel-src.sh)
 swift test
 k=.build/debug/kfpolicy
 $k check Policies/*.policy Policies/examples/*.policy
-$k check Policies/scx.policy Policies/tcp_cong.policy --kernel-src "$kernel_src"
+$k check Policies/scx-6.12.policy Policies/tcp_cong.policy --kernel-src "$kernel_src"
 $k fmt --check Policies/*.policy Policies/examples/*.policy Policies/examples/common/*.policy
 $k gen --check Policies/*.policy --emit c swift
 $k gen --check -o Generated/examples Policies/examples/*.policy --emit c swift

@@ -7,50 +7,50 @@
 /// A made-up packet scheduler, used to show groups and mask algebra.
 ///
 /// The tables of policy `demo_groups` for `struct demo_pktsched_ops`. Raw values match the C header
-/// (groups_kfpolicy.h): a context's is its bit number, a kfunc's its index (DEMO_GROUPS_KFP_K_*), a
+/// (groups_kfpolicy.h): a context's is its bit number, a kfunc's its index in declaration order, a
 /// callback's its place in declaration order.
-public enum DemoGroupsPolicy: Sendable {}
+public enum GroupsPolicy: Sendable {}
 
-extension DemoGroupsPolicy {
+extension GroupsPolicy {
     /// The policy's name, from its `policy` line.
     public static let name = "demo_groups"
     /// The C struct whose function-pointer members are the callbacks.
     public static let structName = "demo_pktsched_ops"
-    /// The prefix of generated C names (DEMO_GROUPS_KFP_*).
+    /// The prefix of generated C names (DEMO_GROUPS_*).
     public static let prefix = "demo_groups"
 }
 
 // MARK: - Contexts
 
-extension DemoGroupsPolicy {
+extension GroupsPolicy {
     /// A context a callback runs in. The raw value is the context's bit number (declaration order),
-    /// so `mask.rawValue` is the C constant DEMO_GROUPS_KFP_CTX_<NAME>.
+    /// so `mask.rawValue` is the C constant DEMO_GROUPS_CTX_<NAME>.
     public enum Context: Int, CaseIterable, Hashable, Sendable {
         /// Setup and teardown: no queue lock is held.
         ///
-        /// C: DEMO_GROUPS_KFP_CTX_SETUP = 0x00000001.
+        /// C: DEMO_GROUPS_CTX_SETUP = 0x00000001.
         case setup = 0
         /// The queue lock is held while a packet is added.
         ///
-        /// C: DEMO_GROUPS_KFP_CTX_ENQUEUE = 0x00000002.
+        /// C: DEMO_GROUPS_CTX_ENQUEUE = 0x00000002.
         case enqueue = 1
         /// The queue lock is held while a packet is taken off.
         ///
-        /// C: DEMO_GROUPS_KFP_CTX_DEQUEUE = 0x00000004.
+        /// C: DEMO_GROUPS_CTX_DEQUEUE = 0x00000004.
         case dequeue = 2
         /// The queue lock is held while the queue is being emptied.
         ///
-        /// C: DEMO_GROUPS_KFP_CTX_FLUSH = 0x00000008.
+        /// C: DEMO_GROUPS_CTX_FLUSH = 0x00000008.
         case flush = 3
 
         /// The context's name in the policy.
-        public var name: String { DemoGroupsPolicy.contextNames[rawValue] }
+        public var name: String { GroupsPolicy.contextNames[rawValue] }
         /// The mask with only this context.
         public var mask: Contexts { Contexts(rawValue: 1 << UInt32(rawValue)) }
     }
 
-    /// A set of contexts. The raw value is the C mask (DEMO_GROUPS_KFP_CTX_* or-ed together); bit
-    /// 31, which the C context words use for sleepability, is never set here.
+    /// A set of contexts. The raw value is the C mask (DEMO_GROUPS_CTX_* or-ed together); bit 31,
+    /// which the C context words use for sleepability, is never set here.
     public struct Contexts: OptionSet, Hashable, Sendable, CustomStringConvertible {
         public let rawValue: UInt32
         public init(rawValue: UInt32) { self.rawValue = rawValue }
@@ -65,18 +65,18 @@ extension DemoGroupsPolicy {
         public static let flush = Contexts(rawValue: 0x00000008)
         /// Contexts that move packets: a plain union.
         ///
-        /// Group `datapath`: enqueue | dequeue (C: DEMO_GROUPS_KFP_GRP_DATAPATH).
+        /// Group `datapath`: enqueue | dequeue (C: DEMO_GROUPS_CTX_DATAPATH).
         public static let datapath: Contexts = [.enqueue, .dequeue]
         /// Every context that holds the queue lock: the complement of `setup`.
         /// With the four contexts above this is enqueue | dequeue | flush.
         ///
-        /// Group `locked`: enqueue | dequeue | flush (C: DEMO_GROUPS_KFP_GRP_LOCKED).
+        /// Group `locked`: enqueue | dequeue | flush (C: DEMO_GROUPS_CTX_LOCKED).
         public static let locked: Contexts = [.enqueue, .dequeue, .flush]
         /// Locked but not moving packets: a difference of two groups (here: flush).
         ///
-        /// Group `draining`: flush (C: DEMO_GROUPS_KFP_GRP_DRAINING).
+        /// Group `draining`: flush (C: DEMO_GROUPS_CTX_DRAINING).
         public static let draining: Contexts = [.flush]
-        /// Every context of the policy (C: DEMO_GROUPS_KFP_CTX_ALL).
+        /// Every context of the policy.
         public static let all = Contexts(rawValue: 0x0000000f)
 
         /// The contexts in the set, lowest bit first.
@@ -94,12 +94,11 @@ extension DemoGroupsPolicy {
 
 // MARK: - Callbacks
 
-extension DemoGroupsPolicy {
+extension GroupsPolicy {
     /// A callback: a function-pointer member of `struct demo_pktsched_ops`. The raw value is the
-    /// callback's place in declaration order, which is the order of demo_groups_kfp_callbacks[] in
-    /// the C header. It is not the C op index (DEMO_GROUPS_KFP_OP_*): that is the member's offset
-    /// in the struct divided by the size of a function pointer, which only a C compiler that sees
-    /// the struct knows.
+    /// callback's place in declaration order. It is not the C op index (DEMO_GROUPS_OP(member)):
+    /// that is the member's offset in the struct divided by the size of a function pointer, which
+    /// only a C compiler that sees the struct knows.
     public enum Callback: Int, CaseIterable, Hashable, Sendable {
         /// Runs in: setup; may be sleepable.
         case init_ = 0
@@ -115,18 +114,18 @@ extension DemoGroupsPolicy {
         case reset = 5
 
         /// The member's name in `struct demo_pktsched_ops`.
-        public var name: String { DemoGroupsPolicy.callbackTable[rawValue].name }
+        public var name: String { GroupsPolicy.callbackTable[rawValue].name }
         /// The contexts the kernel sets while it runs the callback.
-        public var contexts: Contexts { DemoGroupsPolicy.callbackTable[rawValue].contexts }
+        public var contexts: Contexts { GroupsPolicy.callbackTable[rawValue].contexts }
         /// True when the callback may be a sleepable program (`sleepable` in the policy).
-        public var isSleepable: Bool { DemoGroupsPolicy.callbackTable[rawValue].sleepable }
+        public var isSleepable: Bool { GroupsPolicy.callbackTable[rawValue].sleepable }
         /// The callbacks the kernel runs directly inside this one (`nest` lines).
-        public var nests: [Callback] { DemoGroupsPolicy.callbackTable[rawValue].nests }
+        public var nests: [Callback] { GroupsPolicy.callbackTable[rawValue].nests }
         /// Every callback that may run nested inside this one, through kfuncs it may call and
         /// kernel nestings, in declaration order.
-        public var nestedCallbacks: [Callback] { DemoGroupsPolicy.callbackTable[rawValue].nested }
+        public var nestedCallbacks: [Callback] { GroupsPolicy.callbackTable[rawValue].nested }
         /// The kfuncs this callback may call, in declaration order.
-        public var allowedKfuncs: [Kfunc] { Kfunc.allCases.filter { DemoGroupsPolicy.isAllowed($0, in: self) } }
+        public var allowedKfuncs: [Kfunc] { Kfunc.allCases.filter { GroupsPolicy.isAllowed($0, in: self) } }
     }
 
     /// The callback with this member name, if the policy declares one.
@@ -135,9 +134,8 @@ extension DemoGroupsPolicy {
 
 // MARK: - Kfuncs
 
-extension DemoGroupsPolicy {
-    /// A kfunc of the policy. The raw value is its index in declaration order (C:
-    /// DEMO_GROUPS_KFP_K_<NAME>).
+extension GroupsPolicy {
+    /// A kfunc of the policy. The raw value is its index in declaration order.
     public enum Kfunc: Int, CaseIterable, Hashable, Sendable {
         /// Report the number of queued packets: harmless anywhere, so `any`.
         ///
@@ -173,33 +171,33 @@ extension DemoGroupsPolicy {
         case demo_fill_test_packets = 6
 
         /// The kfunc's name: the BPF-visible kernel function.
-        public var name: String { DemoGroupsPolicy.kfuncTable[rawValue].name }
+        public var name: String { GroupsPolicy.kfuncTable[rawValue].name }
         /// Its KF_ flags, as in the kfunc sets.
-        public var flags: KFFlags { DemoGroupsPolicy.kfuncTable[rawValue].flags }
+        public var flags: KFFlags { GroupsPolicy.kfuncTable[rawValue].flags }
         /// The contexts it may be called from (`allow`).
-        public var contexts: Contexts { DemoGroupsPolicy.kfuncTable[rawValue].contexts }
+        public var contexts: Contexts { GroupsPolicy.kfuncTable[rawValue].contexts }
         /// Its requirements, in the order written (`sleepable` is built in).
-        public var requirements: [Requirement] { DemoGroupsPolicy.kfuncTable[rawValue].requirements }
+        public var requirements: [Requirement] { GroupsPolicy.kfuncTable[rawValue].requirements }
         /// True when only sleepable callbacks may call it (`requires sleepable`).
         public var requiresSleepable: Bool { requirements.contains(.sleepable) }
-        /// The C context word (DEMO_GROUPS_KFP_CTXW_<NAME>): the contexts, plus bit 31 when it requires a
+        /// The C context word: the contexts, plus bit 31 (DEMO_GROUPS_SLEEPABLE) when it requires a
         /// sleepable callback.
         public var contextWord: UInt32 { contexts.rawValue | (requiresSleepable ? 0x8000_0000 : 0) }
         /// The kfunc sets it is registered in, in the order written.
-        public var sets: [KfuncSet] { DemoGroupsPolicy.kfuncTable[rawValue].sets }
+        public var sets: [KfuncSet] { GroupsPolicy.kfuncTable[rawValue].sets }
         /// The program types that reach it through its sets, in `ProgramType` order.
-        public var programTypes: [ProgramType] { DemoGroupsPolicy.kfuncTable[rawValue].programTypes }
+        public var programTypes: [ProgramType] { GroupsPolicy.kfuncTable[rawValue].programTypes }
         /// The callbacks it may call back into (`invokes`).
-        public var invokes: [Callback] { DemoGroupsPolicy.kfuncTable[rawValue].invokes }
+        public var invokes: [Callback] { GroupsPolicy.kfuncTable[rawValue].invokes }
         /// Its context-dependent implementations (`impl` lines).
-        public var implementations: [Implementation] { DemoGroupsPolicy.kfuncTable[rawValue].implementations }
+        public var implementations: [Implementation] { GroupsPolicy.kfuncTable[rawValue].implementations }
         /// The kernel function that implements it when called from `callback`: the one an `impl`
         /// line names for that callback, or the kfunc itself.
         public func implementation(in callback: Callback) -> String {
             implementations.first { $0.callbacks.contains(callback) }?.symbol ?? name
         }
         /// The callbacks that may call it, in declaration order.
-        public var allowedCallbacks: [Callback] { Callback.allCases.filter { DemoGroupsPolicy.isAllowed(self, in: $0) } }
+        public var allowedCallbacks: [Callback] { Callback.allCases.filter { GroupsPolicy.isAllowed(self, in: $0) } }
     }
 
     /// The kfunc with this name, if the policy declares one.
@@ -208,7 +206,7 @@ extension DemoGroupsPolicy {
 
 // MARK: - Sets and requirements
 
-extension DemoGroupsPolicy {
+extension GroupsPolicy {
     /// A BTF kfunc set. The raw value is its place in declaration order.
     public enum KfuncSet: Int, CaseIterable, Hashable, Sendable {
         /// Kfuncs callable from this interface's struct_ops programs.
@@ -221,9 +219,9 @@ extension DemoGroupsPolicy {
         case demo_groups_syscall_kfunc_ids = 1
 
         /// The set's name (the C symbol of its BTF id set).
-        public var name: String { DemoGroupsPolicy.setTable[rawValue].name }
+        public var name: String { GroupsPolicy.setTable[rawValue].name }
         /// The program types it is registered for, in the order written.
-        public var programTypes: [ProgramType] { DemoGroupsPolicy.setTable[rawValue].programTypes }
+        public var programTypes: [ProgramType] { GroupsPolicy.setTable[rawValue].programTypes }
     }
 
     /// A condition a kfunc can require. `sleepable` is built in (the caller must be a sleepable
@@ -239,7 +237,7 @@ extension DemoGroupsPolicy {
 
 // MARK: - Program types, flags and implementations
 
-extension DemoGroupsPolicy {
+extension GroupsPolicy {
     /// A BPF program type a kfunc set can be registered for. The raw value is the policy's
     /// spelling; `cName` the kernel's `enum bpf_prog_type` constant.
     public enum ProgramType: String, CaseIterable, Hashable, Sendable {
@@ -320,7 +318,7 @@ extension DemoGroupsPolicy {
 
 // MARK: - Nesting graph
 
-extension DemoGroupsPolicy {
+extension GroupsPolicy {
     /// An edge of the nesting graph, as the checker builds it to prove the graph acyclic: a
     /// callback may call a kfunc that invokes callbacks (`calls`, only for such kfuncs), a kfunc
     /// invokes a callback (`invokes`), the kernel runs one callback inside another (`nests`).
@@ -336,7 +334,7 @@ extension DemoGroupsPolicy {
 
 // MARK: - Decisions
 
-extension DemoGroupsPolicy {
+extension GroupsPolicy {
     /// Who calls a kfunc.
     public enum Caller: Hashable, Sendable {
         /// A struct_ops program of `struct demo_pktsched_ops` implementing this callback.
@@ -412,8 +410,8 @@ extension DemoGroupsPolicy {
     public static func explain(_ kfunc: Kfunc, from programType: ProgramType) -> Explanation {
         let k = kfunc.name, t = programType.rawValue
         if programType == .struct_ops {
-            return Explanation(allowed: false, summary: "'\(k)' is not allowed in struct_ops programs of other interfaces than struct \(DemoGroupsPolicy.structName)",
-                               reasons: ["policy '\(DemoGroupsPolicy.name)' covers struct \(DemoGroupsPolicy.structName) only"])
+            return Explanation(allowed: false, summary: "'\(k)' is not allowed in struct_ops programs of other interfaces than struct \(GroupsPolicy.structName)",
+                               reasons: ["policy '\(GroupsPolicy.name)' covers struct \(GroupsPolicy.structName) only"])
         }
         if let s = kfunc.sets.first(where: { $0.programTypes.contains(programType) }) {
             return Explanation(allowed: true, summary: "'\(k)' is allowed in \(t) programs",
@@ -441,7 +439,7 @@ extension DemoGroupsPolicy {
 
 // MARK: - Tables (one row per declaration, indexed by raw value)
 
-extension DemoGroupsPolicy {
+extension GroupsPolicy {
     static let contextNames: [String] = ["setup", "enqueue", "dequeue", "flush"]
 
     struct CallbackRow: Sendable {

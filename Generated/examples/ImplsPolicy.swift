@@ -8,46 +8,46 @@
 /// differently depending on whether a run-queue lock is already held.
 ///
 /// The tables of policy `demo_impl` for `struct demo_sched_ops`. Raw values match the C header
-/// (impls_kfpolicy.h): a context's is its bit number, a kfunc's its index (DEMO_IMPL_KFP_K_*), a
+/// (impls_kfpolicy.h): a context's is its bit number, a kfunc's its index in declaration order, a
 /// callback's its place in declaration order.
-public enum DemoImplPolicy: Sendable {}
+public enum ImplsPolicy: Sendable {}
 
-extension DemoImplPolicy {
+extension ImplsPolicy {
     /// The policy's name, from its `policy` line.
     public static let name = "demo_impl"
     /// The C struct whose function-pointer members are the callbacks.
     public static let structName = "demo_sched_ops"
-    /// The prefix of generated C names (DEMO_IMPL_KFP_*).
+    /// The prefix of generated C names (DEMO_IMPL_*).
     public static let prefix = "demo_impl"
 }
 
 // MARK: - Contexts
 
-extension DemoImplPolicy {
+extension ImplsPolicy {
     /// A context a callback runs in. The raw value is the context's bit number (declaration order),
-    /// so `mask.rawValue` is the C constant DEMO_IMPL_KFP_CTX_<NAME>.
+    /// so `mask.rawValue` is the C constant DEMO_IMPL_CTX_<NAME>.
     public enum Context: Int, CaseIterable, Hashable, Sendable {
         /// Picking a CPU for a waking task; no run-queue lock is held yet.
         ///
-        /// C: DEMO_IMPL_KFP_CTX_SELECT = 0x00000001.
+        /// C: DEMO_IMPL_CTX_SELECT = 0x00000001.
         case select = 0
         /// Queuing a task; its run-queue lock is held.
         ///
-        /// C: DEMO_IMPL_KFP_CTX_ENQUEUE = 0x00000002.
+        /// C: DEMO_IMPL_CTX_ENQUEUE = 0x00000002.
         case enqueue = 1
         /// Filling the local queue of a CPU that is about to go idle; the local lock is held
         /// and remote queues must be locked separately.
         ///
-        /// C: DEMO_IMPL_KFP_CTX_DISPATCH = 0x00000004.
+        /// C: DEMO_IMPL_CTX_DISPATCH = 0x00000004.
         case dispatch = 2
 
         /// The context's name in the policy.
-        public var name: String { DemoImplPolicy.contextNames[rawValue] }
+        public var name: String { ImplsPolicy.contextNames[rawValue] }
         /// The mask with only this context.
         public var mask: Contexts { Contexts(rawValue: 1 << UInt32(rawValue)) }
     }
 
-    /// A set of contexts. The raw value is the C mask (DEMO_IMPL_KFP_CTX_* or-ed together); bit 31,
+    /// A set of contexts. The raw value is the C mask (DEMO_IMPL_CTX_* or-ed together); bit 31,
     /// which the C context words use for sleepability, is never set here.
     public struct Contexts: OptionSet, Hashable, Sendable, CustomStringConvertible {
         public let rawValue: UInt32
@@ -60,7 +60,7 @@ extension DemoImplPolicy {
         /// Filling the local queue of a CPU that is about to go idle; the local lock is held
         /// and remote queues must be locked separately.
         public static let dispatch = Contexts(rawValue: 0x00000004)
-        /// Every context of the policy (C: DEMO_IMPL_KFP_CTX_ALL).
+        /// Every context of the policy.
         public static let all = Contexts(rawValue: 0x00000007)
 
         /// The contexts in the set, lowest bit first.
@@ -78,12 +78,11 @@ extension DemoImplPolicy {
 
 // MARK: - Callbacks
 
-extension DemoImplPolicy {
+extension ImplsPolicy {
     /// A callback: a function-pointer member of `struct demo_sched_ops`. The raw value is the
-    /// callback's place in declaration order, which is the order of demo_impl_kfp_callbacks[] in
-    /// the C header. It is not the C op index (DEMO_IMPL_KFP_OP_*): that is the member's offset in
-    /// the struct divided by the size of a function pointer, which only a C compiler that sees the
-    /// struct knows.
+    /// callback's place in declaration order. It is not the C op index (DEMO_IMPL_OP(member)): that
+    /// is the member's offset in the struct divided by the size of a function pointer, which only a
+    /// C compiler that sees the struct knows.
     public enum Callback: Int, CaseIterable, Hashable, Sendable {
         /// Runs in: select.
         case select_cpu = 0
@@ -95,18 +94,18 @@ extension DemoImplPolicy {
         case tick = 3
 
         /// The member's name in `struct demo_sched_ops`.
-        public var name: String { DemoImplPolicy.callbackTable[rawValue].name }
+        public var name: String { ImplsPolicy.callbackTable[rawValue].name }
         /// The contexts the kernel sets while it runs the callback.
-        public var contexts: Contexts { DemoImplPolicy.callbackTable[rawValue].contexts }
+        public var contexts: Contexts { ImplsPolicy.callbackTable[rawValue].contexts }
         /// True when the callback may be a sleepable program (`sleepable` in the policy).
-        public var isSleepable: Bool { DemoImplPolicy.callbackTable[rawValue].sleepable }
+        public var isSleepable: Bool { ImplsPolicy.callbackTable[rawValue].sleepable }
         /// The callbacks the kernel runs directly inside this one (`nest` lines).
-        public var nests: [Callback] { DemoImplPolicy.callbackTable[rawValue].nests }
+        public var nests: [Callback] { ImplsPolicy.callbackTable[rawValue].nests }
         /// Every callback that may run nested inside this one, through kfuncs it may call and
         /// kernel nestings, in declaration order.
-        public var nestedCallbacks: [Callback] { DemoImplPolicy.callbackTable[rawValue].nested }
+        public var nestedCallbacks: [Callback] { ImplsPolicy.callbackTable[rawValue].nested }
         /// The kfuncs this callback may call, in declaration order.
-        public var allowedKfuncs: [Kfunc] { Kfunc.allCases.filter { DemoImplPolicy.isAllowed($0, in: self) } }
+        public var allowedKfuncs: [Kfunc] { Kfunc.allCases.filter { ImplsPolicy.isAllowed($0, in: self) } }
     }
 
     /// The callback with this member name, if the policy declares one.
@@ -115,9 +114,8 @@ extension DemoImplPolicy {
 
 // MARK: - Kfuncs
 
-extension DemoImplPolicy {
-    /// A kfunc of the policy. The raw value is its index in declaration order (C:
-    /// DEMO_IMPL_KFP_K_<NAME>).
+extension ImplsPolicy {
+    /// A kfunc of the policy. The raw value is its index in declaration order.
     public enum Kfunc: Int, CaseIterable, Hashable, Sendable {
         /// Insert a task into a queue. BPF programs always call it by this one name.
         ///
@@ -130,33 +128,33 @@ extension DemoImplPolicy {
         case demo_now = 1
 
         /// The kfunc's name: the BPF-visible kernel function.
-        public var name: String { DemoImplPolicy.kfuncTable[rawValue].name }
+        public var name: String { ImplsPolicy.kfuncTable[rawValue].name }
         /// Its KF_ flags, as in the kfunc sets.
-        public var flags: KFFlags { DemoImplPolicy.kfuncTable[rawValue].flags }
+        public var flags: KFFlags { ImplsPolicy.kfuncTable[rawValue].flags }
         /// The contexts it may be called from (`allow`).
-        public var contexts: Contexts { DemoImplPolicy.kfuncTable[rawValue].contexts }
+        public var contexts: Contexts { ImplsPolicy.kfuncTable[rawValue].contexts }
         /// Its requirements, in the order written (`sleepable` is built in).
-        public var requirements: [Requirement] { DemoImplPolicy.kfuncTable[rawValue].requirements }
+        public var requirements: [Requirement] { ImplsPolicy.kfuncTable[rawValue].requirements }
         /// True when only sleepable callbacks may call it (`requires sleepable`).
         public var requiresSleepable: Bool { requirements.contains(.sleepable) }
-        /// The C context word (DEMO_IMPL_KFP_CTXW_<NAME>): the contexts, plus bit 31 when it requires a
+        /// The C context word: the contexts, plus bit 31 (DEMO_IMPL_SLEEPABLE) when it requires a
         /// sleepable callback.
         public var contextWord: UInt32 { contexts.rawValue | (requiresSleepable ? 0x8000_0000 : 0) }
         /// The kfunc sets it is registered in, in the order written.
-        public var sets: [KfuncSet] { DemoImplPolicy.kfuncTable[rawValue].sets }
+        public var sets: [KfuncSet] { ImplsPolicy.kfuncTable[rawValue].sets }
         /// The program types that reach it through its sets, in `ProgramType` order.
-        public var programTypes: [ProgramType] { DemoImplPolicy.kfuncTable[rawValue].programTypes }
+        public var programTypes: [ProgramType] { ImplsPolicy.kfuncTable[rawValue].programTypes }
         /// The callbacks it may call back into (`invokes`).
-        public var invokes: [Callback] { DemoImplPolicy.kfuncTable[rawValue].invokes }
+        public var invokes: [Callback] { ImplsPolicy.kfuncTable[rawValue].invokes }
         /// Its context-dependent implementations (`impl` lines).
-        public var implementations: [Implementation] { DemoImplPolicy.kfuncTable[rawValue].implementations }
+        public var implementations: [Implementation] { ImplsPolicy.kfuncTable[rawValue].implementations }
         /// The kernel function that implements it when called from `callback`: the one an `impl`
         /// line names for that callback, or the kfunc itself.
         public func implementation(in callback: Callback) -> String {
             implementations.first { $0.callbacks.contains(callback) }?.symbol ?? name
         }
         /// The callbacks that may call it, in declaration order.
-        public var allowedCallbacks: [Callback] { Callback.allCases.filter { DemoImplPolicy.isAllowed(self, in: $0) } }
+        public var allowedCallbacks: [Callback] { Callback.allCases.filter { ImplsPolicy.isAllowed(self, in: $0) } }
     }
 
     /// The kfunc with this name, if the policy declares one.
@@ -165,16 +163,16 @@ extension DemoImplPolicy {
 
 // MARK: - Sets and requirements
 
-extension DemoImplPolicy {
+extension ImplsPolicy {
     /// A BTF kfunc set. The raw value is its place in declaration order.
     public enum KfuncSet: Int, CaseIterable, Hashable, Sendable {
         /// Registered for: struct_ops.
         case demo_impl_kfunc_ids = 0
 
         /// The set's name (the C symbol of its BTF id set).
-        public var name: String { DemoImplPolicy.setTable[rawValue].name }
+        public var name: String { ImplsPolicy.setTable[rawValue].name }
         /// The program types it is registered for, in the order written.
-        public var programTypes: [ProgramType] { DemoImplPolicy.setTable[rawValue].programTypes }
+        public var programTypes: [ProgramType] { ImplsPolicy.setTable[rawValue].programTypes }
     }
 
     /// A condition a kfunc can require. `sleepable` is built in (the caller must be a sleepable
@@ -190,7 +188,7 @@ extension DemoImplPolicy {
 
 // MARK: - Program types, flags and implementations
 
-extension DemoImplPolicy {
+extension ImplsPolicy {
     /// A BPF program type a kfunc set can be registered for. The raw value is the policy's
     /// spelling; `cName` the kernel's `enum bpf_prog_type` constant.
     public enum ProgramType: String, CaseIterable, Hashable, Sendable {
@@ -271,7 +269,7 @@ extension DemoImplPolicy {
 
 // MARK: - Nesting graph
 
-extension DemoImplPolicy {
+extension ImplsPolicy {
     /// An edge of the nesting graph, as the checker builds it to prove the graph acyclic: a
     /// callback may call a kfunc that invokes callbacks (`calls`, only for such kfuncs), a kfunc
     /// invokes a callback (`invokes`), the kernel runs one callback inside another (`nests`).
@@ -287,7 +285,7 @@ extension DemoImplPolicy {
 
 // MARK: - Decisions
 
-extension DemoImplPolicy {
+extension ImplsPolicy {
     /// Who calls a kfunc.
     public enum Caller: Hashable, Sendable {
         /// A struct_ops program of `struct demo_sched_ops` implementing this callback.
@@ -363,8 +361,8 @@ extension DemoImplPolicy {
     public static func explain(_ kfunc: Kfunc, from programType: ProgramType) -> Explanation {
         let k = kfunc.name, t = programType.rawValue
         if programType == .struct_ops {
-            return Explanation(allowed: false, summary: "'\(k)' is not allowed in struct_ops programs of other interfaces than struct \(DemoImplPolicy.structName)",
-                               reasons: ["policy '\(DemoImplPolicy.name)' covers struct \(DemoImplPolicy.structName) only"])
+            return Explanation(allowed: false, summary: "'\(k)' is not allowed in struct_ops programs of other interfaces than struct \(ImplsPolicy.structName)",
+                               reasons: ["policy '\(ImplsPolicy.name)' covers struct \(ImplsPolicy.structName) only"])
         }
         if let s = kfunc.sets.first(where: { $0.programTypes.contains(programType) }) {
             return Explanation(allowed: true, summary: "'\(k)' is allowed in \(t) programs",
@@ -392,7 +390,7 @@ extension DemoImplPolicy {
 
 // MARK: - Tables (one row per declaration, indexed by raw value)
 
-extension DemoImplPolicy {
+extension ImplsPolicy {
     static let contextNames: [String] = ["select", "enqueue", "dispatch"]
 
     struct CallbackRow: Sendable {

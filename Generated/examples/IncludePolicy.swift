@@ -7,50 +7,50 @@
 /// A made-up network device offload interface, built on the shared device contexts.
 ///
 /// The tables of policy `demo_include` for `struct demo_netdev_ops`. Raw values match the C header
-/// (include_kfpolicy.h): a context's is its bit number, a kfunc's its index (DEMO_INCLUDE_KFP_K_*),
-/// a callback's its place in declaration order.
-public enum DemoIncludePolicy: Sendable {}
+/// (include_kfpolicy.h): a context's is its bit number, a kfunc's its index in declaration order, a
+/// callback's its place in declaration order.
+public enum IncludePolicy: Sendable {}
 
-extension DemoIncludePolicy {
+extension IncludePolicy {
     /// The policy's name, from its `policy` line.
     public static let name = "demo_include"
     /// The C struct whose function-pointer members are the callbacks.
     public static let structName = "demo_netdev_ops"
-    /// The prefix of generated C names (DEMO_INCLUDE_KFP_*).
+    /// The prefix of generated C names (DEMO_INCLUDE_*).
     public static let prefix = "demo_include"
 }
 
 // MARK: - Contexts
 
-extension DemoIncludePolicy {
+extension IncludePolicy {
     /// A context a callback runs in. The raw value is the context's bit number (declaration order),
-    /// so `mask.rawValue` is the C constant DEMO_INCLUDE_KFP_CTX_<NAME>.
+    /// so `mask.rawValue` is the C constant DEMO_INCLUDE_CTX_<NAME>.
     public enum Context: Int, CaseIterable, Hashable, Sendable {
         /// No device lock is held; sleepable callbacks may sleep.
         ///
-        /// C: DEMO_INCLUDE_KFP_CTX_UNLOCKED = 0x00000001.
+        /// C: DEMO_INCLUDE_CTX_UNLOCKED = 0x00000001.
         case unlocked = 0
         /// The transmit queue lock is held.
         ///
-        /// C: DEMO_INCLUDE_KFP_CTX_TX_LOCKED = 0x00000002.
+        /// C: DEMO_INCLUDE_CTX_TX_LOCKED = 0x00000002.
         case tx_locked = 1
         /// The receive queue lock is held.
         ///
-        /// C: DEMO_INCLUDE_KFP_CTX_RX_LOCKED = 0x00000004.
+        /// C: DEMO_INCLUDE_CTX_RX_LOCKED = 0x00000004.
         case rx_locked = 2
         /// The device is being reset: both queue locks are held and traffic is stopped.
         ///
-        /// C: DEMO_INCLUDE_KFP_CTX_RESETTING = 0x00000008.
+        /// C: DEMO_INCLUDE_CTX_RESETTING = 0x00000008.
         case resetting = 3
 
         /// The context's name in the policy.
-        public var name: String { DemoIncludePolicy.contextNames[rawValue] }
+        public var name: String { IncludePolicy.contextNames[rawValue] }
         /// The mask with only this context.
         public var mask: Contexts { Contexts(rawValue: 1 << UInt32(rawValue)) }
     }
 
-    /// A set of contexts. The raw value is the C mask (DEMO_INCLUDE_KFP_CTX_* or-ed together); bit
-    /// 31, which the C context words use for sleepability, is never set here.
+    /// A set of contexts. The raw value is the C mask (DEMO_INCLUDE_CTX_* or-ed together); bit 31,
+    /// which the C context words use for sleepability, is never set here.
     public struct Contexts: OptionSet, Hashable, Sendable, CustomStringConvertible {
         public let rawValue: UInt32
         public init(rawValue: UInt32) { self.rawValue = rawValue }
@@ -65,9 +65,9 @@ extension DemoIncludePolicy {
         public static let resetting = Contexts(rawValue: 0x00000008)
         /// Any context in which one of the device's queue locks is held.
         ///
-        /// Group `queue_locked`: tx_locked | rx_locked (C: DEMO_INCLUDE_KFP_GRP_QUEUE_LOCKED).
+        /// Group `queue_locked`: tx_locked | rx_locked (C: DEMO_INCLUDE_CTX_QUEUE_LOCKED).
         public static let queue_locked: Contexts = [.tx_locked, .rx_locked]
-        /// Every context of the policy (C: DEMO_INCLUDE_KFP_CTX_ALL).
+        /// Every context of the policy.
         public static let all = Contexts(rawValue: 0x0000000f)
 
         /// The contexts in the set, lowest bit first.
@@ -85,12 +85,11 @@ extension DemoIncludePolicy {
 
 // MARK: - Callbacks
 
-extension DemoIncludePolicy {
+extension IncludePolicy {
     /// A callback: a function-pointer member of `struct demo_netdev_ops`. The raw value is the
-    /// callback's place in declaration order, which is the order of demo_include_kfp_callbacks[] in
-    /// the C header. It is not the C op index (DEMO_INCLUDE_KFP_OP_*): that is the member's offset
-    /// in the struct divided by the size of a function pointer, which only a C compiler that sees
-    /// the struct knows.
+    /// callback's place in declaration order. It is not the C op index (DEMO_INCLUDE_OP(member)):
+    /// that is the member's offset in the struct divided by the size of a function pointer, which
+    /// only a C compiler that sees the struct knows.
     public enum Callback: Int, CaseIterable, Hashable, Sendable {
         /// Runs in: unlocked; may be sleepable.
         case `open` = 0
@@ -104,18 +103,18 @@ extension DemoIncludePolicy {
         case reset = 4
 
         /// The member's name in `struct demo_netdev_ops`.
-        public var name: String { DemoIncludePolicy.callbackTable[rawValue].name }
+        public var name: String { IncludePolicy.callbackTable[rawValue].name }
         /// The contexts the kernel sets while it runs the callback.
-        public var contexts: Contexts { DemoIncludePolicy.callbackTable[rawValue].contexts }
+        public var contexts: Contexts { IncludePolicy.callbackTable[rawValue].contexts }
         /// True when the callback may be a sleepable program (`sleepable` in the policy).
-        public var isSleepable: Bool { DemoIncludePolicy.callbackTable[rawValue].sleepable }
+        public var isSleepable: Bool { IncludePolicy.callbackTable[rawValue].sleepable }
         /// The callbacks the kernel runs directly inside this one (`nest` lines).
-        public var nests: [Callback] { DemoIncludePolicy.callbackTable[rawValue].nests }
+        public var nests: [Callback] { IncludePolicy.callbackTable[rawValue].nests }
         /// Every callback that may run nested inside this one, through kfuncs it may call and
         /// kernel nestings, in declaration order.
-        public var nestedCallbacks: [Callback] { DemoIncludePolicy.callbackTable[rawValue].nested }
+        public var nestedCallbacks: [Callback] { IncludePolicy.callbackTable[rawValue].nested }
         /// The kfuncs this callback may call, in declaration order.
-        public var allowedKfuncs: [Kfunc] { Kfunc.allCases.filter { DemoIncludePolicy.isAllowed($0, in: self) } }
+        public var allowedKfuncs: [Kfunc] { Kfunc.allCases.filter { IncludePolicy.isAllowed($0, in: self) } }
     }
 
     /// The callback with this member name, if the policy declares one.
@@ -124,9 +123,8 @@ extension DemoIncludePolicy {
 
 // MARK: - Kfuncs
 
-extension DemoIncludePolicy {
-    /// A kfunc of the policy. The raw value is its index in declaration order (C:
-    /// DEMO_INCLUDE_KFP_K_<NAME>).
+extension IncludePolicy {
+    /// A kfunc of the policy. The raw value is its index in declaration order.
     public enum Kfunc: Int, CaseIterable, Hashable, Sendable {
         /// Count a packet in the device statistics. Registered in the shared set.
         ///
@@ -143,33 +141,33 @@ extension DemoIncludePolicy {
         case demo_dev_alloc_state = 2
 
         /// The kfunc's name: the BPF-visible kernel function.
-        public var name: String { DemoIncludePolicy.kfuncTable[rawValue].name }
+        public var name: String { IncludePolicy.kfuncTable[rawValue].name }
         /// Its KF_ flags, as in the kfunc sets.
-        public var flags: KFFlags { DemoIncludePolicy.kfuncTable[rawValue].flags }
+        public var flags: KFFlags { IncludePolicy.kfuncTable[rawValue].flags }
         /// The contexts it may be called from (`allow`).
-        public var contexts: Contexts { DemoIncludePolicy.kfuncTable[rawValue].contexts }
+        public var contexts: Contexts { IncludePolicy.kfuncTable[rawValue].contexts }
         /// Its requirements, in the order written (`sleepable` is built in).
-        public var requirements: [Requirement] { DemoIncludePolicy.kfuncTable[rawValue].requirements }
+        public var requirements: [Requirement] { IncludePolicy.kfuncTable[rawValue].requirements }
         /// True when only sleepable callbacks may call it (`requires sleepable`).
         public var requiresSleepable: Bool { requirements.contains(.sleepable) }
-        /// The C context word (DEMO_INCLUDE_KFP_CTXW_<NAME>): the contexts, plus bit 31 when it requires a
+        /// The C context word: the contexts, plus bit 31 (DEMO_INCLUDE_SLEEPABLE) when it requires a
         /// sleepable callback.
         public var contextWord: UInt32 { contexts.rawValue | (requiresSleepable ? 0x8000_0000 : 0) }
         /// The kfunc sets it is registered in, in the order written.
-        public var sets: [KfuncSet] { DemoIncludePolicy.kfuncTable[rawValue].sets }
+        public var sets: [KfuncSet] { IncludePolicy.kfuncTable[rawValue].sets }
         /// The program types that reach it through its sets, in `ProgramType` order.
-        public var programTypes: [ProgramType] { DemoIncludePolicy.kfuncTable[rawValue].programTypes }
+        public var programTypes: [ProgramType] { IncludePolicy.kfuncTable[rawValue].programTypes }
         /// The callbacks it may call back into (`invokes`).
-        public var invokes: [Callback] { DemoIncludePolicy.kfuncTable[rawValue].invokes }
+        public var invokes: [Callback] { IncludePolicy.kfuncTable[rawValue].invokes }
         /// Its context-dependent implementations (`impl` lines).
-        public var implementations: [Implementation] { DemoIncludePolicy.kfuncTable[rawValue].implementations }
+        public var implementations: [Implementation] { IncludePolicy.kfuncTable[rawValue].implementations }
         /// The kernel function that implements it when called from `callback`: the one an `impl`
         /// line names for that callback, or the kfunc itself.
         public func implementation(in callback: Callback) -> String {
             implementations.first { $0.callbacks.contains(callback) }?.symbol ?? name
         }
         /// The callbacks that may call it, in declaration order.
-        public var allowedCallbacks: [Callback] { Callback.allCases.filter { DemoIncludePolicy.isAllowed(self, in: $0) } }
+        public var allowedCallbacks: [Callback] { Callback.allCases.filter { IncludePolicy.isAllowed(self, in: $0) } }
     }
 
     /// The kfunc with this name, if the policy declares one.
@@ -178,7 +176,7 @@ extension DemoIncludePolicy {
 
 // MARK: - Sets and requirements
 
-extension DemoIncludePolicy {
+extension IncludePolicy {
     /// A BTF kfunc set. The raw value is its place in declaration order.
     public enum KfuncSet: Int, CaseIterable, Hashable, Sendable {
         /// Kfuncs shared by the device-style interfaces that include this file. Registered
@@ -190,9 +188,9 @@ extension DemoIncludePolicy {
         case demo_include_kfunc_ids = 1
 
         /// The set's name (the C symbol of its BTF id set).
-        public var name: String { DemoIncludePolicy.setTable[rawValue].name }
+        public var name: String { IncludePolicy.setTable[rawValue].name }
         /// The program types it is registered for, in the order written.
-        public var programTypes: [ProgramType] { DemoIncludePolicy.setTable[rawValue].programTypes }
+        public var programTypes: [ProgramType] { IncludePolicy.setTable[rawValue].programTypes }
     }
 
     /// A condition a kfunc can require. `sleepable` is built in (the caller must be a sleepable
@@ -208,7 +206,7 @@ extension DemoIncludePolicy {
 
 // MARK: - Program types, flags and implementations
 
-extension DemoIncludePolicy {
+extension IncludePolicy {
     /// A BPF program type a kfunc set can be registered for. The raw value is the policy's
     /// spelling; `cName` the kernel's `enum bpf_prog_type` constant.
     public enum ProgramType: String, CaseIterable, Hashable, Sendable {
@@ -289,7 +287,7 @@ extension DemoIncludePolicy {
 
 // MARK: - Nesting graph
 
-extension DemoIncludePolicy {
+extension IncludePolicy {
     /// An edge of the nesting graph, as the checker builds it to prove the graph acyclic: a
     /// callback may call a kfunc that invokes callbacks (`calls`, only for such kfuncs), a kfunc
     /// invokes a callback (`invokes`), the kernel runs one callback inside another (`nests`).
@@ -305,7 +303,7 @@ extension DemoIncludePolicy {
 
 // MARK: - Decisions
 
-extension DemoIncludePolicy {
+extension IncludePolicy {
     /// Who calls a kfunc.
     public enum Caller: Hashable, Sendable {
         /// A struct_ops program of `struct demo_netdev_ops` implementing this callback.
@@ -381,8 +379,8 @@ extension DemoIncludePolicy {
     public static func explain(_ kfunc: Kfunc, from programType: ProgramType) -> Explanation {
         let k = kfunc.name, t = programType.rawValue
         if programType == .struct_ops {
-            return Explanation(allowed: false, summary: "'\(k)' is not allowed in struct_ops programs of other interfaces than struct \(DemoIncludePolicy.structName)",
-                               reasons: ["policy '\(DemoIncludePolicy.name)' covers struct \(DemoIncludePolicy.structName) only"])
+            return Explanation(allowed: false, summary: "'\(k)' is not allowed in struct_ops programs of other interfaces than struct \(IncludePolicy.structName)",
+                               reasons: ["policy '\(IncludePolicy.name)' covers struct \(IncludePolicy.structName) only"])
         }
         if let s = kfunc.sets.first(where: { $0.programTypes.contains(programType) }) {
             return Explanation(allowed: true, summary: "'\(k)' is allowed in \(t) programs",
@@ -410,7 +408,7 @@ extension DemoIncludePolicy {
 
 // MARK: - Tables (one row per declaration, indexed by raw value)
 
-extension DemoIncludePolicy {
+extension IncludePolicy {
     static let contextNames: [String] = ["unlocked", "tx_locked", "rx_locked", "resetting"]
 
     struct CallbackRow: Sendable {

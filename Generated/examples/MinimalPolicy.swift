@@ -7,37 +7,37 @@
 /// A made-up interface with a single hook, used to show the bare minimum.
 ///
 /// The tables of policy `demo_min` for `struct demo_min_ops`. Raw values match the C header
-/// (minimal_kfpolicy.h): a context's is its bit number, a kfunc's its index (DEMO_MIN_KFP_K_*), a
+/// (minimal_kfpolicy.h): a context's is its bit number, a kfunc's its index in declaration order, a
 /// callback's its place in declaration order.
-public enum DemoMinPolicy: Sendable {}
+public enum MinimalPolicy: Sendable {}
 
-extension DemoMinPolicy {
+extension MinimalPolicy {
     /// The policy's name, from its `policy` line.
     public static let name = "demo_min"
     /// The C struct whose function-pointer members are the callbacks.
     public static let structName = "demo_min_ops"
-    /// The prefix of generated C names (DEMO_MIN_KFP_*).
+    /// The prefix of generated C names (DEMO_MIN_*).
     public static let prefix = "demo_min"
 }
 
 // MARK: - Contexts
 
-extension DemoMinPolicy {
+extension MinimalPolicy {
     /// A context a callback runs in. The raw value is the context's bit number (declaration order),
-    /// so `mask.rawValue` is the C constant DEMO_MIN_KFP_CTX_<NAME>.
+    /// so `mask.rawValue` is the C constant DEMO_MIN_CTX_<NAME>.
     public enum Context: Int, CaseIterable, Hashable, Sendable {
         /// The only context; being the first it is bit 0.
         ///
-        /// C: DEMO_MIN_KFP_CTX_HOOK = 0x00000001.
+        /// C: DEMO_MIN_CTX_HOOK = 0x00000001.
         case hook = 0
 
         /// The context's name in the policy.
-        public var name: String { DemoMinPolicy.contextNames[rawValue] }
+        public var name: String { MinimalPolicy.contextNames[rawValue] }
         /// The mask with only this context.
         public var mask: Contexts { Contexts(rawValue: 1 << UInt32(rawValue)) }
     }
 
-    /// A set of contexts. The raw value is the C mask (DEMO_MIN_KFP_CTX_* or-ed together); bit 31,
+    /// A set of contexts. The raw value is the C mask (DEMO_MIN_CTX_* or-ed together); bit 31,
     /// which the C context words use for sleepability, is never set here.
     public struct Contexts: OptionSet, Hashable, Sendable, CustomStringConvertible {
         public let rawValue: UInt32
@@ -45,7 +45,7 @@ extension DemoMinPolicy {
 
         /// The only context; being the first it is bit 0.
         public static let hook = Contexts(rawValue: 0x00000001)
-        /// Every context of the policy (C: DEMO_MIN_KFP_CTX_ALL).
+        /// Every context of the policy.
         public static let all = Contexts(rawValue: 0x00000001)
 
         /// The contexts in the set, lowest bit first.
@@ -63,29 +63,28 @@ extension DemoMinPolicy {
 
 // MARK: - Callbacks
 
-extension DemoMinPolicy {
+extension MinimalPolicy {
     /// A callback: a function-pointer member of `struct demo_min_ops`. The raw value is the
-    /// callback's place in declaration order, which is the order of demo_min_kfp_callbacks[] in the
-    /// C header. It is not the C op index (DEMO_MIN_KFP_OP_*): that is the member's offset in the
-    /// struct divided by the size of a function pointer, which only a C compiler that sees the
-    /// struct knows.
+    /// callback's place in declaration order. It is not the C op index (DEMO_MIN_OP(member)): that
+    /// is the member's offset in the struct divided by the size of a function pointer, which only a
+    /// C compiler that sees the struct knows.
     public enum Callback: Int, CaseIterable, Hashable, Sendable {
         /// Runs in: hook.
         case hook = 0
 
         /// The member's name in `struct demo_min_ops`.
-        public var name: String { DemoMinPolicy.callbackTable[rawValue].name }
+        public var name: String { MinimalPolicy.callbackTable[rawValue].name }
         /// The contexts the kernel sets while it runs the callback.
-        public var contexts: Contexts { DemoMinPolicy.callbackTable[rawValue].contexts }
+        public var contexts: Contexts { MinimalPolicy.callbackTable[rawValue].contexts }
         /// True when the callback may be a sleepable program (`sleepable` in the policy).
-        public var isSleepable: Bool { DemoMinPolicy.callbackTable[rawValue].sleepable }
+        public var isSleepable: Bool { MinimalPolicy.callbackTable[rawValue].sleepable }
         /// The callbacks the kernel runs directly inside this one (`nest` lines).
-        public var nests: [Callback] { DemoMinPolicy.callbackTable[rawValue].nests }
+        public var nests: [Callback] { MinimalPolicy.callbackTable[rawValue].nests }
         /// Every callback that may run nested inside this one, through kfuncs it may call and
         /// kernel nestings, in declaration order.
-        public var nestedCallbacks: [Callback] { DemoMinPolicy.callbackTable[rawValue].nested }
+        public var nestedCallbacks: [Callback] { MinimalPolicy.callbackTable[rawValue].nested }
         /// The kfuncs this callback may call, in declaration order.
-        public var allowedKfuncs: [Kfunc] { Kfunc.allCases.filter { DemoMinPolicy.isAllowed($0, in: self) } }
+        public var allowedKfuncs: [Kfunc] { Kfunc.allCases.filter { MinimalPolicy.isAllowed($0, in: self) } }
     }
 
     /// The callback with this member name, if the policy declares one.
@@ -94,9 +93,8 @@ extension DemoMinPolicy {
 
 // MARK: - Kfuncs
 
-extension DemoMinPolicy {
-    /// A kfunc of the policy. The raw value is its index in declaration order (C:
-    /// DEMO_MIN_KFP_K_<NAME>).
+extension MinimalPolicy {
+    /// A kfunc of the policy. The raw value is its index in declaration order.
     public struct Kfunc: RawRepresentable, CaseIterable, Hashable, Sendable {
         // The policy declares none: no value of this type exists.
         public let rawValue: Int
@@ -104,33 +102,33 @@ extension DemoMinPolicy {
         public static let allCases: [Kfunc] = []
 
         /// The kfunc's name: the BPF-visible kernel function.
-        public var name: String { DemoMinPolicy.kfuncTable[rawValue].name }
+        public var name: String { MinimalPolicy.kfuncTable[rawValue].name }
         /// Its KF_ flags, as in the kfunc sets.
-        public var flags: KFFlags { DemoMinPolicy.kfuncTable[rawValue].flags }
+        public var flags: KFFlags { MinimalPolicy.kfuncTable[rawValue].flags }
         /// The contexts it may be called from (`allow`).
-        public var contexts: Contexts { DemoMinPolicy.kfuncTable[rawValue].contexts }
+        public var contexts: Contexts { MinimalPolicy.kfuncTable[rawValue].contexts }
         /// Its requirements, in the order written (`sleepable` is built in).
-        public var requirements: [Requirement] { DemoMinPolicy.kfuncTable[rawValue].requirements }
+        public var requirements: [Requirement] { MinimalPolicy.kfuncTable[rawValue].requirements }
         /// True when only sleepable callbacks may call it (`requires sleepable`).
         public var requiresSleepable: Bool { requirements.contains(.sleepable) }
-        /// The C context word (DEMO_MIN_KFP_CTXW_<NAME>): the contexts, plus bit 31 when it requires a
+        /// The C context word: the contexts, plus bit 31 (DEMO_MIN_SLEEPABLE) when it requires a
         /// sleepable callback.
         public var contextWord: UInt32 { contexts.rawValue | (requiresSleepable ? 0x8000_0000 : 0) }
         /// The kfunc sets it is registered in, in the order written.
-        public var sets: [KfuncSet] { DemoMinPolicy.kfuncTable[rawValue].sets }
+        public var sets: [KfuncSet] { MinimalPolicy.kfuncTable[rawValue].sets }
         /// The program types that reach it through its sets, in `ProgramType` order.
-        public var programTypes: [ProgramType] { DemoMinPolicy.kfuncTable[rawValue].programTypes }
+        public var programTypes: [ProgramType] { MinimalPolicy.kfuncTable[rawValue].programTypes }
         /// The callbacks it may call back into (`invokes`).
-        public var invokes: [Callback] { DemoMinPolicy.kfuncTable[rawValue].invokes }
+        public var invokes: [Callback] { MinimalPolicy.kfuncTable[rawValue].invokes }
         /// Its context-dependent implementations (`impl` lines).
-        public var implementations: [Implementation] { DemoMinPolicy.kfuncTable[rawValue].implementations }
+        public var implementations: [Implementation] { MinimalPolicy.kfuncTable[rawValue].implementations }
         /// The kernel function that implements it when called from `callback`: the one an `impl`
         /// line names for that callback, or the kfunc itself.
         public func implementation(in callback: Callback) -> String {
             implementations.first { $0.callbacks.contains(callback) }?.symbol ?? name
         }
         /// The callbacks that may call it, in declaration order.
-        public var allowedCallbacks: [Callback] { Callback.allCases.filter { DemoMinPolicy.isAllowed(self, in: $0) } }
+        public var allowedCallbacks: [Callback] { Callback.allCases.filter { MinimalPolicy.isAllowed(self, in: $0) } }
     }
 
     /// The kfunc with this name, if the policy declares one.
@@ -139,7 +137,7 @@ extension DemoMinPolicy {
 
 // MARK: - Sets and requirements
 
-extension DemoMinPolicy {
+extension MinimalPolicy {
     /// A BTF kfunc set. The raw value is its place in declaration order.
     public struct KfuncSet: RawRepresentable, CaseIterable, Hashable, Sendable {
         // The policy declares none: no value of this type exists.
@@ -148,9 +146,9 @@ extension DemoMinPolicy {
         public static let allCases: [KfuncSet] = []
 
         /// The set's name (the C symbol of its BTF id set).
-        public var name: String { DemoMinPolicy.setTable[rawValue].name }
+        public var name: String { MinimalPolicy.setTable[rawValue].name }
         /// The program types it is registered for, in the order written.
-        public var programTypes: [ProgramType] { DemoMinPolicy.setTable[rawValue].programTypes }
+        public var programTypes: [ProgramType] { MinimalPolicy.setTable[rawValue].programTypes }
     }
 
     /// A condition a kfunc can require. `sleepable` is built in (the caller must be a sleepable
@@ -166,7 +164,7 @@ extension DemoMinPolicy {
 
 // MARK: - Program types, flags and implementations
 
-extension DemoMinPolicy {
+extension MinimalPolicy {
     /// A BPF program type a kfunc set can be registered for. The raw value is the policy's
     /// spelling; `cName` the kernel's `enum bpf_prog_type` constant.
     public enum ProgramType: String, CaseIterable, Hashable, Sendable {
@@ -247,7 +245,7 @@ extension DemoMinPolicy {
 
 // MARK: - Nesting graph
 
-extension DemoMinPolicy {
+extension MinimalPolicy {
     /// An edge of the nesting graph, as the checker builds it to prove the graph acyclic: a
     /// callback may call a kfunc that invokes callbacks (`calls`, only for such kfuncs), a kfunc
     /// invokes a callback (`invokes`), the kernel runs one callback inside another (`nests`).
@@ -263,7 +261,7 @@ extension DemoMinPolicy {
 
 // MARK: - Decisions
 
-extension DemoMinPolicy {
+extension MinimalPolicy {
     /// Who calls a kfunc.
     public enum Caller: Hashable, Sendable {
         /// A struct_ops program of `struct demo_min_ops` implementing this callback.
@@ -339,8 +337,8 @@ extension DemoMinPolicy {
     public static func explain(_ kfunc: Kfunc, from programType: ProgramType) -> Explanation {
         let k = kfunc.name, t = programType.rawValue
         if programType == .struct_ops {
-            return Explanation(allowed: false, summary: "'\(k)' is not allowed in struct_ops programs of other interfaces than struct \(DemoMinPolicy.structName)",
-                               reasons: ["policy '\(DemoMinPolicy.name)' covers struct \(DemoMinPolicy.structName) only"])
+            return Explanation(allowed: false, summary: "'\(k)' is not allowed in struct_ops programs of other interfaces than struct \(MinimalPolicy.structName)",
+                               reasons: ["policy '\(MinimalPolicy.name)' covers struct \(MinimalPolicy.structName) only"])
         }
         if let s = kfunc.sets.first(where: { $0.programTypes.contains(programType) }) {
             return Explanation(allowed: true, summary: "'\(k)' is allowed in \(t) programs",
@@ -368,7 +366,7 @@ extension DemoMinPolicy {
 
 // MARK: - Tables (one row per declaration, indexed by raw value)
 
-extension DemoMinPolicy {
+extension MinimalPolicy {
     static let contextNames: [String] = ["hook"]
 
     struct CallbackRow: Sendable {

@@ -7,49 +7,49 @@
 /// A made-up CPU scheduler, used to show how callbacks and kfuncs nest.
 ///
 /// The tables of policy `demo_nest` for `struct demo_sched_ops`. Raw values match the C header
-/// (nesting_kfpolicy.h): a context's is its bit number, a kfunc's its index (DEMO_NEST_KFP_K_*), a
+/// (nesting_kfpolicy.h): a context's is its bit number, a kfunc's its index in declaration order, a
 /// callback's its place in declaration order.
-public enum DemoNestPolicy: Sendable {}
+public enum NestingPolicy: Sendable {}
 
-extension DemoNestPolicy {
+extension NestingPolicy {
     /// The policy's name, from its `policy` line.
     public static let name = "demo_nest"
     /// The C struct whose function-pointer members are the callbacks.
     public static let structName = "demo_sched_ops"
-    /// The prefix of generated C names (DEMO_NEST_KFP_*).
+    /// The prefix of generated C names (DEMO_NEST_*).
     public static let prefix = "demo_nest"
 }
 
 // MARK: - Contexts
 
-extension DemoNestPolicy {
+extension NestingPolicy {
     /// A context a callback runs in. The raw value is the context's bit number (declaration order),
-    /// so `mask.rawValue` is the C constant DEMO_NEST_KFP_CTX_<NAME>.
+    /// so `mask.rawValue` is the C constant DEMO_NEST_CTX_<NAME>.
     public enum Context: Int, CaseIterable, Hashable, Sendable {
         /// Load balancing between CPUs.
         ///
-        /// C: DEMO_NEST_KFP_CTX_BALANCE = 0x00000001.
+        /// C: DEMO_NEST_CTX_BALANCE = 0x00000001.
         case balance = 0
         /// Choosing the next task to run.
         ///
-        /// C: DEMO_NEST_KFP_CTX_PICK = 0x00000002.
+        /// C: DEMO_NEST_CTX_PICK = 0x00000002.
         case pick = 1
         /// Putting a task on a queue.
         ///
-        /// C: DEMO_NEST_KFP_CTX_ENQUEUE = 0x00000004.
+        /// C: DEMO_NEST_CTX_ENQUEUE = 0x00000004.
         case enqueue = 2
         /// Taking a task off a queue.
         ///
-        /// C: DEMO_NEST_KFP_CTX_DEQUEUE = 0x00000008.
+        /// C: DEMO_NEST_CTX_DEQUEUE = 0x00000008.
         case dequeue = 3
 
         /// The context's name in the policy.
-        public var name: String { DemoNestPolicy.contextNames[rawValue] }
+        public var name: String { NestingPolicy.contextNames[rawValue] }
         /// The mask with only this context.
         public var mask: Contexts { Contexts(rawValue: 1 << UInt32(rawValue)) }
     }
 
-    /// A set of contexts. The raw value is the C mask (DEMO_NEST_KFP_CTX_* or-ed together); bit 31,
+    /// A set of contexts. The raw value is the C mask (DEMO_NEST_CTX_* or-ed together); bit 31,
     /// which the C context words use for sleepability, is never set here.
     public struct Contexts: OptionSet, Hashable, Sendable, CustomStringConvertible {
         public let rawValue: UInt32
@@ -63,7 +63,7 @@ extension DemoNestPolicy {
         public static let enqueue = Contexts(rawValue: 0x00000004)
         /// Taking a task off a queue.
         public static let dequeue = Contexts(rawValue: 0x00000008)
-        /// Every context of the policy (C: DEMO_NEST_KFP_CTX_ALL).
+        /// Every context of the policy.
         public static let all = Contexts(rawValue: 0x0000000f)
 
         /// The contexts in the set, lowest bit first.
@@ -81,12 +81,11 @@ extension DemoNestPolicy {
 
 // MARK: - Callbacks
 
-extension DemoNestPolicy {
+extension NestingPolicy {
     /// A callback: a function-pointer member of `struct demo_sched_ops`. The raw value is the
-    /// callback's place in declaration order, which is the order of demo_nest_kfp_callbacks[] in
-    /// the C header. It is not the C op index (DEMO_NEST_KFP_OP_*): that is the member's offset in
-    /// the struct divided by the size of a function pointer, which only a C compiler that sees the
-    /// struct knows.
+    /// callback's place in declaration order. It is not the C op index (DEMO_NEST_OP(member)): that
+    /// is the member's offset in the struct divided by the size of a function pointer, which only a
+    /// C compiler that sees the struct knows.
     public enum Callback: Int, CaseIterable, Hashable, Sendable {
         /// Runs in: balance.
         case balance = 0
@@ -98,18 +97,18 @@ extension DemoNestPolicy {
         case dequeue = 3
 
         /// The member's name in `struct demo_sched_ops`.
-        public var name: String { DemoNestPolicy.callbackTable[rawValue].name }
+        public var name: String { NestingPolicy.callbackTable[rawValue].name }
         /// The contexts the kernel sets while it runs the callback.
-        public var contexts: Contexts { DemoNestPolicy.callbackTable[rawValue].contexts }
+        public var contexts: Contexts { NestingPolicy.callbackTable[rawValue].contexts }
         /// True when the callback may be a sleepable program (`sleepable` in the policy).
-        public var isSleepable: Bool { DemoNestPolicy.callbackTable[rawValue].sleepable }
+        public var isSleepable: Bool { NestingPolicy.callbackTable[rawValue].sleepable }
         /// The callbacks the kernel runs directly inside this one (`nest` lines).
-        public var nests: [Callback] { DemoNestPolicy.callbackTable[rawValue].nests }
+        public var nests: [Callback] { NestingPolicy.callbackTable[rawValue].nests }
         /// Every callback that may run nested inside this one, through kfuncs it may call and
         /// kernel nestings, in declaration order.
-        public var nestedCallbacks: [Callback] { DemoNestPolicy.callbackTable[rawValue].nested }
+        public var nestedCallbacks: [Callback] { NestingPolicy.callbackTable[rawValue].nested }
         /// The kfuncs this callback may call, in declaration order.
-        public var allowedKfuncs: [Kfunc] { Kfunc.allCases.filter { DemoNestPolicy.isAllowed($0, in: self) } }
+        public var allowedKfuncs: [Kfunc] { Kfunc.allCases.filter { NestingPolicy.isAllowed($0, in: self) } }
     }
 
     /// The callback with this member name, if the policy declares one.
@@ -118,9 +117,8 @@ extension DemoNestPolicy {
 
 // MARK: - Kfuncs
 
-extension DemoNestPolicy {
-    /// A kfunc of the policy. The raw value is its index in declaration order (C:
-    /// DEMO_NEST_KFP_K_<NAME>).
+extension NestingPolicy {
+    /// A kfunc of the policy. The raw value is its index in declaration order.
     public enum Kfunc: Int, CaseIterable, Hashable, Sendable {
         /// Re-queue every task of the local queue. The kernel hands each task to the
         /// scheduler's enqueue callback before this kfunc returns.
@@ -139,33 +137,33 @@ extension DemoNestPolicy {
         case demo_note_task = 2
 
         /// The kfunc's name: the BPF-visible kernel function.
-        public var name: String { DemoNestPolicy.kfuncTable[rawValue].name }
+        public var name: String { NestingPolicy.kfuncTable[rawValue].name }
         /// Its KF_ flags, as in the kfunc sets.
-        public var flags: KFFlags { DemoNestPolicy.kfuncTable[rawValue].flags }
+        public var flags: KFFlags { NestingPolicy.kfuncTable[rawValue].flags }
         /// The contexts it may be called from (`allow`).
-        public var contexts: Contexts { DemoNestPolicy.kfuncTable[rawValue].contexts }
+        public var contexts: Contexts { NestingPolicy.kfuncTable[rawValue].contexts }
         /// Its requirements, in the order written (`sleepable` is built in).
-        public var requirements: [Requirement] { DemoNestPolicy.kfuncTable[rawValue].requirements }
+        public var requirements: [Requirement] { NestingPolicy.kfuncTable[rawValue].requirements }
         /// True when only sleepable callbacks may call it (`requires sleepable`).
         public var requiresSleepable: Bool { requirements.contains(.sleepable) }
-        /// The C context word (DEMO_NEST_KFP_CTXW_<NAME>): the contexts, plus bit 31 when it requires a
+        /// The C context word: the contexts, plus bit 31 (DEMO_NEST_SLEEPABLE) when it requires a
         /// sleepable callback.
         public var contextWord: UInt32 { contexts.rawValue | (requiresSleepable ? 0x8000_0000 : 0) }
         /// The kfunc sets it is registered in, in the order written.
-        public var sets: [KfuncSet] { DemoNestPolicy.kfuncTable[rawValue].sets }
+        public var sets: [KfuncSet] { NestingPolicy.kfuncTable[rawValue].sets }
         /// The program types that reach it through its sets, in `ProgramType` order.
-        public var programTypes: [ProgramType] { DemoNestPolicy.kfuncTable[rawValue].programTypes }
+        public var programTypes: [ProgramType] { NestingPolicy.kfuncTable[rawValue].programTypes }
         /// The callbacks it may call back into (`invokes`).
-        public var invokes: [Callback] { DemoNestPolicy.kfuncTable[rawValue].invokes }
+        public var invokes: [Callback] { NestingPolicy.kfuncTable[rawValue].invokes }
         /// Its context-dependent implementations (`impl` lines).
-        public var implementations: [Implementation] { DemoNestPolicy.kfuncTable[rawValue].implementations }
+        public var implementations: [Implementation] { NestingPolicy.kfuncTable[rawValue].implementations }
         /// The kernel function that implements it when called from `callback`: the one an `impl`
         /// line names for that callback, or the kfunc itself.
         public func implementation(in callback: Callback) -> String {
             implementations.first { $0.callbacks.contains(callback) }?.symbol ?? name
         }
         /// The callbacks that may call it, in declaration order.
-        public var allowedCallbacks: [Callback] { Callback.allCases.filter { DemoNestPolicy.isAllowed(self, in: $0) } }
+        public var allowedCallbacks: [Callback] { Callback.allCases.filter { NestingPolicy.isAllowed(self, in: $0) } }
     }
 
     /// The kfunc with this name, if the policy declares one.
@@ -174,16 +172,16 @@ extension DemoNestPolicy {
 
 // MARK: - Sets and requirements
 
-extension DemoNestPolicy {
+extension NestingPolicy {
     /// A BTF kfunc set. The raw value is its place in declaration order.
     public enum KfuncSet: Int, CaseIterable, Hashable, Sendable {
         /// Registered for: struct_ops.
         case demo_nest_kfunc_ids = 0
 
         /// The set's name (the C symbol of its BTF id set).
-        public var name: String { DemoNestPolicy.setTable[rawValue].name }
+        public var name: String { NestingPolicy.setTable[rawValue].name }
         /// The program types it is registered for, in the order written.
-        public var programTypes: [ProgramType] { DemoNestPolicy.setTable[rawValue].programTypes }
+        public var programTypes: [ProgramType] { NestingPolicy.setTable[rawValue].programTypes }
     }
 
     /// A condition a kfunc can require. `sleepable` is built in (the caller must be a sleepable
@@ -199,7 +197,7 @@ extension DemoNestPolicy {
 
 // MARK: - Program types, flags and implementations
 
-extension DemoNestPolicy {
+extension NestingPolicy {
     /// A BPF program type a kfunc set can be registered for. The raw value is the policy's
     /// spelling; `cName` the kernel's `enum bpf_prog_type` constant.
     public enum ProgramType: String, CaseIterable, Hashable, Sendable {
@@ -280,7 +278,7 @@ extension DemoNestPolicy {
 
 // MARK: - Nesting graph
 
-extension DemoNestPolicy {
+extension NestingPolicy {
     /// An edge of the nesting graph, as the checker builds it to prove the graph acyclic: a
     /// callback may call a kfunc that invokes callbacks (`calls`, only for such kfuncs), a kfunc
     /// invokes a callback (`invokes`), the kernel runs one callback inside another (`nests`).
@@ -302,7 +300,7 @@ extension DemoNestPolicy {
 
 // MARK: - Decisions
 
-extension DemoNestPolicy {
+extension NestingPolicy {
     /// Who calls a kfunc.
     public enum Caller: Hashable, Sendable {
         /// A struct_ops program of `struct demo_sched_ops` implementing this callback.
@@ -378,8 +376,8 @@ extension DemoNestPolicy {
     public static func explain(_ kfunc: Kfunc, from programType: ProgramType) -> Explanation {
         let k = kfunc.name, t = programType.rawValue
         if programType == .struct_ops {
-            return Explanation(allowed: false, summary: "'\(k)' is not allowed in struct_ops programs of other interfaces than struct \(DemoNestPolicy.structName)",
-                               reasons: ["policy '\(DemoNestPolicy.name)' covers struct \(DemoNestPolicy.structName) only"])
+            return Explanation(allowed: false, summary: "'\(k)' is not allowed in struct_ops programs of other interfaces than struct \(NestingPolicy.structName)",
+                               reasons: ["policy '\(NestingPolicy.name)' covers struct \(NestingPolicy.structName) only"])
         }
         if let s = kfunc.sets.first(where: { $0.programTypes.contains(programType) }) {
             return Explanation(allowed: true, summary: "'\(k)' is allowed in \(t) programs",
@@ -407,7 +405,7 @@ extension DemoNestPolicy {
 
 // MARK: - Tables (one row per declaration, indexed by raw value)
 
-extension DemoNestPolicy {
+extension NestingPolicy {
     static let contextNames: [String] = ["balance", "pick", "enqueue", "dequeue"]
 
     struct CallbackRow: Sendable {

@@ -7,42 +7,42 @@
 /// A made-up traffic classifier interface, used to show sets and program types.
 ///
 /// The tables of policy `demo_progtypes` for `struct demo_classifier_ops`. Raw values match the C
-/// header (progtypes_kfpolicy.h): a context's is its bit number, a kfunc's its index
-/// (DEMO_PROGTYPES_KFP_K_*), a callback's its place in declaration order.
-public enum DemoProgtypesPolicy: Sendable {}
+/// header (progtypes_kfpolicy.h): a context's is its bit number, a kfunc's its index in declaration
+/// order, a callback's its place in declaration order.
+public enum ProgtypesPolicy: Sendable {}
 
-extension DemoProgtypesPolicy {
+extension ProgtypesPolicy {
     /// The policy's name, from its `policy` line.
     public static let name = "demo_progtypes"
     /// The C struct whose function-pointer members are the callbacks.
     public static let structName = "demo_classifier_ops"
-    /// The prefix of generated C names (DEMO_PROGTYPES_KFP_*).
+    /// The prefix of generated C names (DEMO_PROGTYPES_*).
     public static let prefix = "demo_progtypes"
 }
 
 // MARK: - Contexts
 
-extension DemoProgtypesPolicy {
+extension ProgtypesPolicy {
     /// A context a callback runs in. The raw value is the context's bit number (declaration order),
-    /// so `mask.rawValue` is the C constant DEMO_PROGTYPES_KFP_CTX_<NAME>.
+    /// so `mask.rawValue` is the C constant DEMO_PROGTYPES_CTX_<NAME>.
     public enum Context: Int, CaseIterable, Hashable, Sendable {
         /// Classifying one packet on the receive path (softirq).
         ///
-        /// C: DEMO_PROGTYPES_KFP_CTX_CLASSIFY = 0x00000001.
+        /// C: DEMO_PROGTYPES_CTX_CLASSIFY = 0x00000001.
         case classify = 0
         /// Loading or unloading the classifier (process context).
         ///
-        /// C: DEMO_PROGTYPES_KFP_CTX_CONTROL = 0x00000002.
+        /// C: DEMO_PROGTYPES_CTX_CONTROL = 0x00000002.
         case control = 1
 
         /// The context's name in the policy.
-        public var name: String { DemoProgtypesPolicy.contextNames[rawValue] }
+        public var name: String { ProgtypesPolicy.contextNames[rawValue] }
         /// The mask with only this context.
         public var mask: Contexts { Contexts(rawValue: 1 << UInt32(rawValue)) }
     }
 
-    /// A set of contexts. The raw value is the C mask (DEMO_PROGTYPES_KFP_CTX_* or-ed together);
-    /// bit 31, which the C context words use for sleepability, is never set here.
+    /// A set of contexts. The raw value is the C mask (DEMO_PROGTYPES_CTX_* or-ed together); bit
+    /// 31, which the C context words use for sleepability, is never set here.
     public struct Contexts: OptionSet, Hashable, Sendable, CustomStringConvertible {
         public let rawValue: UInt32
         public init(rawValue: UInt32) { self.rawValue = rawValue }
@@ -51,7 +51,7 @@ extension DemoProgtypesPolicy {
         public static let classify = Contexts(rawValue: 0x00000001)
         /// Loading or unloading the classifier (process context).
         public static let control = Contexts(rawValue: 0x00000002)
-        /// Every context of the policy (C: DEMO_PROGTYPES_KFP_CTX_ALL).
+        /// Every context of the policy.
         public static let all = Contexts(rawValue: 0x00000003)
 
         /// The contexts in the set, lowest bit first.
@@ -69,12 +69,11 @@ extension DemoProgtypesPolicy {
 
 // MARK: - Callbacks
 
-extension DemoProgtypesPolicy {
+extension ProgtypesPolicy {
     /// A callback: a function-pointer member of `struct demo_classifier_ops`. The raw value is the
-    /// callback's place in declaration order, which is the order of demo_progtypes_kfp_callbacks[]
-    /// in the C header. It is not the C op index (DEMO_PROGTYPES_KFP_OP_*): that is the member's
-    /// offset in the struct divided by the size of a function pointer, which only a C compiler that
-    /// sees the struct knows.
+    /// callback's place in declaration order. It is not the C op index (DEMO_PROGTYPES_OP(member)):
+    /// that is the member's offset in the struct divided by the size of a function pointer, which
+    /// only a C compiler that sees the struct knows.
     public enum Callback: Int, CaseIterable, Hashable, Sendable {
         /// Runs in: classify.
         case classify = 0
@@ -84,18 +83,18 @@ extension DemoProgtypesPolicy {
         case unload = 2
 
         /// The member's name in `struct demo_classifier_ops`.
-        public var name: String { DemoProgtypesPolicy.callbackTable[rawValue].name }
+        public var name: String { ProgtypesPolicy.callbackTable[rawValue].name }
         /// The contexts the kernel sets while it runs the callback.
-        public var contexts: Contexts { DemoProgtypesPolicy.callbackTable[rawValue].contexts }
+        public var contexts: Contexts { ProgtypesPolicy.callbackTable[rawValue].contexts }
         /// True when the callback may be a sleepable program (`sleepable` in the policy).
-        public var isSleepable: Bool { DemoProgtypesPolicy.callbackTable[rawValue].sleepable }
+        public var isSleepable: Bool { ProgtypesPolicy.callbackTable[rawValue].sleepable }
         /// The callbacks the kernel runs directly inside this one (`nest` lines).
-        public var nests: [Callback] { DemoProgtypesPolicy.callbackTable[rawValue].nests }
+        public var nests: [Callback] { ProgtypesPolicy.callbackTable[rawValue].nests }
         /// Every callback that may run nested inside this one, through kfuncs it may call and
         /// kernel nestings, in declaration order.
-        public var nestedCallbacks: [Callback] { DemoProgtypesPolicy.callbackTable[rawValue].nested }
+        public var nestedCallbacks: [Callback] { ProgtypesPolicy.callbackTable[rawValue].nested }
         /// The kfuncs this callback may call, in declaration order.
-        public var allowedKfuncs: [Kfunc] { Kfunc.allCases.filter { DemoProgtypesPolicy.isAllowed($0, in: self) } }
+        public var allowedKfuncs: [Kfunc] { Kfunc.allCases.filter { ProgtypesPolicy.isAllowed($0, in: self) } }
     }
 
     /// The callback with this member name, if the policy declares one.
@@ -104,9 +103,8 @@ extension DemoProgtypesPolicy {
 
 // MARK: - Kfuncs
 
-extension DemoProgtypesPolicy {
-    /// A kfunc of the policy. The raw value is its index in declaration order (C:
-    /// DEMO_PROGTYPES_KFP_K_<NAME>).
+extension ProgtypesPolicy {
+    /// A kfunc of the policy. The raw value is its index in declaration order.
     public enum Kfunc: Int, CaseIterable, Hashable, Sendable {
         /// Give the packet being classified a class id. struct_ops only.
         ///
@@ -142,33 +140,33 @@ extension DemoProgtypesPolicy {
         case demo_class_table_replace = 5
 
         /// The kfunc's name: the BPF-visible kernel function.
-        public var name: String { DemoProgtypesPolicy.kfuncTable[rawValue].name }
+        public var name: String { ProgtypesPolicy.kfuncTable[rawValue].name }
         /// Its KF_ flags, as in the kfunc sets.
-        public var flags: KFFlags { DemoProgtypesPolicy.kfuncTable[rawValue].flags }
+        public var flags: KFFlags { ProgtypesPolicy.kfuncTable[rawValue].flags }
         /// The contexts it may be called from (`allow`).
-        public var contexts: Contexts { DemoProgtypesPolicy.kfuncTable[rawValue].contexts }
+        public var contexts: Contexts { ProgtypesPolicy.kfuncTable[rawValue].contexts }
         /// Its requirements, in the order written (`sleepable` is built in).
-        public var requirements: [Requirement] { DemoProgtypesPolicy.kfuncTable[rawValue].requirements }
+        public var requirements: [Requirement] { ProgtypesPolicy.kfuncTable[rawValue].requirements }
         /// True when only sleepable callbacks may call it (`requires sleepable`).
         public var requiresSleepable: Bool { requirements.contains(.sleepable) }
-        /// The C context word (DEMO_PROGTYPES_KFP_CTXW_<NAME>): the contexts, plus bit 31 when it requires a
+        /// The C context word: the contexts, plus bit 31 (DEMO_PROGTYPES_SLEEPABLE) when it requires a
         /// sleepable callback.
         public var contextWord: UInt32 { contexts.rawValue | (requiresSleepable ? 0x8000_0000 : 0) }
         /// The kfunc sets it is registered in, in the order written.
-        public var sets: [KfuncSet] { DemoProgtypesPolicy.kfuncTable[rawValue].sets }
+        public var sets: [KfuncSet] { ProgtypesPolicy.kfuncTable[rawValue].sets }
         /// The program types that reach it through its sets, in `ProgramType` order.
-        public var programTypes: [ProgramType] { DemoProgtypesPolicy.kfuncTable[rawValue].programTypes }
+        public var programTypes: [ProgramType] { ProgtypesPolicy.kfuncTable[rawValue].programTypes }
         /// The callbacks it may call back into (`invokes`).
-        public var invokes: [Callback] { DemoProgtypesPolicy.kfuncTable[rawValue].invokes }
+        public var invokes: [Callback] { ProgtypesPolicy.kfuncTable[rawValue].invokes }
         /// Its context-dependent implementations (`impl` lines).
-        public var implementations: [Implementation] { DemoProgtypesPolicy.kfuncTable[rawValue].implementations }
+        public var implementations: [Implementation] { ProgtypesPolicy.kfuncTable[rawValue].implementations }
         /// The kernel function that implements it when called from `callback`: the one an `impl`
         /// line names for that callback, or the kfunc itself.
         public func implementation(in callback: Callback) -> String {
             implementations.first { $0.callbacks.contains(callback) }?.symbol ?? name
         }
         /// The callbacks that may call it, in declaration order.
-        public var allowedCallbacks: [Callback] { Callback.allCases.filter { DemoProgtypesPolicy.isAllowed(self, in: $0) } }
+        public var allowedCallbacks: [Callback] { Callback.allCases.filter { ProgtypesPolicy.isAllowed(self, in: $0) } }
     }
 
     /// The kfunc with this name, if the policy declares one.
@@ -177,7 +175,7 @@ extension DemoProgtypesPolicy {
 
 // MARK: - Sets and requirements
 
-extension DemoProgtypesPolicy {
+extension ProgtypesPolicy {
     /// A BTF kfunc set. The raw value is its place in declaration order.
     public enum KfuncSet: Int, CaseIterable, Hashable, Sendable {
         /// Only for this interface's struct_ops programs.
@@ -199,9 +197,9 @@ extension DemoProgtypesPolicy {
         case demo_classifier_syscall_kfunc_ids = 3
 
         /// The set's name (the C symbol of its BTF id set).
-        public var name: String { DemoProgtypesPolicy.setTable[rawValue].name }
+        public var name: String { ProgtypesPolicy.setTable[rawValue].name }
         /// The program types it is registered for, in the order written.
-        public var programTypes: [ProgramType] { DemoProgtypesPolicy.setTable[rawValue].programTypes }
+        public var programTypes: [ProgramType] { ProgtypesPolicy.setTable[rawValue].programTypes }
     }
 
     /// A condition a kfunc can require. `sleepable` is built in (the caller must be a sleepable
@@ -217,7 +215,7 @@ extension DemoProgtypesPolicy {
 
 // MARK: - Program types, flags and implementations
 
-extension DemoProgtypesPolicy {
+extension ProgtypesPolicy {
     /// A BPF program type a kfunc set can be registered for. The raw value is the policy's
     /// spelling; `cName` the kernel's `enum bpf_prog_type` constant.
     public enum ProgramType: String, CaseIterable, Hashable, Sendable {
@@ -298,7 +296,7 @@ extension DemoProgtypesPolicy {
 
 // MARK: - Nesting graph
 
-extension DemoProgtypesPolicy {
+extension ProgtypesPolicy {
     /// An edge of the nesting graph, as the checker builds it to prove the graph acyclic: a
     /// callback may call a kfunc that invokes callbacks (`calls`, only for such kfuncs), a kfunc
     /// invokes a callback (`invokes`), the kernel runs one callback inside another (`nests`).
@@ -314,7 +312,7 @@ extension DemoProgtypesPolicy {
 
 // MARK: - Decisions
 
-extension DemoProgtypesPolicy {
+extension ProgtypesPolicy {
     /// Who calls a kfunc.
     public enum Caller: Hashable, Sendable {
         /// A struct_ops program of `struct demo_classifier_ops` implementing this callback.
@@ -390,8 +388,8 @@ extension DemoProgtypesPolicy {
     public static func explain(_ kfunc: Kfunc, from programType: ProgramType) -> Explanation {
         let k = kfunc.name, t = programType.rawValue
         if programType == .struct_ops {
-            return Explanation(allowed: false, summary: "'\(k)' is not allowed in struct_ops programs of other interfaces than struct \(DemoProgtypesPolicy.structName)",
-                               reasons: ["policy '\(DemoProgtypesPolicy.name)' covers struct \(DemoProgtypesPolicy.structName) only"])
+            return Explanation(allowed: false, summary: "'\(k)' is not allowed in struct_ops programs of other interfaces than struct \(ProgtypesPolicy.structName)",
+                               reasons: ["policy '\(ProgtypesPolicy.name)' covers struct \(ProgtypesPolicy.structName) only"])
         }
         if let s = kfunc.sets.first(where: { $0.programTypes.contains(programType) }) {
             return Explanation(allowed: true, summary: "'\(k)' is allowed in \(t) programs",
@@ -419,7 +417,7 @@ extension DemoProgtypesPolicy {
 
 // MARK: - Tables (one row per declaration, indexed by raw value)
 
-extension DemoProgtypesPolicy {
+extension ProgtypesPolicy {
     static let contextNames: [String] = ["classify", "control"]
 
     struct CallbackRow: Sendable {
@@ -437,9 +435,9 @@ extension DemoProgtypesPolicy {
     }
     static let kfuncTable: [KfuncRow] = [
         KfuncRow(name: "demo_set_class", flags: [], contexts: [.classify], requirements: [], sets: [.demo_classifier_kfunc_ids], programTypes: [.struct_ops], invokes: [], implementations: []),
-        KfuncRow(name: "demo_class_lookup", flags: [.KF_ACQUIRE, .KF_RET_NULL], contexts: [.classify, .control], requirements: [], sets: [.demo_classifier_common_kfunc_ids], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "demo_class_release", flags: [.KF_RELEASE], contexts: [.classify, .control], requirements: [], sets: [.demo_classifier_common_kfunc_ids], programTypes: [.struct_ops, .tracing, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "demo_class_counters", flags: [.KF_TRUSTED_ARGS], contexts: [.classify], requirements: [], sets: [.demo_classifier_common_kfunc_ids, .demo_classifier_skb_kfunc_ids], programTypes: [.struct_ops, .tracing, .syscall, .xdp, .sched_cls, .sched_act], invokes: [], implementations: []),
+        KfuncRow(name: "demo_class_lookup", flags: [.KF_ACQUIRE, .KF_RET_NULL], contexts: [.classify, .control], requirements: [], sets: [.demo_classifier_common_kfunc_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "demo_class_release", flags: [.KF_RELEASE], contexts: [.classify, .control], requirements: [], sets: [.demo_classifier_common_kfunc_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "demo_class_counters", flags: [.KF_TRUSTED_ARGS], contexts: [.classify], requirements: [], sets: [.demo_classifier_common_kfunc_ids, .demo_classifier_skb_kfunc_ids], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event, .xdp, .sched_cls, .sched_act], invokes: [], implementations: []),
         KfuncRow(name: "demo_skb_set_hint", flags: [], contexts: [], requirements: [], sets: [.demo_classifier_skb_kfunc_ids], programTypes: [.xdp, .sched_cls, .sched_act], invokes: [], implementations: []),
         KfuncRow(name: "demo_class_table_replace", flags: [.KF_TRUSTED_ARGS], contexts: [], requirements: [], sets: [.demo_classifier_syscall_kfunc_ids], programTypes: [.syscall], invokes: [], implementations: []),
     ]

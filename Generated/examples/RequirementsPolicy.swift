@@ -7,45 +7,45 @@
 /// A made-up storage I/O scheduler, used to show requirements.
 ///
 /// The tables of policy `demo_req` for `struct demo_iosched_ops`. Raw values match the C header
-/// (requirements_kfpolicy.h): a context's is its bit number, a kfunc's its index
-/// (DEMO_REQ_KFP_K_*), a callback's its place in declaration order.
-public enum DemoReqPolicy: Sendable {}
+/// (requirements_kfpolicy.h): a context's is its bit number, a kfunc's its index in declaration
+/// order, a callback's its place in declaration order.
+public enum RequirementsPolicy: Sendable {}
 
-extension DemoReqPolicy {
+extension RequirementsPolicy {
     /// The policy's name, from its `policy` line.
     public static let name = "demo_req"
     /// The C struct whose function-pointer members are the callbacks.
     public static let structName = "demo_iosched_ops"
-    /// The prefix of generated C names (DEMO_REQ_KFP_*).
+    /// The prefix of generated C names (DEMO_REQ_*).
     public static let prefix = "demo_req"
 }
 
 // MARK: - Contexts
 
-extension DemoReqPolicy {
+extension RequirementsPolicy {
     /// A context a callback runs in. The raw value is the context's bit number (declaration order),
-    /// so `mask.rawValue` is the C constant DEMO_REQ_KFP_CTX_<NAME>.
+    /// so `mask.rawValue` is the C constant DEMO_REQ_CTX_<NAME>.
     public enum Context: Int, CaseIterable, Hashable, Sendable {
         /// Setting up or tearing down a queue: process context, nothing locked.
         ///
-        /// C: DEMO_REQ_KFP_CTX_SETUP = 0x00000001.
+        /// C: DEMO_REQ_CTX_SETUP = 0x00000001.
         case setup = 0
         /// Process context, but the caller holds the statistics spinlock: no sleeping.
         ///
-        /// C: DEMO_REQ_KFP_CTX_PROCESS = 0x00000002.
+        /// C: DEMO_REQ_CTX_PROCESS = 0x00000002.
         case process = 1
         /// The request queue lock is held (atomic).
         ///
-        /// C: DEMO_REQ_KFP_CTX_QUEUE = 0x00000004.
+        /// C: DEMO_REQ_CTX_QUEUE = 0x00000004.
         case queue = 2
 
         /// The context's name in the policy.
-        public var name: String { DemoReqPolicy.contextNames[rawValue] }
+        public var name: String { RequirementsPolicy.contextNames[rawValue] }
         /// The mask with only this context.
         public var mask: Contexts { Contexts(rawValue: 1 << UInt32(rawValue)) }
     }
 
-    /// A set of contexts. The raw value is the C mask (DEMO_REQ_KFP_CTX_* or-ed together); bit 31,
+    /// A set of contexts. The raw value is the C mask (DEMO_REQ_CTX_* or-ed together); bit 31,
     /// which the C context words use for sleepability, is never set here.
     public struct Contexts: OptionSet, Hashable, Sendable, CustomStringConvertible {
         public let rawValue: UInt32
@@ -57,7 +57,7 @@ extension DemoReqPolicy {
         public static let process = Contexts(rawValue: 0x00000002)
         /// The request queue lock is held (atomic).
         public static let queue = Contexts(rawValue: 0x00000004)
-        /// Every context of the policy (C: DEMO_REQ_KFP_CTX_ALL).
+        /// Every context of the policy.
         public static let all = Contexts(rawValue: 0x00000007)
 
         /// The contexts in the set, lowest bit first.
@@ -75,12 +75,11 @@ extension DemoReqPolicy {
 
 // MARK: - Callbacks
 
-extension DemoReqPolicy {
+extension RequirementsPolicy {
     /// A callback: a function-pointer member of `struct demo_iosched_ops`. The raw value is the
-    /// callback's place in declaration order, which is the order of demo_req_kfp_callbacks[] in the
-    /// C header. It is not the C op index (DEMO_REQ_KFP_OP_*): that is the member's offset in the
-    /// struct divided by the size of a function pointer, which only a C compiler that sees the
-    /// struct knows.
+    /// callback's place in declaration order. It is not the C op index (DEMO_REQ_OP(member)): that
+    /// is the member's offset in the struct divided by the size of a function pointer, which only a
+    /// C compiler that sees the struct knows.
     public enum Callback: Int, CaseIterable, Hashable, Sendable {
         /// Runs in: setup; may be sleepable.
         case init_queue = 0
@@ -96,18 +95,18 @@ extension DemoReqPolicy {
         case finish_request = 5
 
         /// The member's name in `struct demo_iosched_ops`.
-        public var name: String { DemoReqPolicy.callbackTable[rawValue].name }
+        public var name: String { RequirementsPolicy.callbackTable[rawValue].name }
         /// The contexts the kernel sets while it runs the callback.
-        public var contexts: Contexts { DemoReqPolicy.callbackTable[rawValue].contexts }
+        public var contexts: Contexts { RequirementsPolicy.callbackTable[rawValue].contexts }
         /// True when the callback may be a sleepable program (`sleepable` in the policy).
-        public var isSleepable: Bool { DemoReqPolicy.callbackTable[rawValue].sleepable }
+        public var isSleepable: Bool { RequirementsPolicy.callbackTable[rawValue].sleepable }
         /// The callbacks the kernel runs directly inside this one (`nest` lines).
-        public var nests: [Callback] { DemoReqPolicy.callbackTable[rawValue].nests }
+        public var nests: [Callback] { RequirementsPolicy.callbackTable[rawValue].nests }
         /// Every callback that may run nested inside this one, through kfuncs it may call and
         /// kernel nestings, in declaration order.
-        public var nestedCallbacks: [Callback] { DemoReqPolicy.callbackTable[rawValue].nested }
+        public var nestedCallbacks: [Callback] { RequirementsPolicy.callbackTable[rawValue].nested }
         /// The kfuncs this callback may call, in declaration order.
-        public var allowedKfuncs: [Kfunc] { Kfunc.allCases.filter { DemoReqPolicy.isAllowed($0, in: self) } }
+        public var allowedKfuncs: [Kfunc] { Kfunc.allCases.filter { RequirementsPolicy.isAllowed($0, in: self) } }
     }
 
     /// The callback with this member name, if the policy declares one.
@@ -116,9 +115,8 @@ extension DemoReqPolicy {
 
 // MARK: - Kfuncs
 
-extension DemoReqPolicy {
-    /// A kfunc of the policy. The raw value is its index in declaration order (C:
-    /// DEMO_REQ_KFP_K_<NAME>).
+extension RequirementsPolicy {
+    /// A kfunc of the policy. The raw value is its index in declaration order.
     public enum Kfunc: Int, CaseIterable, Hashable, Sendable {
         /// Allocate the scheduler's per-queue data; may sleep.
         ///
@@ -142,33 +140,33 @@ extension DemoReqPolicy {
         case demo_tag_request = 3
 
         /// The kfunc's name: the BPF-visible kernel function.
-        public var name: String { DemoReqPolicy.kfuncTable[rawValue].name }
+        public var name: String { RequirementsPolicy.kfuncTable[rawValue].name }
         /// Its KF_ flags, as in the kfunc sets.
-        public var flags: KFFlags { DemoReqPolicy.kfuncTable[rawValue].flags }
+        public var flags: KFFlags { RequirementsPolicy.kfuncTable[rawValue].flags }
         /// The contexts it may be called from (`allow`).
-        public var contexts: Contexts { DemoReqPolicy.kfuncTable[rawValue].contexts }
+        public var contexts: Contexts { RequirementsPolicy.kfuncTable[rawValue].contexts }
         /// Its requirements, in the order written (`sleepable` is built in).
-        public var requirements: [Requirement] { DemoReqPolicy.kfuncTable[rawValue].requirements }
+        public var requirements: [Requirement] { RequirementsPolicy.kfuncTable[rawValue].requirements }
         /// True when only sleepable callbacks may call it (`requires sleepable`).
         public var requiresSleepable: Bool { requirements.contains(.sleepable) }
-        /// The C context word (DEMO_REQ_KFP_CTXW_<NAME>): the contexts, plus bit 31 when it requires a
+        /// The C context word: the contexts, plus bit 31 (DEMO_REQ_SLEEPABLE) when it requires a
         /// sleepable callback.
         public var contextWord: UInt32 { contexts.rawValue | (requiresSleepable ? 0x8000_0000 : 0) }
         /// The kfunc sets it is registered in, in the order written.
-        public var sets: [KfuncSet] { DemoReqPolicy.kfuncTable[rawValue].sets }
+        public var sets: [KfuncSet] { RequirementsPolicy.kfuncTable[rawValue].sets }
         /// The program types that reach it through its sets, in `ProgramType` order.
-        public var programTypes: [ProgramType] { DemoReqPolicy.kfuncTable[rawValue].programTypes }
+        public var programTypes: [ProgramType] { RequirementsPolicy.kfuncTable[rawValue].programTypes }
         /// The callbacks it may call back into (`invokes`).
-        public var invokes: [Callback] { DemoReqPolicy.kfuncTable[rawValue].invokes }
+        public var invokes: [Callback] { RequirementsPolicy.kfuncTable[rawValue].invokes }
         /// Its context-dependent implementations (`impl` lines).
-        public var implementations: [Implementation] { DemoReqPolicy.kfuncTable[rawValue].implementations }
+        public var implementations: [Implementation] { RequirementsPolicy.kfuncTable[rawValue].implementations }
         /// The kernel function that implements it when called from `callback`: the one an `impl`
         /// line names for that callback, or the kfunc itself.
         public func implementation(in callback: Callback) -> String {
             implementations.first { $0.callbacks.contains(callback) }?.symbol ?? name
         }
         /// The callbacks that may call it, in declaration order.
-        public var allowedCallbacks: [Callback] { Callback.allCases.filter { DemoReqPolicy.isAllowed(self, in: $0) } }
+        public var allowedCallbacks: [Callback] { Callback.allCases.filter { RequirementsPolicy.isAllowed(self, in: $0) } }
     }
 
     /// The kfunc with this name, if the policy declares one.
@@ -177,16 +175,16 @@ extension DemoReqPolicy {
 
 // MARK: - Sets and requirements
 
-extension DemoReqPolicy {
+extension RequirementsPolicy {
     /// A BTF kfunc set. The raw value is its place in declaration order.
     public enum KfuncSet: Int, CaseIterable, Hashable, Sendable {
         /// Registered for: struct_ops.
         case demo_req_kfunc_ids = 0
 
         /// The set's name (the C symbol of its BTF id set).
-        public var name: String { DemoReqPolicy.setTable[rawValue].name }
+        public var name: String { RequirementsPolicy.setTable[rawValue].name }
         /// The program types it is registered for, in the order written.
-        public var programTypes: [ProgramType] { DemoReqPolicy.setTable[rawValue].programTypes }
+        public var programTypes: [ProgramType] { RequirementsPolicy.setTable[rawValue].programTypes }
     }
 
     /// A condition a kfunc can require. `sleepable` is built in (the caller must be a sleepable
@@ -205,7 +203,7 @@ extension DemoReqPolicy {
 
 // MARK: - Program types, flags and implementations
 
-extension DemoReqPolicy {
+extension RequirementsPolicy {
     /// A BPF program type a kfunc set can be registered for. The raw value is the policy's
     /// spelling; `cName` the kernel's `enum bpf_prog_type` constant.
     public enum ProgramType: String, CaseIterable, Hashable, Sendable {
@@ -286,7 +284,7 @@ extension DemoReqPolicy {
 
 // MARK: - Nesting graph
 
-extension DemoReqPolicy {
+extension RequirementsPolicy {
     /// An edge of the nesting graph, as the checker builds it to prove the graph acyclic: a
     /// callback may call a kfunc that invokes callbacks (`calls`, only for such kfuncs), a kfunc
     /// invokes a callback (`invokes`), the kernel runs one callback inside another (`nests`).
@@ -302,7 +300,7 @@ extension DemoReqPolicy {
 
 // MARK: - Decisions
 
-extension DemoReqPolicy {
+extension RequirementsPolicy {
     /// Who calls a kfunc.
     public enum Caller: Hashable, Sendable {
         /// A struct_ops program of `struct demo_iosched_ops` implementing this callback.
@@ -378,8 +376,8 @@ extension DemoReqPolicy {
     public static func explain(_ kfunc: Kfunc, from programType: ProgramType) -> Explanation {
         let k = kfunc.name, t = programType.rawValue
         if programType == .struct_ops {
-            return Explanation(allowed: false, summary: "'\(k)' is not allowed in struct_ops programs of other interfaces than struct \(DemoReqPolicy.structName)",
-                               reasons: ["policy '\(DemoReqPolicy.name)' covers struct \(DemoReqPolicy.structName) only"])
+            return Explanation(allowed: false, summary: "'\(k)' is not allowed in struct_ops programs of other interfaces than struct \(RequirementsPolicy.structName)",
+                               reasons: ["policy '\(RequirementsPolicy.name)' covers struct \(RequirementsPolicy.structName) only"])
         }
         if let s = kfunc.sets.first(where: { $0.programTypes.contains(programType) }) {
             return Explanation(allowed: true, summary: "'\(k)' is allowed in \(t) programs",
@@ -407,7 +405,7 @@ extension DemoReqPolicy {
 
 // MARK: - Tables (one row per declaration, indexed by raw value)
 
-extension DemoReqPolicy {
+extension RequirementsPolicy {
     static let contextNames: [String] = ["setup", "process", "queue"]
 
     struct CallbackRow: Sendable {

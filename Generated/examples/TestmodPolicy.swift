@@ -8,46 +8,46 @@
 /// generated header in a real kernel build.
 ///
 /// The tables of policy `kfp_testmod` for `struct kfp_testmod_ops`. Raw values match the C header
-/// (testmod_kfpolicy.h): a context's is its bit number, a kfunc's its index (KFP_TESTMOD_KFP_K_*),
-/// a callback's its place in declaration order.
-public enum KfpTestmodPolicy: Sendable {}
+/// (testmod_kfpolicy.h): a context's is its bit number, a kfunc's its index in declaration order, a
+/// callback's its place in declaration order.
+public enum TestmodPolicy: Sendable {}
 
-extension KfpTestmodPolicy {
+extension TestmodPolicy {
     /// The policy's name, from its `policy` line.
     public static let name = "kfp_testmod"
     /// The C struct whose function-pointer members are the callbacks.
     public static let structName = "kfp_testmod_ops"
-    /// The prefix of generated C names (KFP_TESTMOD_KFP_*).
+    /// The prefix of generated C names (KFP_TESTMOD_*).
     public static let prefix = "kfp_testmod"
 }
 
 // MARK: - Contexts
 
-extension KfpTestmodPolicy {
+extension TestmodPolicy {
     /// A context a callback runs in. The raw value is the context's bit number (declaration order),
-    /// so `mask.rawValue` is the C constant KFP_TESTMOD_KFP_CTX_<NAME>.
+    /// so `mask.rawValue` is the C constant KFP_TESTMOD_CTX_<NAME>.
     public enum Context: Int, CaseIterable, Hashable, Sendable {
         /// Process context, nothing locked.
         ///
-        /// C: KFP_TESTMOD_KFP_CTX_SETUP = 0x00000001.
+        /// C: KFP_TESTMOD_CTX_SETUP = 0x00000001.
         case setup = 0
         /// A request is completing (softirq); the completion lock is held.
         ///
-        /// C: KFP_TESTMOD_KFP_CTX_COMPLETE = 0x00000002.
+        /// C: KFP_TESTMOD_CTX_COMPLETE = 0x00000002.
         case complete = 1
         /// The submission queue lock is held.
         ///
-        /// C: KFP_TESTMOD_KFP_CTX_QUEUE = 0x00000004.
+        /// C: KFP_TESTMOD_CTX_QUEUE = 0x00000004.
         case queue = 2
 
         /// The context's name in the policy.
-        public var name: String { KfpTestmodPolicy.contextNames[rawValue] }
+        public var name: String { TestmodPolicy.contextNames[rawValue] }
         /// The mask with only this context.
         public var mask: Contexts { Contexts(rawValue: 1 << UInt32(rawValue)) }
     }
 
-    /// A set of contexts. The raw value is the C mask (KFP_TESTMOD_KFP_CTX_* or-ed together); bit
-    /// 31, which the C context words use for sleepability, is never set here.
+    /// A set of contexts. The raw value is the C mask (KFP_TESTMOD_CTX_* or-ed together); bit 31,
+    /// which the C context words use for sleepability, is never set here.
     public struct Contexts: OptionSet, Hashable, Sendable, CustomStringConvertible {
         public let rawValue: UInt32
         public init(rawValue: UInt32) { self.rawValue = rawValue }
@@ -58,7 +58,7 @@ extension KfpTestmodPolicy {
         public static let complete = Contexts(rawValue: 0x00000002)
         /// The submission queue lock is held.
         public static let queue = Contexts(rawValue: 0x00000004)
-        /// Every context of the policy (C: KFP_TESTMOD_KFP_CTX_ALL).
+        /// Every context of the policy.
         public static let all = Contexts(rawValue: 0x00000007)
 
         /// The contexts in the set, lowest bit first.
@@ -76,12 +76,11 @@ extension KfpTestmodPolicy {
 
 // MARK: - Callbacks
 
-extension KfpTestmodPolicy {
+extension TestmodPolicy {
     /// A callback: a function-pointer member of `struct kfp_testmod_ops`. The raw value is the
-    /// callback's place in declaration order, which is the order of kfp_testmod_kfp_callbacks[] in
-    /// the C header. It is not the C op index (KFP_TESTMOD_KFP_OP_*): that is the member's offset
-    /// in the struct divided by the size of a function pointer, which only a C compiler that sees
-    /// the struct knows.
+    /// callback's place in declaration order. It is not the C op index (KFP_TESTMOD_OP(member)):
+    /// that is the member's offset in the struct divided by the size of a function pointer, which
+    /// only a C compiler that sees the struct knows.
     public enum Callback: Int, CaseIterable, Hashable, Sendable {
         /// Runs in: setup; may be sleepable.
         case init_ = 0
@@ -93,18 +92,18 @@ extension KfpTestmodPolicy {
         case report = 3
 
         /// The member's name in `struct kfp_testmod_ops`.
-        public var name: String { KfpTestmodPolicy.callbackTable[rawValue].name }
+        public var name: String { TestmodPolicy.callbackTable[rawValue].name }
         /// The contexts the kernel sets while it runs the callback.
-        public var contexts: Contexts { KfpTestmodPolicy.callbackTable[rawValue].contexts }
+        public var contexts: Contexts { TestmodPolicy.callbackTable[rawValue].contexts }
         /// True when the callback may be a sleepable program (`sleepable` in the policy).
-        public var isSleepable: Bool { KfpTestmodPolicy.callbackTable[rawValue].sleepable }
+        public var isSleepable: Bool { TestmodPolicy.callbackTable[rawValue].sleepable }
         /// The callbacks the kernel runs directly inside this one (`nest` lines).
-        public var nests: [Callback] { KfpTestmodPolicy.callbackTable[rawValue].nests }
+        public var nests: [Callback] { TestmodPolicy.callbackTable[rawValue].nests }
         /// Every callback that may run nested inside this one, through kfuncs it may call and
         /// kernel nestings, in declaration order.
-        public var nestedCallbacks: [Callback] { KfpTestmodPolicy.callbackTable[rawValue].nested }
+        public var nestedCallbacks: [Callback] { TestmodPolicy.callbackTable[rawValue].nested }
         /// The kfuncs this callback may call, in declaration order.
-        public var allowedKfuncs: [Kfunc] { Kfunc.allCases.filter { KfpTestmodPolicy.isAllowed($0, in: self) } }
+        public var allowedKfuncs: [Kfunc] { Kfunc.allCases.filter { TestmodPolicy.isAllowed($0, in: self) } }
     }
 
     /// The callback with this member name, if the policy declares one.
@@ -113,9 +112,8 @@ extension KfpTestmodPolicy {
 
 // MARK: - Kfuncs
 
-extension KfpTestmodPolicy {
-    /// A kfunc of the policy. The raw value is its index in declaration order (C:
-    /// KFP_TESTMOD_KFP_K_<NAME>).
+extension TestmodPolicy {
+    /// A kfunc of the policy. The raw value is its index in declaration order.
     public enum Kfunc: Int, CaseIterable, Hashable, Sendable {
         /// Allocate a request buffer; NULL when memory is short.
         ///
@@ -145,33 +143,33 @@ extension KfpTestmodPolicy {
         case kfp_testmod_resubmit = 4
 
         /// The kfunc's name: the BPF-visible kernel function.
-        public var name: String { KfpTestmodPolicy.kfuncTable[rawValue].name }
+        public var name: String { TestmodPolicy.kfuncTable[rawValue].name }
         /// Its KF_ flags, as in the kfunc sets.
-        public var flags: KFFlags { KfpTestmodPolicy.kfuncTable[rawValue].flags }
+        public var flags: KFFlags { TestmodPolicy.kfuncTable[rawValue].flags }
         /// The contexts it may be called from (`allow`).
-        public var contexts: Contexts { KfpTestmodPolicy.kfuncTable[rawValue].contexts }
+        public var contexts: Contexts { TestmodPolicy.kfuncTable[rawValue].contexts }
         /// Its requirements, in the order written (`sleepable` is built in).
-        public var requirements: [Requirement] { KfpTestmodPolicy.kfuncTable[rawValue].requirements }
+        public var requirements: [Requirement] { TestmodPolicy.kfuncTable[rawValue].requirements }
         /// True when only sleepable callbacks may call it (`requires sleepable`).
         public var requiresSleepable: Bool { requirements.contains(.sleepable) }
-        /// The C context word (KFP_TESTMOD_KFP_CTXW_<NAME>): the contexts, plus bit 31 when it requires a
+        /// The C context word: the contexts, plus bit 31 (KFP_TESTMOD_SLEEPABLE) when it requires a
         /// sleepable callback.
         public var contextWord: UInt32 { contexts.rawValue | (requiresSleepable ? 0x8000_0000 : 0) }
         /// The kfunc sets it is registered in, in the order written.
-        public var sets: [KfuncSet] { KfpTestmodPolicy.kfuncTable[rawValue].sets }
+        public var sets: [KfuncSet] { TestmodPolicy.kfuncTable[rawValue].sets }
         /// The program types that reach it through its sets, in `ProgramType` order.
-        public var programTypes: [ProgramType] { KfpTestmodPolicy.kfuncTable[rawValue].programTypes }
+        public var programTypes: [ProgramType] { TestmodPolicy.kfuncTable[rawValue].programTypes }
         /// The callbacks it may call back into (`invokes`).
-        public var invokes: [Callback] { KfpTestmodPolicy.kfuncTable[rawValue].invokes }
+        public var invokes: [Callback] { TestmodPolicy.kfuncTable[rawValue].invokes }
         /// Its context-dependent implementations (`impl` lines).
-        public var implementations: [Implementation] { KfpTestmodPolicy.kfuncTable[rawValue].implementations }
+        public var implementations: [Implementation] { TestmodPolicy.kfuncTable[rawValue].implementations }
         /// The kernel function that implements it when called from `callback`: the one an `impl`
         /// line names for that callback, or the kfunc itself.
         public func implementation(in callback: Callback) -> String {
             implementations.first { $0.callbacks.contains(callback) }?.symbol ?? name
         }
         /// The callbacks that may call it, in declaration order.
-        public var allowedCallbacks: [Callback] { Callback.allCases.filter { KfpTestmodPolicy.isAllowed(self, in: $0) } }
+        public var allowedCallbacks: [Callback] { Callback.allCases.filter { TestmodPolicy.isAllowed(self, in: $0) } }
     }
 
     /// The kfunc with this name, if the policy declares one.
@@ -180,7 +178,7 @@ extension KfpTestmodPolicy {
 
 // MARK: - Sets and requirements
 
-extension KfpTestmodPolicy {
+extension TestmodPolicy {
     /// A BTF kfunc set. The raw value is its place in declaration order.
     public enum KfuncSet: Int, CaseIterable, Hashable, Sendable {
         /// Registered for: struct_ops, syscall.
@@ -189,9 +187,9 @@ extension KfpTestmodPolicy {
         case kfp_testmod_kfunc_ids_queue = 1
 
         /// The set's name (the C symbol of its BTF id set).
-        public var name: String { KfpTestmodPolicy.setTable[rawValue].name }
+        public var name: String { TestmodPolicy.setTable[rawValue].name }
         /// The program types it is registered for, in the order written.
-        public var programTypes: [ProgramType] { KfpTestmodPolicy.setTable[rawValue].programTypes }
+        public var programTypes: [ProgramType] { TestmodPolicy.setTable[rawValue].programTypes }
     }
 
     /// A condition a kfunc can require. `sleepable` is built in (the caller must be a sleepable
@@ -207,7 +205,7 @@ extension KfpTestmodPolicy {
 
 // MARK: - Program types, flags and implementations
 
-extension KfpTestmodPolicy {
+extension TestmodPolicy {
     /// A BPF program type a kfunc set can be registered for. The raw value is the policy's
     /// spelling; `cName` the kernel's `enum bpf_prog_type` constant.
     public enum ProgramType: String, CaseIterable, Hashable, Sendable {
@@ -288,7 +286,7 @@ extension KfpTestmodPolicy {
 
 // MARK: - Nesting graph
 
-extension KfpTestmodPolicy {
+extension TestmodPolicy {
     /// An edge of the nesting graph, as the checker builds it to prove the graph acyclic: a
     /// callback may call a kfunc that invokes callbacks (`calls`, only for such kfuncs), a kfunc
     /// invokes a callback (`invokes`), the kernel runs one callback inside another (`nests`).
@@ -307,7 +305,7 @@ extension KfpTestmodPolicy {
 
 // MARK: - Decisions
 
-extension KfpTestmodPolicy {
+extension TestmodPolicy {
     /// Who calls a kfunc.
     public enum Caller: Hashable, Sendable {
         /// A struct_ops program of `struct kfp_testmod_ops` implementing this callback.
@@ -383,8 +381,8 @@ extension KfpTestmodPolicy {
     public static func explain(_ kfunc: Kfunc, from programType: ProgramType) -> Explanation {
         let k = kfunc.name, t = programType.rawValue
         if programType == .struct_ops {
-            return Explanation(allowed: false, summary: "'\(k)' is not allowed in struct_ops programs of other interfaces than struct \(KfpTestmodPolicy.structName)",
-                               reasons: ["policy '\(KfpTestmodPolicy.name)' covers struct \(KfpTestmodPolicy.structName) only"])
+            return Explanation(allowed: false, summary: "'\(k)' is not allowed in struct_ops programs of other interfaces than struct \(TestmodPolicy.structName)",
+                               reasons: ["policy '\(TestmodPolicy.name)' covers struct \(TestmodPolicy.structName) only"])
         }
         if let s = kfunc.sets.first(where: { $0.programTypes.contains(programType) }) {
             return Explanation(allowed: true, summary: "'\(k)' is allowed in \(t) programs",
@@ -412,7 +410,7 @@ extension KfpTestmodPolicy {
 
 // MARK: - Tables (one row per declaration, indexed by raw value)
 
-extension KfpTestmodPolicy {
+extension TestmodPolicy {
     static let contextNames: [String] = ["setup", "complete", "queue"]
 
     struct CallbackRow: Sendable {

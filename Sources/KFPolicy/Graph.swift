@@ -105,12 +105,12 @@ public enum GraphRenderer {
                     if members.isEmpty { continue }
                     g.block("subgraph \(quote("cluster_set_\(si)")) {") { g in
                         g.line("label=\(quote("set " + set.name)); labelloc=t; labeljust=l; style=\"rounded,dashed\"; color=\"#8c959f\"; fontsize=11;")
-                        for k in members { g.line(CodeLine(kfuncNode(k))) }
+                        for k in members { g.line(kfuncNode(k)) }
                     }
                 }
-                for k in shownKfuncs where p.kfuncs[k].sets.isEmpty { g.line(CodeLine(kfuncNode(k))) }
+                for k in shownKfuncs where p.kfuncs[k].sets.isEmpty { g.line(kfuncNode(k)) }
             } else {
-                for k in shownKfuncs { g.line(CodeLine(kfuncNode(k))) }
+                for k in shownKfuncs { g.line(kfuncNode(k)) }
             }
             for e in edges {
                 let style: String

@@ -61,7 +61,7 @@ struct BTFInvocation {
 
 /// The BTF id macros whose invocations describe .BTF_ids.
 let btfMacros: Set<String> = ["BTF_KFUNCS_START", "BTF_KFUNCS_END", "BTF_SET8_START", "BTF_SET8_END",
-                              "BTF_ID_FLAGS", "BTF_ID", "BTF_ID_LIST"]
+                              "BTF_ID_FLAGS", "BTF_ID", "BTF_ID_LIST", "BTF_ID_LIST_SINGLE"]
 
 /// Every BTF id macro invocation in a file's code, with the file's own function-like macros
 /// that wrap them expanded one level.
@@ -104,7 +104,7 @@ struct BTFList {
     var closed = false
 }
 
-private struct HeaderValidation {
+struct HeaderValidation {
     let header: String
     let path: String
     let policy: Policy
@@ -123,6 +123,8 @@ private struct HeaderValidation {
     var values: [String: Int64] = [:]          // evaluated expressions, by text
     var definitions: [String: Int] = [:]       // name -> offset in the header
     var variables: [String: ClangCursor] = [:] // top-level variables of the header
+    var functions: [String: ClangCursor] = [:] // functions the header defines
+    var btfLists: [String: BTFList] = [:]      // .BTF_ids as the header lays it out
 
     init(header: String, path: String, policy: Policy, sources: SourceManager, origins: [SourceRange]?, options: ValidationOptions) {
         self.header = header
@@ -175,13 +177,17 @@ private struct HeaderValidation {
             guard name.hasPrefix("__kfpolicy_eval_"), let i = Int(name.dropFirst(16)), let v = c.integerValue else { continue }
             values[exprs[i]] = v
         }
+        functions = Dictionary(tu.cursor.children.filter { $0.kind == CXCursor_FunctionDecl && $0.location.file == virtualHeader }
+            .map { ($0.spelling, $0) }, uniquingKeysWith: { a, _ in a })
         checkConstants()
         checkOps()
-        checkKfuncTables()
         checkBTF(invocations.filter { active.contains($0.offset) })
+        checkContextTable()
         checkRegistrations()
-        checkImplementations(invocations.filter { active.contains($0.offset) })
+        checkKfuncIndices()
+        checkGuards()
         checkNesting()
+        checkImplementations()
     }
 
     /// The validation unit evaluating `exprs`, and its evaluation lines (line -> index).
@@ -209,27 +215,29 @@ private struct HeaderValidation {
 
     /// Names whose values the checks need, as expressions.
     func expectedNames() -> [String] {
-        var e: [String] = []
+        var e: [String] = [n.sleepable, n.ctxAny]
         for c in policy.contexts { e.append(n.ctx(c.name)) }
-        e += ["\(n.P)_NR_CTX", "\(n.P)_CTX_ALL", "\(n.P)_REQ_SLEEPABLE", "\(n.P)_CB_SLEEPABLE",
-              "\(n.P)_NR_OPS", "\(n.P)_NR_CALLBACKS", "\(n.P)_NR_KFUNCS", "\(n.P)_NO_OP", "\(n.P)_NR_IMPLS",
-              "sizeof(struct \(policy.structName)) / sizeof(void (*)(void))"]
-        for g in policy.groups { e.append(n.group(g.name)) }
-        for c in policy.callbacks {
-            e.append(n.op(c.name))
-            e.append("__builtin_offsetof(struct \(policy.structName), \(c.name)) / sizeof(void (*)(void))")
-        }
-        for k in policy.kfuncs { e.append(n.kfuncIndex(k.name)); e.append(n.ctxWord(k.name)) }
+        for g in policy.groups { e.append(n.ctx(g.name)) }
+        for c in policy.callbacks { e.append(opExpression(c.name)) }
+        for k in policy.ownKfuncs { e.append(n.kfuncIndex(policy.kfuncs[k].name)) }
+        e.append(n.nrKfuncs)
+        e.append(n.implDefault)
+        for k in policy.kfuncs { for i in k.impls { e.append(n.impl(i.symbol)) } }
         for f in KFFlag.allCases { e.append(f.rawValue) }
         e.append("0") // BTF_ID_FLAGS without flags
         return e
+    }
+
+    /// The op index of a member, as the C compiler computes it.
+    func opExpression(_ member: String) -> String {
+        "__builtin_offsetof(struct \(policy.structName), \(member)) / sizeof(void (*)(void))"
     }
 
     /// The validation unit: kernel headers, the policy's struct (unless the headers define
     /// it), the header, then one constant per expression (line number -> expression index).
     func mainFileText(_ exprs: [String], defineStruct: Bool) -> (text: String, evalLines: [Int: Int]) {
         var s = "/* kfpolicy: a translation unit that checks a generated header. */\n"
-        for h in ["linux/bpf.h", "linux/btf.h", "linux/btf_ids.h", "linux/bug.h", "linux/errno.h", "linux/stddef.h", "linux/version.h"] {
+        for h in ["linux/bpf.h", "linux/btf.h", "linux/btf_ids.h"] {
             s += "#include <\(h)>\n"
         }
         if defineStruct {
@@ -354,69 +362,7 @@ private struct HeaderValidation {
         }
     }
 
-    // MARK: Checks
-
-    mutating func checkConstants() {
-        for (i, c) in policy.contexts.enumerated() {
-            expect(n.ctx(c.name), Int64(1) << Int64(i), "context '\(c.name)'", from: c.range)
-        }
-        expect("\(n.P)_NR_CTX", Int64(policy.contexts.count), "number of contexts", from: policy.range, hexadecimal: false)
-        expect("\(n.P)_CTX_ALL", Int64(policy.allContexts.bits), "all contexts", from: policy.range)
-        expect("\(n.P)_REQ_SLEEPABLE", 0x8000_0000, "the sleepable-requirement bit", from: policy.range)
-        expect("\(n.P)_CB_SLEEPABLE", 0x8000_0000, "the sleepable-callback bit", from: policy.range)
-        for g in policy.groups { expect(n.group(g.name), Int64(g.mask.bits), "group '\(g.name)'", from: g.range) }
-    }
-
-    /// The op index each callback has in the C: the header's enum constant.
-    func opIndex(_ c: Callback) -> Int64? { values[n.op(c.name)] }
-
-    mutating func checkOps() {
-        let nrOps = values["sizeof(struct \(policy.structName)) / sizeof(void (*)(void))"]
-        if let nrOps { expect("\(n.P)_NR_OPS", nrOps, "number of op slots in struct \(policy.structName)", from: policy.range, hexadecimal: false) }
-        expect("\(n.P)_NR_CALLBACKS", Int64(policy.callbacks.count), "number of callbacks", from: policy.range, hexadecimal: false)
-        for c in policy.callbacks {
-            if let member = values["__builtin_offsetof(struct \(policy.structName), \(c.name)) / sizeof(void (*)(void))"] {
-                expect(n.op(c.name), member, "op index of callback '\(c.name)' (its member's offset in struct \(policy.structName))",
-                       from: c.range, hexadecimal: false)
-            }
-        }
-        // The op-context table: one word per op slot.
-        guard let table = array("\(n.p)_op_ctx", from: policy.range) else { return }
-        var callbackOps = Set<Int64>()
-        for c in policy.callbacks {
-            guard let op = opIndex(c) else { continue }
-            callbackOps.insert(op)
-            let want = Int64(c.contexts.bits) | (c.sleepable ? 0x8000_0000 : 0)
-            checked += 1
-            let got = table[op]
-            if (got?.value ?? 0) != want {
-                let what = "\(policy.describe(c.contexts))\(c.sleepable ? ", sleepable" : "")"
-                mismatch("op-context entry of callback '\(c.name)' is \(got.map { hex($0.value ?? -1) } ?? "missing (0)"), the policy gives \(hex(want)) (\(what))",
-                         at: got?.offset ?? definitions["\(n.p)_op_ctx"], from: c.maskRange)
-            }
-        }
-        for (op, e) in table.sorted(by: { $0.key < $1.key }) where !callbackOps.contains(op) && (e.value ?? 0) != 0 {
-            checked += 1
-            mismatch("op-context entry [\(op)] is \(hex(e.value ?? 0)) but no callback of the policy has op index \(op)", at: e.offset, from: policy.range)
-        }
-    }
-
-    mutating func checkKfuncTables() {
-        expect("\(n.P)_NR_KFUNCS", Int64(policy.kfuncs.count), "number of kfuncs", from: policy.range, hexadecimal: false)
-        for (i, k) in policy.kfuncs.enumerated() {
-            expect(n.kfuncIndex(k.name), Int64(i), "index of kfunc '\(k.name)'", from: k.range, hexadecimal: false)
-            expect(n.ctxWord(k.name), ctxWord(k), "context word of kfunc '\(k.name)' (\(policy.describe(k.mask))\(k.requiresSleepable ? ", requires sleepable" : ""))", from: k.maskRange)
-        }
-        guard let table = array("\(n.p)_kfunc_ctx", from: policy.range) else { return }
-        for (i, k) in policy.kfuncs.enumerated() {
-            checked += 1
-            let got = table[Int64(i)]
-            if got?.value != ctxWord(k) {
-                mismatch("kfunc-context entry of '\(k.name)' is \(got.map { hex($0.value ?? -1) } ?? "missing"), the policy gives \(hex(ctxWord(k)))",
-                         at: got?.offset ?? definitions["\(n.p)_kfunc_ctx"], from: k.maskRange)
-            }
-        }
-    }
+    // MARK: Helpers for the checks (ValidateChecks.swift)
 
     func ctxWord(_ k: Kfunc) -> Int64 { Int64(k.mask.bits) | (k.requiresSleepable ? 0x8000_0000 : 0) }
 
@@ -435,128 +381,27 @@ private struct HeaderValidation {
         return names.isEmpty ? "none" : names.joined(separator: " | ")
     }
 
-    mutating func checkBTF(_ invocations: [BTFInvocation]) {
-        // Lay the invocations out as .BTF_ids is laid out.
-        var lists: [String: BTFList] = [:]
-        var order: [String] = []
-        var current: String?
-        for inv in invocations {
-            let arg0 = inv.args.first ?? ""
-            switch inv.macro {
-            case "BTF_KFUNCS_START", "BTF_SET8_START", "BTF_ID_LIST":
-                let kind: BTFList.Kind = inv.macro == "BTF_KFUNCS_START" ? .kfuncs : inv.macro == "BTF_SET8_START" ? .set8 : .list
-                if lists[arg0] != nil {
-                    mismatch("the BTF id list '\(arg0)' is defined twice", at: inv.offset, from: .none)
-                }
-                lists[arg0] = BTFList(name: arg0, kind: kind, offset: inv.offset)
-                order.append(arg0)
-                current = arg0
-            case "BTF_KFUNCS_END", "BTF_SET8_END":
-                if current != arg0 {
-                    mismatch("\(inv.macro)(\(arg0)) does not close the set that is open (\(current ?? "none"))", at: inv.offset, from: .none)
-                }
-                lists[arg0]?.closed = true
-                current = nil
-            case "BTF_ID_FLAGS", "BTF_ID":
-                guard let cur = current else {
-                    mismatch("\(inv.macro)(\(inv.args.joined(separator: ", "))) is outside any set", at: inv.offset, from: .none)
-                    continue
-                }
-                let flags = inv.macro == "BTF_ID_FLAGS" ? (inv.args.count > 2 ? inv.args[2] : "0") : nil
-                lists[cur]?.entries.append((arg0, inv.args.count > 1 ? inv.args[1] : "", flags, inv.offset))
-            default: break
-            }
-        }
-        // The policy's kfunc sets, with each kfunc's KF_ flags.
-        for (si, s) in policy.sets.enumerated() {
-            checked += 1
-            guard let l = lists[s.name], l.kind != .list else {
-                mismatch("the header has no BTF kfunc set '\(s.name)'", at: nil, from: s.range)
-                continue
-            }
-            if l.kind != .kfuncs {
-                mismatch("set '\(s.name)' is a plain set8, not a kfunc set (BTF_KFUNCS_START)", at: l.offset, from: s.range)
-            }
-            let members = policy.kfuncs.filter { $0.sets.contains(si) }
-            for k in members {
-                checked += 1
-                let found = l.entries.filter { $0.name == k.name }
-                guard let e = found.first else {
-                    mismatch("set '\(s.name)' lacks kfunc '\(k.name)'", at: l.offset, from: k.setsRange)
-                    continue
-                }
-                if found.count > 1 { mismatch("set '\(s.name)' lists kfunc '\(k.name)' \(found.count) times", at: found[1].offset, from: k.range) }
-                if e.kind != "func" { mismatch("'\(k.name)' is listed as a \(e.kind), not a func", at: e.offset, from: k.range) }
-                checked += 1
-                guard let want = flagsValue(k.flags) else {
-                    mismatch("the kernel headers do not define every flag of '\(k.name)' (\(k.flags.map(\.rawValue).joined(separator: " | ")))", at: e.offset, from: k.flagsRange)
-                    continue
-                }
-                guard let got = values[e.flags ?? "0"] else {
-                    mismatch("the KF_ flags of '\(k.name)' in set '\(s.name)' (\(e.flags ?? "")) are not a constant", at: e.offset, from: k.flagsRange)
-                    continue
-                }
-                if got != want {
-                    mismatch("kfunc '\(k.name)' has KF_ flags \(flagNames(got)) in set '\(s.name)', the policy gives \(k.flags.isEmpty ? "none" : k.flags.sorted().map(\.rawValue).joined(separator: " | "))",
-                             at: e.offset, from: k.flagsRange)
-                }
-            }
-            for e in l.entries where !members.contains(where: { $0.name == e.name }) {
-                checked += 1
-                let decl = policy.kfunc(named: e.name).map { policy.kfuncs[$0].setsRange } ?? s.range
-                mismatch("set '\(s.name)' lists '\(e.name)', which the policy does not put in that set", at: e.offset, from: decl)
-            }
-            if !l.closed { mismatch("set '\(s.name)' is not closed with BTF_KFUNCS_END", at: l.offset, from: s.range) }
-        }
-        // The context words.
-        let ctxName = "\(n.p)_ctx_ids"
-        checked += 1
-        if let l = lists[ctxName] {
-            if l.kind != .set8 {
-                mismatch("the context set '\(ctxName)' must be a plain set8 (BTF_SET8_START), not a kfunc set: tools would read its words as KF_ flags", at: l.offset, from: policy.range)
-            }
-            for k in policy.kfuncs {
-                checked += 1
-                let found = l.entries.filter { $0.name == k.name }
-                guard let e = found.first else {
-                    mismatch("the context set lacks kfunc '\(k.name)'", at: l.offset, from: k.range)
-                    continue
-                }
-                if found.count > 1 { mismatch("the context set lists '\(k.name)' \(found.count) times", at: found[1].offset, from: k.range) }
-                let got = values[e.flags ?? "0"]
-                if got != ctxWord(k) {
-                    mismatch("the context word of '\(k.name)' in .BTF_ids is \(got.map(hex) ?? "not a constant (\(e.flags ?? ""))"), the policy gives \(hex(ctxWord(k))) (\(policy.describe(k.mask))\(k.requiresSleepable ? ", requires sleepable" : ""))",
-                             at: e.offset, from: k.maskRange)
-                }
-            }
-            for e in l.entries where policy.kfunc(named: e.name) == nil {
-                mismatch("the context set lists '\(e.name)', which is not a kfunc of the policy", at: e.offset, from: policy.range)
-            }
-        } else {
-            mismatch("the header has no context set '\(ctxName)'", at: nil, from: policy.range)
-        }
-        // The struct's BTF id, and no set the policy does not know.
-        checked += 1
-        let structList = lists["\(n.p)_struct_id"]
-        if structList?.entries.first.map({ $0.kind == "struct" && $0.name == policy.structName }) != true {
-            mismatch("'\(n.p)_struct_id' does not hold the BTF id of struct \(policy.structName)", at: structList?.offset, from: policy.range)
-        }
-        for name in order where lists[name]!.kind != .list && name != ctxName && !policy.sets.contains(where: { $0.name == name }) {
-            mismatch("the header defines a set '\(name)' that the policy does not declare", at: lists[name]!.offset, from: .none)
-        }
-        btfLists = lists
+    /// The op index each callback has in the C.
+    func opIndex(_ c: Callback) -> Int64? { values[opExpression(c.name)] }
+
+    /// Callback names by the header's op index.
+    var callbackByOp: [Int64: String] {
+        var m: [Int64: String] = [:]
+        for c in policy.callbacks { if let op = opIndex(c) { m[op] = c.name } }
+        return m
     }
 
-    var btfLists: [String: BTFList] = [:]
+    /// The initializer list of a variable (top-level, or a static local of a function).
+    func initializer(_ v: ClangCursor) -> ClangCursor? { v.children.last { $0.kind == CXCursor_InitListExpr } }
 
     /// Entries of a top-level array: index -> (value, offset, cursor). Reports a missing array.
     mutating func array(_ name: String, from decl: SourceRange) -> [Int64: (value: Int64?, offset: Int, cursor: ClangCursor)]? {
+        checked += 1
         guard let v = variables[name] else {
-            checked += 1
             mismatch("the header has no table '\(name)'", at: nil, from: decl)
             return nil
         }
-        guard let list = v.children.last(where: { $0.kind == CXCursor_InitListExpr }) else {
+        guard let list = initializer(v) else {
             mismatch("the table '\(name)' has no initializer", at: v.location.offset, from: decl)
             return nil
         }
@@ -566,139 +411,6 @@ private struct HeaderValidation {
             out[i] = (e.value.integerValue, e.value.location.offset, e.value)
         }
         return out
-    }
-
-    mutating func checkRegistrations() {
-        guard let v = variables["\(n.p)_registrations"],
-              let list = v.children.last(where: { $0.kind == CXCursor_InitListExpr }) else {
-            checked += 1
-            mismatch("the header has no registration table '\(n.p)_registrations'", at: nil, from: policy.range)
-            return
-        }
-        // id-set variable -> program types registered for it.
-        var registered: [String: [String]] = [:]
-        var regOffset: [String: Int] = [:]
-        for e in initializerEntries(list) {
-            let fields = e.value.kind == CXCursor_InitListExpr ? e.value.children : []
-            guard fields.count == 2 else { continue }
-            let type = referencedName(fields[0]) ?? "?"
-            guard let set = referencedName(fields[1]) else { continue } // the { UNSPEC, NULL } end
-            registered[set, default: []].append(type)
-            regOffset[set] = regOffset[set] ?? e.value.location.offset
-        }
-        for s in policy.sets {
-            checked += 1
-            let idset = n.idSet(s.name)
-            let want = Set(s.progTypes.map(\.cName))
-            let got = Set(registered[idset] ?? [])
-            if got != want {
-                mismatch("set '\(s.name)' is registered for \(got.isEmpty ? "no program type" : got.sorted().joined(separator: ", ")), the policy gives \(want.sorted().joined(separator: ", "))",
-                         at: regOffset[idset] ?? v.location.offset, from: s.range)
-            }
-            checked += 1
-            guard let sv = variables[idset], let initList = sv.children.last(where: { $0.kind == CXCursor_InitListExpr }) else {
-                mismatch("the header has no kfunc id set '\(idset)'", at: nil, from: s.range)
-                continue
-            }
-            var fields: [String: String] = [:]
-            for e in initializerEntries(initList) { if let f = e.field { fields[f] = referencedName(e.value) ?? "" } }
-            if fields["set"] != s.name {
-                mismatch("'\(idset)' points at set '\(fields["set"] ?? "none")', not '\(s.name)'", at: sv.location.offset, from: s.range)
-            }
-            if fields["filter"] != n.filter {
-                mismatch("'\(idset)' has filter '\(fields["filter"] ?? "none")', not '\(n.filter)'", at: sv.location.offset, from: s.range)
-            }
-        }
-        for (set, _) in registered where !policy.sets.contains(where: { n.idSet($0.name) == set }) {
-            mismatch("the registration table registers '\(set)', which belongs to no set of the policy", at: regOffset[set], from: policy.range)
-        }
-    }
-
-    /// Callback names by the header's op index.
-    var callbackByOp: [Int64: String] {
-        var m: [Int64: String] = [:]
-        for c in policy.callbacks { if let op = opIndex(c) { m[op] = c.name } }
-        return m
-    }
-
-    mutating func checkImplementations(_ invocations: [BTFInvocation]) {
-        var want = Set<String>()
-        var declOf: [String: SourceRange] = [:]
-        for k in policy.kfuncs {
-            for im in k.impls {
-                for c in im.callbacks {
-                    let key = "\(policy.callbacks[c].name) \(k.name) \(im.symbol)"
-                    want.insert(key)
-                    declOf[key] = im.range
-                }
-            }
-        }
-        expect("\(n.P)_NR_IMPLS", Int64(want.count), "number of (callback, kfunc) implementation pairs", from: policy.range, hexadecimal: false)
-        let symbols = btfLists["\(n.p)_impl_ids"]?.entries.map(\.name) ?? []
-        guard let v = variables["\(n.p)_impls"], let list = v.children.last(where: { $0.kind == CXCursor_InitListExpr }) else {
-            checked += 1
-            mismatch("the header has no implementation table '\(n.p)_impls'", at: nil, from: policy.range)
-            return
-        }
-        let noOp = values["\(n.P)_NO_OP"] ?? 0xffff
-        let ops = callbackByOp
-        var got: [String: Int] = [:]
-        for e in initializerEntries(list) {
-            let f = e.value.kind == CXCursor_InitListExpr ? e.value.children.map(\.integerValue) : []
-            guard f.count == 3, let op = f[0], let k = f[1], let im = f[2] else {
-                mismatch("an entry of '\(n.p)_impls' is not three constants", at: e.value.location.offset, from: policy.range)
-                continue
-            }
-            if op == noOp { break }
-            let cb = ops[op] ?? "op \(op)"
-            let kf = k >= 0 && k < Int64(policy.kfuncs.count) ? policy.kfuncs[Int(k)].name : "kfunc \(k)"
-            let sym = im >= 0 && im < Int64(symbols.count) ? symbols[Int(im)] : "implementation \(im)"
-            got["\(cb) \(kf) \(sym)"] = e.value.location.offset
-        }
-        checked += 1
-        for key in want.subtracting(got.keys).sorted() {
-            let p = key.split(separator: " ")
-            mismatch("the implementation table lacks: in ops.\(p[0]), '\(p[1])' is implemented by '\(p[2])'", at: v.location.offset, from: declOf[key] ?? policy.range)
-        }
-        for key in Set(got.keys).subtracting(want).sorted() {
-            let p = key.split(separator: " ")
-            mismatch("the implementation table says: in ops.\(p[0]), '\(p[1])' is implemented by '\(p[2])'; the policy does not", at: got[key], from: policy.kfunc(named: String(p[1])).map { policy.kfuncs[$0].range } ?? policy.range)
-        }
-    }
-
-    mutating func checkNesting() {
-        let noOp = values["\(n.P)_NO_OP"] ?? 0xffff
-        let ops = callbackByOp
-        func names(_ c: ClangCursor) -> [String] {
-            let vals = c.kind == CXCursor_InitListExpr ? c.children.map(\.integerValue) : [c.integerValue]
-            var out: [String] = []
-            for v in vals { guard let v, v != noOp else { break }; out.append(ops[v] ?? "op \(v)") }
-            return out
-        }
-        if let t = array("\(n.p)_kfunc_invokes", from: policy.range) {
-            for (i, k) in policy.kfuncs.enumerated() {
-                checked += 1
-                let got = t[Int64(i)].map { names($0.cursor) } ?? []
-                let want = k.invokes.map { policy.callbacks[$0].name }
-                if Set(got) != Set(want) {
-                    mismatch("'\(k.name)' invokes \(got.isEmpty ? "nothing" : got.joined(separator: ", ")) in the header, the policy gives \(want.isEmpty ? "nothing" : want.joined(separator: ", "))",
-                             at: t[Int64(i)]?.offset ?? definitions["\(n.p)_kfunc_invokes"], from: k.invokes.isEmpty ? k.range : k.invokesRange)
-                }
-            }
-        }
-        if let t = array("\(n.p)_op_nests", from: policy.range) {
-            for (ci, c) in policy.callbacks.enumerated() {
-                guard let op = opIndex(c) else { continue }
-                checked += 1
-                let got = t[op].map { names($0.cursor) } ?? []
-                let nests = policy.nests.filter { $0.outer == ci }
-                let want = nests.map { policy.callbacks[$0.inner].name }
-                if Set(got) != Set(want) {
-                    mismatch("the kernel runs \(got.isEmpty ? "nothing" : got.joined(separator: ", ")) inside ops.\(c.name) in the header, the policy gives \(want.isEmpty ? "nothing" : want.joined(separator: ", "))",
-                             at: t[op]?.offset ?? definitions["\(n.p)_op_nests"], from: nests.first?.range ?? c.range)
-                }
-            }
-        }
     }
 }
 

@@ -11,10 +11,6 @@ enum KernelStandIn {
     static let root = "/__kfpolicy_validate__"
     static let includeDir = root + "/include"
 
-    /// The kernel version the stand-in claims (LINUX_VERSION_CODE): 6.12, the version the
-    /// shipped policies describe.
-    static let version = (major: 6, minor: 12, patch: 0)
-
     /// (path relative to `includeDir`, contents).
     static var files: [(String, String)] {
         [
@@ -22,7 +18,6 @@ enum KernelStandIn {
             ("linux/stddef.h", stddef),
             ("linux/errno.h", errno),
             ("linux/bug.h", "/* kfpolicy stand-in: nothing the generated header needs. */\n"),
-            ("linux/version.h", versionH),
             ("linux/bpf.h", bpf),
             ("linux/btf.h", btf),
             ("linux/btf_ids.h", btfIDs),
@@ -61,6 +56,23 @@ enum KernelStandIn {
         #include <linux/types.h>
         #define NULL ((void *)0)
         #define offsetof(type, member) __builtin_offsetof(type, member)
+        #define BIT(n) (1UL << (n))
+        /* Policies are decided with every Kconfig option on; so is validation. */
+        #define IS_ENABLED(option) 1
+        #define BITS_PER_BYTE 8
+        #define U16_MAX ((u16)~0U)
+        #define U32_MAX ((u32)~0U)
+        #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+        #define READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
+        #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
+        #define BITS_TO_LONGS(n) (((n) + 63) / 64)
+        #define DECLARE_BITMAP(name, bits) unsigned long name[BITS_TO_LONGS(bits)]
+        bool test_bit(unsigned long nr, const unsigned long *addr);
+        unsigned long find_next_bit(const unsigned long *addr, unsigned long size, unsigned long offset);
+        #define for_each_set_bit(bit, addr, size) \\
+        \tfor ((bit) = find_next_bit((addr), (size), 0); (bit) < (size); (bit) = find_next_bit((addr), (size), (bit) + 1))
+        int fls(unsigned int x);
+        int scnprintf(char *buf, size_t size, const char *fmt, ...);
         #endif
 
         """
@@ -71,18 +83,10 @@ enum KernelStandIn {
         #define _KFPOLICY_STANDIN_ERRNO_H
         #define EACCES 13
         #define EINVAL 22
+        #define ELOOP 40
         #endif
 
         """
-
-    static var versionH: String {
-        """
-        /* kfpolicy stand-in for <linux/version.h>. */
-        #define KERNEL_VERSION(a, b, c) (((a) << 16) + ((b) << 8) + ((c) > 255 ? 255 : (c)))
-        #define LINUX_VERSION_CODE KERNEL_VERSION(\(version.major), \(version.minor), \(version.patch))
-
-        """
-    }
 
     static var bpf: String {
         var s = """
@@ -91,6 +95,7 @@ enum KernelStandIn {
             #define _KFPOLICY_STANDIN_BPF_H
             #include <linux/types.h>
             #include <linux/stddef.h>
+            #include <linux/errno.h>
 
             enum bpf_prog_type {
             \tBPF_PROG_TYPE_UNSPEC,
@@ -102,14 +107,18 @@ enum KernelStandIn {
 
             struct module;
             #define THIS_MODULE ((struct module *)0)
+            struct btf;
+            struct bpf_struct_ops;
 
             struct bpf_prog_aux {
             \tu32 attach_btf_id;
+            \tstruct btf *attach_btf;
             \tu32 attach_st_ops_member_off;
-            \tconst char *attach_func_name;
+            \tconst struct bpf_struct_ops *st_ops;
             };
 
             struct bpf_prog {
+            \tu16 sleepable:1;
             \tenum bpf_prog_type type;
             \tu32 expected_attach_type;
             \tstruct bpf_prog_aux *aux;
@@ -124,7 +133,7 @@ enum KernelStandIn {
 
     static var btf: String {
         var s = """
-            /* kfpolicy stand-in for <linux/btf.h>: KF_ flags and kfunc set registration. */
+            /* kfpolicy stand-in for <linux/btf.h>: KF_ flags, BTF types and kfunc set registration. */
             #ifndef _KFPOLICY_STANDIN_BTF_H
             #define _KFPOLICY_STANDIN_BTF_H
             #include <linux/bpf.h>
@@ -143,7 +152,16 @@ enum KernelStandIn {
             \tbtf_kfunc_filter_t filter;
             };
 
+            struct btf_type { u32 name_off; u32 info; u32 size; };
+            struct btf_member { u32 name_off; u32 type; u32 offset; };
+
             int register_btf_kfunc_id_set(enum bpf_prog_type prog_type, const struct btf_kfunc_id_set *s);
+            const struct btf_type *btf_type_by_id(const struct btf *btf, u32 type_id);
+            bool btf_type_is_struct(const struct btf_type *t);
+            u16 btf_type_vlen(const struct btf_type *t);
+            const struct btf_member *btf_type_member(const struct btf_type *t);
+            u32 __btf_member_bit_offset(const struct btf_type *t, const struct btf_member *m);
+            void *btf_id_set8_contains(const struct btf_id_set8 *set, u32 id);
             #endif
 
             """
@@ -194,6 +212,7 @@ enum KernelStandIn {
         #define BTF_ID_LIST(name) \\
         \tasm(".pushsection .BTF_ids,\\"a\\"\\n" #name ":\\n.popsection\\n"); \\
         \textern u32 name[];
+        #define BTF_ID_LIST_SINGLE(name, kind, typename) BTF_ID_LIST(name) BTF_ID(kind, typename)
         #endif
 
         """

@@ -81,7 +81,7 @@ for f in files {
     let r = DiagnosticRenderer(sources: sources, color: false)
     for d in c.diagnostics.sorted { eprint(r.render(d)) }
     if c.diagnostics.hasErrors { failed = true; continue }
-    planned += Generator.outputs(c.policy, path: f, emit: emit, origins: false) // it does not validate
+    planned += Generator.outputs(c.policy, path: f, emit: emit)
     for i in c.policy.files where !inputs.contains(i) { inputs.append(i) }
 }
 // Nothing is written unless every policy compiled.

@@ -8,6 +8,12 @@ import Glibc
 #endif
 
 extension OutputKind: ExpressibleByArgument {}
+extension Kernel: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let k = Kernel(argument), k.atLeast(6, 9) else { return nil }
+        self = k
+    }
+}
 
 struct Gen: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,6 +37,8 @@ struct Gen: ParsableCommand {
     @Flag(help: "Do not check the generated C headers with libclang.") var noValidate = false
     @Option(help: "Validate against the kernel headers of this build directory (e.g. /usr/src/linux-headers-6.12.<n>-amd64) instead of kfpolicy's stand-in.")
     var kernelHeaders: String?
+    @Option(help: "The kernel the C header is for: 6.12 or mainline (overrides the policy's 'kernel' statement).")
+    var kernel: Kernel?
     @Flag(help: "Report Linux's size limits (64 callbacks, 256 kfuncs per program-type hook, 511-byte names) as warnings: for benchmarks, not for a kernel.")
     var ignoreKernelLimits = false
     @Flag(help: "Print the time each phase took (read, parse, check, generate, validate, write) to standard error.")
@@ -45,22 +53,18 @@ struct Gen: ParsableCommand {
         var inputs: [String] = []
         var failed = false
         var headers: [(path: String, text: String, origins: [SourceRange]?, policy: Policy)] = []
-        // The compilations live until the process exits and are never freed: the process is about
-        // to end, and tearing down a large policy's syntax and model (every array and string,
-        // one by one) costs as much as a phase (clang's -disable-free, for the same reason).
-        let keep = KeepUntilExit()
         for f in files {
             var c = try compileOrExit(f, sources: sources, timer: timer)
             if ignoreKernelLimits { c = c.downgrading([.kernelLimit]) }
-            keep.compilations.append(c)
             report(c, diagnostics)
             if c.diagnostics.hasErrors { failed = true; continue }
-            let generated = timer.measure("generate", { Generator.outputs(c.policy, path: f, emit: emit, origins: !noValidate) })
-            keep.generated.append(generated)
+            var policy = c.policy
+            if let kernel { policy.kernel = kernel }
+            let generated = timer.measure("generate", { Generator.outputs(policy, path: f, emit: emit) })
             for g in generated {
                 planned.append((output + "/" + g.name, g.bytes))
                 if let origins = g.origins, !noValidate { // a C header: validate it
-                    headers.append((output + "/" + g.name, g.contents, origins, c.policy))
+                    headers.append((output + "/" + g.name, g.contents, origins, policy))
                 }
             }
             for i in c.policy.files where !inputs.contains(i) { inputs.append(i) }
@@ -94,13 +98,6 @@ struct Gen: ParsableCommand {
             eprint("kfpolicy: error: \(error)\n")
             throw ExitWith(status: .usageOrIO)
         }
-    }
-
-    /// What `run` never frees (see there).
-    final class KeepUntilExit {
-        var compilations: [Compilation] = []
-        var generated: [[GeneratedFile]] = []
-        init() { _ = Unmanaged.passRetained(self) }
     }
 
     /// Checks each C header with libclang against its policy; any difference is an internal error.

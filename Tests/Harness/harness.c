@@ -1,18 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * Userspace harness for a generated kfpolicy header. The test suite writes prelude.h (the
- * policy's struct with callbacks in a shuffled order, the BTF ids, the generated header and
- * name macros) and compiles this file with it. It prints one line per decision; the test
- * compares every line with the model's decision function.
+ * policy's struct with a data member first and callbacks in a shuffled order, its BTF, the
+ * BTF ids, the generated header and what the harness walks: kfuncs, callbacks, sets) and
+ * compiles this file with it. It prints one line per decision; the test compares every line
+ * with the model's decision function.
  *
- * It emulates how the verifier consults kfunc sets (6.12 kernel/bpf/btf.c, in our words):
- * a kfunc is visible to a program type when a set registered for that type holds its id;
- * then every filter registered for that type must return 0.
+ * It emulates how the verifier consults kfunc sets (6.12 kernel/bpf/btf.c, in our words): a
+ * program type reaches the sets registered for its kfunc hook, and every filter registered for
+ * that hook must return 0. A struct_ops program is made as libbpf and the verifier make it:
+ * attach_btf_id and attach_btf name the struct, expected_attach_type is the member's index
+ * (data members count), and from 6.16 attach_st_ops_member_off its byte offset once st_ops is
+ * known.
  */
 #include "kfpolicy_userspace.h"
 #include "prelude.h"
-#include <stdio.h>
-#include <string.h>
 
 static struct {
 	enum bpf_prog_type type;
@@ -30,29 +32,36 @@ int register_btf_kfunc_id_set(enum bpf_prog_type type, const struct btf_kfunc_id
 	return 0;
 }
 
-static bool set_has(const struct btf_id_set8 *s, u32 id, u32 *flags)
+/* The kfunc hook of a program type (6.12 bpf_prog_type_to_kfunc_hook). */
+static int hook_of(enum bpf_prog_type t)
 {
-	for (u32 i = 0; i < s->cnt; i++)
-		if (s->pairs[i].id == id) {
-			if (flags)
-				*flags = s->pairs[i].flags;
-			return true;
-		}
-	return false;
+	switch (t) {
+	case BPF_PROG_TYPE_TRACING: case BPF_PROG_TYPE_TRACEPOINT:
+	case BPF_PROG_TYPE_PERF_EVENT: case BPF_PROG_TYPE_LSM:
+		return BPF_PROG_TYPE_TRACING;
+	case BPF_PROG_TYPE_CGROUP_SKB: case BPF_PROG_TYPE_CGROUP_SOCK: case BPF_PROG_TYPE_CGROUP_SOCK_ADDR:
+	case BPF_PROG_TYPE_CGROUP_DEVICE: case BPF_PROG_TYPE_CGROUP_SOCKOPT: case BPF_PROG_TYPE_CGROUP_SYSCTL:
+		return BPF_PROG_TYPE_CGROUP_SKB;
+	case BPF_PROG_TYPE_RAW_TRACEPOINT:
+		return -1;
+	default:
+		return t;
+	}
 }
 
 /* 1 when the verifier would let prog call the kfunc with this id. */
 static int verifier_allows(const struct bpf_prog *prog, u32 id)
 {
+	int hook = hook_of(prog->type);
 	bool visible = false;
 
 	for (int i = 0; i < nregs; i++)
-		if (regs[i].type == prog->type && set_has(regs[i].set->set, id, NULL))
+		if (hook >= 0 && hook_of(regs[i].type) == hook && btf_id_set8_contains(regs[i].set->set, id))
 			visible = true;
 	if (!visible)
 		return 0;
 	for (int i = 0; i < nregs; i++)
-		if (regs[i].type == prog->type && regs[i].set->filter && regs[i].set->filter(prog, id))
+		if (hook_of(regs[i].type) == hook && regs[i].set->filter && regs[i].set->filter(prog, id))
 			return 0;
 	return 1;
 }
@@ -68,148 +77,193 @@ static const char *const prog_type_names[KFP_NR_PROG_TYPES] = {
 	[BPF_PROG_TYPE_SK_SKB] = "sk_skb", [BPF_PROG_TYPE_NETFILTER] = "netfilter",
 };
 
-int main(void)
+static const struct btf_type struct_type = { ARRAY_SIZE(struct_members), struct_members };
+static struct btf struct_btf = { STRUCT_BTF_ID, &struct_type };
+static struct btf other_btf = { STRUCT_BTF_ID, &struct_type }; /* another module, same id */
+static const char st_ops_stand_in; /* prog->aux->st_ops once the verifier knows it */
+
+/* A struct_ops program of the policy's struct implementing callback c, as the verifier sees it. */
+static void as_callback(struct bpf_prog *prog, int c)
 {
-	struct bpf_prog_aux aux = { 0 };
-	struct bpf_prog prog = { .aux = &aux };
-	u32 ids[KP(NR_KFUNCS) + 1];
+	prog->type = BPF_PROG_TYPE_STRUCT_OPS;
+	prog->aux->attach_btf_id = STRUCT_BTF_ID;
+	prog->aux->attach_btf = &struct_btf;
+	prog->expected_attach_type = callbacks[c].member;
+	prog->aux->attach_st_ops_member_off = callbacks[c].off;
+	prog->aux->st_ops = (const struct bpf_struct_ops *)&st_ops_stand_in;
+}
 
-	if (REGISTER())
-		return 2;
-	for (int k = 0; k < KP(NR_KFUNCS); k++)
-		ids[k] = kfunc_ids[k];
-
-	/* Layout: every kfunc's word in the context set, its flags in each of its sets. */
-	for (int k = 0; k < KP(NR_KFUNCS); k++) {
+#ifdef HAS_KFUNCS
+static void layout(void)
+{
+	for (unsigned int k = 0; k < ARRAY_SIZE(kfuncs); k++) {
 		u32 w = 0;
-		const struct btf_id_set8 *cs = (const struct btf_id_set8 *)&kp(ctx_ids);
+		bool found = CTX_LOOKUP(kfuncs[k].id, &w);
 
-		bool found = set_has(cs, ids[k], &w);
+		printf("W %s %s %u\n", kfuncs[k].name, found ? "found" : "missing", w);
+		for (unsigned int s = 0; s < ARRAY_SIZE(sets); s++) {
+			const u32 *pair = btf_id_set8_contains(sets[s], kfuncs[k].id);
 
-		printf("W %s %s %u\n", kp(kfunc_name)[k], found ? "found" : "missing", w);
-		for (int r = 0; r < nregs; r++) {
-			u32 f = 0;
-
-			if (r > 0 && regs[r].set == regs[r - 1].set)
-				continue;
-			if (set_has(regs[r].set->set, ids[k], &f))
-				printf("F %s %u %u\n", kp(kfunc_name)[k], f, regs[r].set->set->flags);
+			if (pair)
+				printf("F %s %u %u\n", kfuncs[k].name, pair[1], sets[s]->flags);
 		}
 	}
+}
 
-	/* Struct_ops programs of this interface, one per declared callback. */
-	prog.type = BPF_PROG_TYPE_STRUCT_OPS;
-	aux.attach_btf_id = STRUCT_BTF_ID;
-	for (int c = 0; c < KP(NR_CALLBACKS); c++) {
-		unsigned int op = kp(callbacks)[c];
+static void struct_ops_programs(struct bpf_prog *prog)
+{
+	for (unsigned int c = 0; c < ARRAY_SIZE(callbacks); c++) {
+		const struct btf_member *m = &struct_members[callbacks[c].member];
 
-		aux.attach_st_ops_member_off = op * sizeof(void (*)(void));
-		for (int k = 0; k < KP(NR_KFUNCS); k++)
-			printf("C %s %s %d\n", kp(kfunc_name)[k], kp(op_name)[op], verifier_allows(&prog, ids[k]));
+		as_callback(prog, c);
+		for (unsigned int k = 0; k < ARRAY_SIZE(kfuncs); k++)
+			printf("C %s %s %d\n", kfuncs[k].name, callbacks[c].name, verifier_allows(prog, kfuncs[k].id));
+		prog->sleepable = 1;
+		printf("S %s %d\n", callbacks[c].name, CHECK_MEMBER(&struct_type, m, prog) == 0);
+		prog->sleepable = 0;
+		if (CHECK_MEMBER(&struct_type, m, prog))
+			printf("X check_member refuses a non-sleepable program in %s\n", callbacks[c].name);
+		/* Another module's struct with the same type id: none of this policy's kfuncs. */
+		prog->aux->attach_btf = &other_btf;
+		for (unsigned int k = 0; k < ARRAY_SIZE(kfuncs); k++)
+			if (MODULE_STRUCT && verifier_allows(prog, kfuncs[k].id))
+				printf("X a colliding struct id of another BTF may call %s\n", kfuncs[k].name);
 	}
-	/* A member index out of range, and a data member: nothing allowed. */
-	aux.attach_st_ops_member_off = (KP(NR_OPS) + 3) * sizeof(void (*)(void));
-	for (int k = 0; k < KP(NR_KFUNCS); k++)
-		if (verifier_allows(&prog, ids[k]))
-			printf("X out-of-range op allows %s\n", kp(kfunc_name)[k]);
-	/* Ids that are not this policy's: the filter must answer 0 (not its business). */
-	if (FILTER(&prog, 77777) != 0)
-		printf("X filter refuses a foreign id\n");
+	/* A member the policy does not declare (the data member first): nothing allowed. */
+	as_callback(prog, 0);
+	prog->expected_attach_type = 0;
+	prog->aux->attach_st_ops_member_off = 0;
+	for (unsigned int k = 0; k < ARRAY_SIZE(kfuncs); k++)
+		if (verifier_allows(prog, kfuncs[k].id))
+			printf("X the data member may call %s\n", kfuncs[k].name);
+	/* A member index past the struct: nothing allowed. */
+	prog->expected_attach_type = ARRAY_SIZE(struct_members) + 3;
+	prog->aux->attach_st_ops_member_off = 8 * (ARRAY_SIZE(struct_members) + 40);
+	for (unsigned int k = 0; k < ARRAY_SIZE(kfuncs); k++)
+		if (verifier_allows(prog, kfuncs[k].id))
+			printf("X an op past the struct may call %s\n", kfuncs[k].name);
+#ifdef MEMBER_OFF
+	/* The verifier's first pass, before st_ops is known: decided again when st_ops is. */
+	as_callback(prog, 0);
+	prog->aux->st_ops = NULL;
+	for (unsigned int k = 0; k < ARRAY_SIZE(kfuncs); k++)
+		printf("Q %s %d\n", kfuncs[k].name, FILTER(prog, kfuncs[k].id) == 0);
+#endif
+	/* Ids that are not this policy's: not a vmlinux filter's business, refused by a module's. */
+	if (FILTER(prog, 77777) != (MODULE_STRUCT || MODULE_SETS ? -EACCES : 0))
+		printf("X filter answers %d for a foreign id\n", FILTER(prog, 77777));
+}
 
-	/* Struct_ops of another interface, then every other program type. */
-	aux.attach_btf_id = STRUCT_BTF_ID + 1;
-	for (int k = 0; k < KP(NR_KFUNCS); k++)
-		printf("P %s struct_ops %d\n", kp(kfunc_name)[k], verifier_allows(&prog, ids[k]));
-	for (int t = BPF_PROG_TYPE_TRACING; t < KFP_NR_PROG_TYPES; t++) {
-		prog.type = (enum bpf_prog_type)t;
-		for (int k = 0; k < KP(NR_KFUNCS); k++)
-			printf("P %s %s %d\n", kp(kfunc_name)[k], prog_type_names[t], verifier_allows(&prog, ids[k]));
+static void other_programs(struct bpf_prog *prog)
+{
+	as_callback(prog, 0);
+	prog->aux->attach_btf_id = STRUCT_BTF_ID + 1;
+	for (unsigned int k = 0; k < ARRAY_SIZE(kfuncs); k++)
+		printf("P %s struct_ops %d\n", kfuncs[k].name, verifier_allows(prog, kfuncs[k].id));
+	for (int t = BPF_PROG_TYPE_TRACING; t <= BPF_PROG_TYPE_NETFILTER; t++) {
+		prog->type = (enum bpf_prog_type)t;
+		for (unsigned int k = 0; k < ARRAY_SIZE(kfuncs); k++)
+			printf("P %s %s %d\n", kfuncs[k].name, prog_type_names[t], verifier_allows(prog, kfuncs[k].id));
 	}
+}
 
-	/* Run-time guards: one callback, then each callback nested inside another. */
-	for (int a = 0; a < KP(NR_CALLBACKS); a++) {
-		unsigned int oa = kp(callbacks)[a];
-		u32 cur = 0;
+#endif
 
-		if (!kp(enter)(&cur, kp(op_ctx)[oa]))
-			printf("X cannot enter %s\n", kp(op_name)[oa]);
-		for (int k = 0; k < KP(NR_KFUNCS); k++)
-			printf("G %s %s %d\n", kp(kfunc_name)[k], kp(op_name)[oa],
-			       kp(allowed)(cur, kp(kfunc_ctx)[k]) ? 1 : 0);
-		for (int b = 0; b < KP(NR_CALLBACKS); b++) {
-			unsigned int ob = kp(callbacks)[b];
-			u32 inner = cur;
-			int ok = kp(enter)(&inner, kp(op_ctx)[ob]);
+#ifdef HAS_GUARDS
+static void guards(void)
+{
+	for (unsigned int a = 0; a < ARRAY_SIZE(callbacks); a++) {
+		u32 ca = OP_CONTEXTS(callbacks[a].off / 8), cur = 0;
 
-			printf("N %s %s %d", kp(op_name)[oa], kp(op_name)[ob], ok);
+		if (!ENTER(&cur, ca))
+			printf("X cannot enter %s\n", callbacks[a].name);
+		for (unsigned int k = 0; k < ARRAY_SIZE(kfuncs); k++)
+			printf("G %s %s %d\n", kfuncs[k].name, callbacks[a].name, ALLOWED(cur, k) ? 1 : 0);
+		for (unsigned int b = 0; b < ARRAY_SIZE(callbacks); b++) {
+			u32 cb = OP_CONTEXTS(callbacks[b].off / 8), inner = cur;
+			int ok = ENTER(&inner, cb);
+
+			printf("N %s %s %d", callbacks[a].name, callbacks[b].name, ok);
 			if (ok) {
 				printf(" ");
-				for (int k = 0; k < KP(NR_KFUNCS); k++)
-					printf("%d", kp(allowed)(inner, kp(kfunc_ctx)[k]) ? 1 : 0);
-				kp(leave)(&inner, kp(op_ctx)[ob]);
+				for (unsigned int k = 0; k < ARRAY_SIZE(kfuncs); k++)
+					printf("%d", ALLOWED(inner, k) ? 1 : 0);
+				LEAVE(&inner, cb);
 				if (inner != cur)
 					printf(" X leave did not restore");
 			}
 			printf("\n");
 		}
-		kp(leave)(&cur, kp(op_ctx)[oa]);
+		LEAVE(&cur, ca);
 	}
+}
+#endif
 
-	/* Verifier-side instance check: one op calling one kfunc. */
-	for (int c = 0; c < KP(NR_CALLBACKS); c++) {
-		unsigned int op = kp(callbacks)[c];
-		for (int k = 0; k < KP(NR_KFUNCS); k++) {
-			u64 impl[(KP(NR_OPS) + 63) / 64 + 1];
-			u64 calls[KP(NR_OPS)][KP(KFUNC_WORDS)];
-			struct kp(path) path;
-			int v;
+#ifdef HAS_INSTANCE
+/* Every callback implemented, each calling every kfunc the model lets it call. */
+static void instance(void)
+{
+	static INSTANCE inst;
+	char buf[512] = "";
+	int v;
 
-			memset(impl, 0, sizeof(impl));
-			memset(calls, 0, sizeof(calls));
-			impl[op / 64] |= 1ull << (op % 64);
-			calls[op][k / 64] |= 1ull << (k % 64);
-			v = kp(check_instance)(impl, (const u64 (*)[KP(KFUNC_WORDS)])calls, &path);
-			printf("I %s %s %d", kp(kfunc_name)[k], kp(op_name)[op], v);
-			for (unsigned int i = 0; v && i < path.len; i++)
-				printf(" %s", path.kind[i] == KP(NODE_OP) ? kp(op_name)[path.node[i]] : kp(kfunc_name)[path.node[i]]);
-			printf("\n");
-		}
+	for (unsigned int c = 0; c < ARRAY_SIZE(callbacks); c++) {
+		set_bit(callbacks[c].off / 8, inst.ops);
+		for (unsigned int k = 0; k < ARRAY_SIZE(kfuncs); k++)
+			if (allowed_in[c][k] == '1')
+				set_bit(k, inst.calls[callbacks[c].off / 8]);
 	}
+	v = CHECK_INSTANCE(&inst, buf, sizeof(buf));
+	printf("A %d %s\n", v, buf);
+	memset(&inst, 0, sizeof(inst));
+	printf("A %d\n", CHECK_INSTANCE(&inst, buf, sizeof(buf)));
+}
+#endif
 
-	/* Whole instance: every callback implemented, each calling every kfunc it may call. */
-	{
-		u64 impl[(KP(NR_OPS) + 63) / 64 + 1];
-		u64 calls[KP(NR_OPS)][KP(KFUNC_WORDS)];
-		struct kp(path) path;
-		int v;
+int main(void)
+{
+	struct bpf_prog_aux aux = { 0 };
+	struct bpf_prog prog = { .aux = &aux };
 
-		memset(impl, 0, sizeof(impl));
-		memset(calls, 0, sizeof(calls));
-		for (int c = 0; c < KP(NR_CALLBACKS); c++) {
-			unsigned int op = kp(callbacks)[c];
-
-			impl[op / 64] |= 1ull << (op % 64);
-			for (int k = 0; k < KP(NR_KFUNCS); k++)
-				if (kp(ctx_allows)(kp(kfunc_ctx)[k], kp(op_ctx)[op]))
-					calls[op][k / 64] |= 1ull << (k % 64);
-		}
-		v = kp(check_instance)(impl, (const u64 (*)[KP(KFUNC_WORDS)])calls, &path);
-		printf("A %d\n", v);
-		/* Members the policy does not declare (data, or callbacks it leaves out) add nothing. */
-		for (unsigned int op = 0; op < KP(NR_OPS); op++)
-			impl[op / 64] |= 1ull << (op % 64);
-		v = kp(check_instance)(impl, (const u64 (*)[KP(KFUNC_WORDS)])calls, &path);
-		printf("A %d\n", v);
+#ifndef HAS_KFUNCS
+	(void)prog_type_names;
+	(void)other_btf;
+	/* A policy without kfuncs: the header has only contexts, callbacks and check_member. */
+	for (unsigned int c = 0; c < ARRAY_SIZE(callbacks); c++) {
+		as_callback(&prog, c);
+		prog.sleepable = 1;
+		printf("S %s %d\n", callbacks[c].name,
+		       CHECK_MEMBER(&struct_type, &struct_members[callbacks[c].member], &prog) == 0);
 	}
-
-	/* Implementations. */
-	for (int c = 0; c < KP(NR_CALLBACKS); c++) {
-		unsigned int op = kp(callbacks)[c];
-		for (int k = 0; k < KP(NR_KFUNCS); k++) {
-			int i = kp(impl_lookup)(op, k);
-			if (i >= 0)
-				printf("M %s %s %s\n", kp(kfunc_name)[k], kp(op_name)[op], IMPL_NAME(i));
-		}
+	return 0;
+#else
+	if (REGISTER())
+		return 2;
+#endif
+#ifdef HAS_KFUNCS
+	if (MODULE_STRUCT) {
+		/* Before the struct_ops .init hands over the BTF, nothing is allowed. */
+		as_callback(&prog, 0);
+		for (unsigned int k = 0; k < ARRAY_SIZE(kfuncs); k++)
+			if (verifier_allows(&prog, kfuncs[k].id))
+				printf("X %s allowed before the BTF is known\n", kfuncs[k].name);
+		INIT_BTF(&struct_btf);
 	}
+#endif
+#ifdef HAS_KFUNCS
+	layout();
+	struct_ops_programs(&prog);
+	other_programs(&prog);
+#endif
+#ifdef HAS_GUARDS
+	guards();
+#endif
+#ifdef HAS_INSTANCE
+	instance();
+#endif
+	for (unsigned int c = 0; c < ARRAY_SIZE(callbacks); c++)
+		for (unsigned int k = 0; k < ARRAY_SIZE(kfuncs); k++)
+			if (impl_of(k, callbacks[c].off / 8))
+				printf("M %s %s %s\n", kfuncs[k].name, callbacks[c].name, impl_of(k, callbacks[c].off / 8));
 	return 0;
 }

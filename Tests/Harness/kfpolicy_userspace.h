@@ -1,23 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
  * A userspace stand-in for the kernel declarations a kfpolicy header needs, so the test suite
- * can compile a generated header with cc and run its filter, guards and checks.
+ * can compile a generated header with cc and run its filter, check_member, guards and checks.
  *
  * The BTF macros lay out .BTF_ids as the kernel's do (set8: u32 cnt, u32 flags, then 8-byte
  * {id, flags} pairs), but in a writable section, and every id is the absolute symbol
  * __kfp_id_<name>, which the test defines. A constructor per set then does resolve_btfids'
  * job: it fills cnt and sorts the pairs by id, so the filter runs on the layout a kernel has.
+ * A struct's BTF is one btf_type with its members' bit offsets, enough for the 6.12 path.
  * This file is our own; it copies no kernel code.
  */
 #ifndef KFPOLICY_USERSPACE_H
 #define KFPOLICY_USERSPACE_H
 
-#define KFPOLICY_USERSPACE_TEST 1
-
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <stdarg.h>
 #include <errno.h>
 
 typedef uint8_t u8;
@@ -26,6 +28,52 @@ typedef uint32_t u32;
 typedef uint64_t u64;
 typedef int16_t s16;
 
+#define BIT(n) (1UL << (n))
+#define BITS_PER_BYTE 8
+#define U16_MAX ((u16)~0U)
+#define U32_MAX ((u32)~0U)
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
+#define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
+/* Decisions assume every Kconfig option on. */
+#define IS_ENABLED(option) 1
+
+#define BITS_PER_LONG 64
+#define BITS_TO_LONGS(n) (((n) + BITS_PER_LONG - 1) / BITS_PER_LONG)
+#define DECLARE_BITMAP(name, bits) unsigned long name[BITS_TO_LONGS(bits)]
+static inline bool test_bit(unsigned long nr, const unsigned long *addr)
+{
+	return addr[nr / BITS_PER_LONG] & (1UL << (nr % BITS_PER_LONG));
+}
+static inline void set_bit(unsigned long nr, unsigned long *addr)
+{
+	addr[nr / BITS_PER_LONG] |= 1UL << (nr % BITS_PER_LONG);
+}
+static inline unsigned long find_next_bit(const unsigned long *addr, unsigned long size, unsigned long i)
+{
+	while (i < size && !test_bit(i, addr))
+		i++;
+	return i;
+}
+#define for_each_set_bit(bit, addr, size) \
+	for ((bit) = find_next_bit((addr), (size), 0); (bit) < (size); (bit) = find_next_bit((addr), (size), (bit) + 1))
+static inline int fls(unsigned int x)
+{
+	return x ? 32 - __builtin_clz(x) : 0;
+}
+static inline int scnprintf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!size)
+		return 0;
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	return n < 0 ? 0 : (size_t)n >= size ? (int)size - 1 : n;
+}
+
 enum bpf_prog_type {
 	BPF_PROG_TYPE_UNSPEC,
 	BPF_PROG_TYPE_STRUCT_OPS, BPF_PROG_TYPE_TRACING, BPF_PROG_TYPE_SYSCALL, BPF_PROG_TYPE_LSM,
@@ -33,15 +81,54 @@ enum bpf_prog_type {
 	BPF_PROG_TYPE_PERF_EVENT, BPF_PROG_TYPE_XDP, BPF_PROG_TYPE_SCHED_CLS, BPF_PROG_TYPE_SCHED_ACT,
 	BPF_PROG_TYPE_CGROUP_SKB, BPF_PROG_TYPE_CGROUP_SOCK, BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
 	BPF_PROG_TYPE_SK_SKB, BPF_PROG_TYPE_NETFILTER,
+	BPF_PROG_TYPE_CGROUP_DEVICE, BPF_PROG_TYPE_CGROUP_SOCKOPT, BPF_PROG_TYPE_CGROUP_SYSCTL,
 	KFP_NR_PROG_TYPES
 };
 
+/* BTF of one struct: its members' bit offsets, in declaration order. */
+struct btf_member {
+	u32 offset;
+};
+struct btf_type {
+	u32 vlen;
+	const struct btf_member *members;
+};
+struct btf {
+	u32 struct_id;
+	const struct btf_type *type;
+};
+static inline const struct btf_type *btf_type_by_id(const struct btf *btf, u32 id)
+{
+	return btf && id == btf->struct_id ? btf->type : NULL;
+}
+static inline bool btf_type_is_struct(const struct btf_type *t)
+{
+	return t != NULL;
+}
+static inline u16 btf_type_vlen(const struct btf_type *t)
+{
+	return (u16)t->vlen;
+}
+static inline const struct btf_member *btf_type_member(const struct btf_type *t)
+{
+	return t->members;
+}
+static inline u32 __btf_member_bit_offset(const struct btf_type *t, const struct btf_member *m)
+{
+	(void)t;
+	return m->offset;
+}
+
+struct bpf_struct_ops;
 struct bpf_prog_aux {
 	u32 attach_btf_id;
+	struct btf *attach_btf;
 	u32 attach_st_ops_member_off;
+	const struct bpf_struct_ops *st_ops;
 };
 
 struct bpf_prog {
+	u16 sleepable:1;
 	enum bpf_prog_type type;
 	u32 expected_attach_type;
 	struct bpf_prog_aux *aux;
@@ -55,6 +142,18 @@ struct btf_id_set8 {
 		u32 flags;
 	} pairs[];
 };
+
+static inline int kfp_cmp_pair(const void *a, const void *b)
+{
+	u32 x = *(const u32 *)a, y = *(const u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static inline void *btf_id_set8_contains(const struct btf_id_set8 *set, u32 id)
+{
+	return bsearch(&id, set->pairs, set->cnt, sizeof(set->pairs[0]), kfp_cmp_pair);
+}
 
 struct module;
 #define THIS_MODULE ((struct module *)0)
@@ -89,12 +188,6 @@ int register_btf_kfunc_id_set(enum bpf_prog_type type, const struct btf_kfunc_id
 #define KFP_STR_(...) #__VA_ARGS__
 #define KFP_STR(...) KFP_STR_(__VA_ARGS__)
 
-static inline int kfp_cmp_pair(const void *a, const void *b)
-{
-	u32 x = *(const u32 *)a, y = *(const u32 *)b;
-	return x < y ? -1 : x > y;
-}
-
 /* resolve_btfids' job for one set8: count the pairs and sort them by id. */
 static inline void kfp_resolve_set8(struct btf_id_set8 *set, const char *end)
 {
@@ -127,5 +220,6 @@ static inline void kfp_resolve_set8(struct btf_id_set8 *set, const char *end)
 	asm(".pushsection .BTF_ids,\"aw\"\n.balign 4\n.globl " #name "\n" #name ":\n.popsection\n"); \
 	extern u32 name[];
 #define BTF_ID(prefix, name) asm(".pushsection .BTF_ids,\"aw\"\n.long __kfp_id_" #name "\n.popsection\n");
+#define BTF_ID_LIST_SINGLE(name, prefix, typename) BTF_ID_LIST(name) BTF_ID(prefix, typename)
 
 #endif

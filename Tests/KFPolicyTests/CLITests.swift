@@ -46,7 +46,7 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.err)
         let header = dir + "/out/demo_kfpolicy.h"
         let first = try String(contentsOfFile: header, encoding: .utf8)
-        XCTAssertTrue(first.contains("from demo.policy: policy 'demo'"))
+        XCTAssertTrue(first.contains("from demo.policy: policy demo"), first)
         XCTAssertFalse(first.contains(dir), "no absolute path in output")
         let dep = try String(contentsOfFile: dir + "/out/demo.d", encoding: .utf8)
         XCTAssertEqual(dep, "out/demo_kfpolicy.h: \\\n  p/demo.policy \\\n  p/inc/ctx.policy\n\np/demo.policy:\n\np/inc/ctx.policy:\n")
@@ -58,11 +58,11 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try mtime(header), t0)
         // --check: fresh passes; a hand edit is caught with a diff.
         XCTAssertEqual(try runProcess(bin, ["gen", "--check", "p/demo.policy", "-o", "out"], cwd: dir).status, 0)
-        try write(header, first.replacingOccurrences(of: "#define DEMO_KFP_CTX_A 0x00000001", with: "#define DEMO_KFP_CTX_A 0x00000002"))
+        try write(header, first.replacingOccurrences(of: "DEMO_CTX_A = BIT(0),", with: "DEMO_CTX_A = BIT(1),"))
         r = try runProcess(bin, ["gen", "--check", "p/demo.policy", "-o", "out"], cwd: dir)
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.err.contains("out/demo_kfpolicy.h: stale"), r.err)
-        XCTAssertTrue(r.out.contains("-#define DEMO_KFP_CTX_A 0x00000002\n+#define DEMO_KFP_CTX_A 0x00000001"), r.out)
+        XCTAssertTrue(r.out.contains("-\tDEMO_CTX_A = BIT(1),\n+\tDEMO_CTX_A = BIT(0),"), r.out)
         try FileManager.default.removeItem(atPath: header)
         r = try runProcess(bin, ["gen", "--check", "p/demo.policy", "-o", "out"], cwd: dir)
         XCTAssertEqual(r.status, 1)
@@ -108,12 +108,12 @@ final class CLITests: XCTestCase {
     }
 
     func testExplainSaysDeniedAndWhy() throws {
-        let r = try runProcess(bin, ["explain", "Policies/scx.policy", "scx_bpf_consume", "enqueue"], cwd: packageRoot)
+        let r = try runProcess(bin, ["explain", "Policies/scx.policy", "scx_bpf_dsq_move_to_local", "enqueue"], cwd: packageRoot)
         XCTAssertEqual(r.status, 1)
-        XCTAssertTrue(r.out.hasPrefix("denied: 'scx_bpf_consume' is not allowed in ops.enqueue"), r.out)
-        XCTAssertTrue(r.out.contains("Policies/scx.policy:176:11: 'scx_bpf_consume' may be called in: dispatch"), r.out)
-        XCTAssertTrue(r.out.contains("ops.enqueue runs in: enqueue"), r.out)
-        let ok = try runProcess(bin, ["explain", "Policies/scx.policy", "scx_bpf_consume", "ops.dispatch"], cwd: packageRoot)
+        XCTAssertTrue(r.out.hasPrefix("denied: 'scx_bpf_dsq_move_to_local' is not allowed in ops.enqueue"), r.out)
+        XCTAssertTrue(r.out.contains("Policies/scx/common.policy:135:11: 'scx_bpf_dsq_move_to_local' may be called in: dispatch"), r.out)
+        XCTAssertTrue(r.out.contains("ops.enqueue runs in: enqueue | select_cpu"), r.out)
+        let ok = try runProcess(bin, ["explain", "Policies/scx.policy", "scx_bpf_dsq_move_to_local", "ops.dispatch"], cwd: packageRoot)
         XCTAssertEqual(ok.status, 0)
         XCTAssertTrue(ok.out.hasPrefix("allowed:"), ok.out)
         let sys = try runProcess(bin, ["explain", "Policies/scx.policy", "scx_bpf_create_dsq", "syscall"], cwd: packageRoot)
@@ -126,12 +126,12 @@ final class CLITests: XCTestCase {
     /// The README's explain example is what the tool prints today.
     func testReadmeExplainExampleIsCurrent() throws {
         let readme = try String(contentsOfFile: packageRoot + "/README.md", encoding: .utf8)
-        let marker = "$ kfpolicy explain Policies/scx.policy scx_bpf_consume enqueue\n"
+        let marker = "$ kfpolicy explain Policies/scx.policy scx_bpf_dsq_move_to_local enqueue\n"
         guard let start = readme.range(of: marker), let end = readme.range(of: "```", range: start.upperBound..<readme.endIndex) else {
             return XCTFail("README has no explain example")
         }
         let shown = String(readme[start.upperBound..<end.lowerBound])
-        let r = try runProcess(bin, ["explain", "Policies/scx.policy", "scx_bpf_consume", "enqueue"], cwd: packageRoot)
+        let r = try runProcess(bin, ["explain", "Policies/scx.policy", "scx_bpf_dsq_move_to_local", "enqueue"], cwd: packageRoot)
         XCTAssertEqual(r.out, shown)
     }
 

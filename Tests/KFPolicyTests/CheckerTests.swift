@@ -97,10 +97,11 @@ final class CheckerTests: XCTestCase {
         XCTAssertEqual(c.policy.files, ["dir/p.policy", "dir/lib/a.policy", "dir/lib/b.policy"])
     }
 
-    func testShippedScxPolicyFacts() throws {
-        let c = try compileShipped("Policies/scx.policy")
+    func testShipped612ScxPolicyFacts() throws {
+        let c = try compileShipped("Policies/scx-6.12.policy")
         let p = c.policy
-        XCTAssertEqual(c.diagnostics.items.count, 0, "scx.policy has no warnings")
+        XCTAssertEqual(c.diagnostics.items.count, 0, "scx-6.12.policy has no warnings")
+        XCTAssertEqual(p.kernel, .release(major: 6, minor: 12))
         XCTAssertEqual(p.callbacks.count, 33)
         XCTAssertEqual(p.sets.count, 6)
         XCTAssertEqual(Set(p.callbacks.filter(\.sleepable).map(\.name)),
@@ -114,8 +115,30 @@ final class CheckerTests: XCTestCase {
         XCTAssertTrue(allowed("scx_bpf_reenqueue_local", "cpu_release"))
         XCTAssertTrue(p.isAllowed(p.kfunc(named: "scx_bpf_create_dsq")!, .progType(.syscall)))
         XCTAssertTrue(p.isAllowed(p.kfunc(named: "scx_bpf_kick_cpu")!, .progType(.tracing)))
+        XCTAssertTrue(p.isAllowed(p.kfunc(named: "scx_bpf_kick_cpu")!, .progType(.lsm)), "lsm shares the tracing kfunc hook")
         XCTAssertFalse(p.isAllowed(p.kfunc(named: "scx_bpf_consume")!, .progType(.syscall)))
         XCTAssertEqual(p.kfuncs.filter { $0.sets.count > 1 }.map(\.name).sorted(),
                        ["scx_bpf_dispatch_from_dsq", "scx_bpf_dispatch_from_dsq_set_slice", "scx_bpf_dispatch_from_dsq_set_vtime", "scx_bpf_dispatch_vtime_from_dsq"])
+    }
+
+    func testShippedMainlineScxPolicyFacts() throws {
+        for rel in ["Policies/scx.policy", "Policies/scx_cid.policy"] {
+            let c = try compileShipped(rel)
+            let p = c.policy
+            XCTAssertEqual(c.diagnostics.items.count, 0, "\(rel) has no warnings: \(c.diagnostics.items.map(\.message))")
+            XCTAssertEqual(p.kernel, .mainline)
+            func allowed(_ k: String, _ cb: String) -> Bool { p.isAllowed(p.kfunc(named: k)!, .callback(p.callback(named: cb)!)) }
+            XCTAssertTrue(allowed("scx_bpf_dsq_move_to_local", "dispatch"))
+            XCTAssertFalse(allowed("scx_bpf_dsq_move_to_local", "enqueue"))
+            XCTAssertTrue(allowed("scx_bpf_dsq_insert", "enqueue"))
+            XCTAssertTrue(allowed("scx_bpf_create_dsq", "init"))
+            XCTAssertFalse(allowed("scx_bpf_create_dsq", "dump"), "dump is unlocked but not sleepable")
+            XCTAssertEqual(p.kfuncs[p.kfunc(named: "scx_bpf_dsq_insert")!].was, ["scx_bpf_dispatch"])
+            XCTAssertNil(p.kfunc(named: "scx_bpf_consume"), "renamed to scx_bpf_dsq_move_to_local")
+        }
+        let cid = try compileShipped("Policies/scx_cid.policy").policy
+        XCTAssertFalse(cid.isAllowed(cid.kfunc(named: "scx_bpf_kick_cpu")!, .callback(cid.callback(named: "dispatch")!)),
+                       "cpu-form kfuncs are denied to cid-form callbacks")
+        XCTAssertTrue(cid.isAllowed(cid.kfunc(named: "scx_bpf_kick_cpu")!, .progType(.syscall)), "but not to other program types")
     }
 }

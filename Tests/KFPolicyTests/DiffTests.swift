@@ -188,7 +188,7 @@ final class DiffCorpusTests: XCTestCase {
     /// The "done when": widening scx.policy shows as a widening with both sides'
     /// locations.
     func testWideningScxNamesTheDecidingLinesOnBothSides() throws {
-        let path = packageRoot + "/Policies/scx.policy"
+        let path = packageRoot + "/Policies/scx-6.12.policy"
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let needle = "kfunc scx_bpf_consume {\n    in scx_kfunc_ids_dispatch;\n    flags none;\n    allow dispatch;"
         XCTAssertTrue(text.contains(needle))
@@ -196,8 +196,8 @@ final class DiffCorpusTests: XCTestCase {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         let consumeLine = lines.firstIndex { $0.hasPrefix("kfunc scx_bpf_consume") }! + 4 // the allow line, 1-based
         let enqueueLine = lines.firstIndex { $0.hasPrefix("callback enqueue:") }! + 1
-        let old = try Compilation.compile(path: path).relabeled { $0.hasSuffix("scx.policy") ? "old/scx.policy" : $0 }
-        let new = Compilation.compile(path: path, bytes: Array(edited.utf8)).relabeled { $0.hasSuffix("scx.policy") ? "new/scx.policy" : $0 }
+        let old = try Compilation.compile(path: path).relabeled { $0.hasSuffix("scx-6.12.policy") ? "old/scx.policy" : $0 }
+        let new = Compilation.compile(path: path, bytes: Array(edited.utf8)).relabeled { $0.hasSuffix("scx-6.12.policy") ? "new/scx.policy" : $0 }
         let d = SemanticDiff.compare(old: old, new: new)
         XCTAssertTrue(d.hasWidenings)
         XCTAssertFalse(d.hasNarrowings)

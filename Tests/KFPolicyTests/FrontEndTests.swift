@@ -4,15 +4,18 @@ import XCTest
 
 /// Lexer, parser and formatter.
 final class FrontEndTests: XCTestCase {
-    func tokens(_ s: String) -> TokenList {
+    /// Every token of `s` up to and including the end of file, and the lexer that made them.
+    func tokens(_ s: String) -> (tokens: [Token], lexer: Lexer) {
         var l = Lexer(SourceFile(path: "t", text: s), file: 0)
-        return l.tokenize()
+        var t: [Token] = []
+        repeat { t.append(l.next()) } while t.last!.kind != .eof
+        return (t, l)
     }
 
     func testLexerTokensCommentsAndPositions() {
-        let list = tokens("/// doc\ncontext a; // trailing\n\ngroup g = a | b - c & ~d;\nnest x -> y; include \"a\\\"b\"")
-        let t = list.tokens
-        XCTAssertEqual(t.map(list.text).joined(separator: " "), "context a ; group g = a | b - c & ~ d ; nest x -> y ; include a\"b ")
+        let (t, list) = tokens("/// doc\ncontext a; // trailing\n\ngroup g = a | b - c & ~d;\nnest x -> y; include \"a\\\"b\" kernel 6.12;")
+        XCTAssertEqual(t.map(list.text).joined(separator: " "), "context a ; group g = a | b - c & ~ d ; nest x -> y ; include a\"b kernel 6.12 ; ")
+        XCTAssertEqual(t[t.count - 3].kind, .number, "a version number is one token")
         XCTAssertEqual(list.comments(t[0]).map(\.text), ["/// doc"])
         XCTAssertTrue(list.comments(t[0]).first!.isDoc)
         XCTAssertEqual(list.comments(t[3]).first?.text, "// trailing")
@@ -25,10 +28,9 @@ final class FrontEndTests: XCTestCase {
     }
 
     func testLexerReportsBadCharactersOnceAndGoesOn() {
-        var l = Lexer(SourceFile(path: "t", text: "context é a;"), file: 0)
-        let t = l.tokenize()
+        let (t, l) = tokens("context é a;")
         XCTAssertEqual(l.diagnostics.items.map(\.id), [.invalidCharacter])
-        XCTAssertEqual(t.tokens.map(t.text), ["context", "a", ";", ""])
+        XCTAssertEqual(t.map(l.text), ["context", "a", ";", ""])
     }
 
     func testLineColumnAndLineText() {
@@ -76,9 +78,10 @@ final class FrontEndTests: XCTestCase {
         let src = "policy p for struct s;\ncontext a\ncontext b;\ngroup = a;\nkfunc k { allow ; in s; }\ncallback x: a;\n"
         let (tree, bag) = Parser.parse(SourceFile(path: "t", text: src), file: 0)
         XCTAssertEqual(bag.items.count, 3, bag.items.map(\.message).joined(separator: "\n"))
-        // The declarations around the errors survive.
-        XCTAssertEqual(tree.items.map(\.keyword.text), ["policy", "context", "context", "kfunc", "callback"])
-        XCTAssertTrue(tree.items[3].damaged)
+        // The declarations around the errors survive; the broken group is kept as broken.
+        XCTAssertEqual(tree.items.map(\.keyword.text), ["policy", "context", "context", "group", "kfunc", "callback"])
+        if case .broken(nil) = tree.items[3].kind {} else { XCTFail("the group is broken and declares no name") }
+        XCTAssertTrue(tree.items[4].damaged)
     }
 
     func testDocCommentsAttachToTheNextDeclarationOnly() {
@@ -160,99 +163,90 @@ final class FrontEndTests: XCTestCase {
     }
 }
 
-/// Large files are parsed in two halves on two threads; the tree must be the one a single
-/// parser builds, and a file with an error must get the single parser's diagnostics.
-final class ParallelParseTests: XCTestCase {
-    /// A policy of about 1.5 MB: kfunc blocks with doc comments, blank lines, trailing
-    /// comments; with a missing ';' after the kfunc numbered `errorAfter`.
-    func largePolicy(errorAfter: Int? = nil) -> String {
-        var s = "policy big for struct big_ops;\ncontext a;\ncontext b;\ncallback run: a | b;\nset s: struct_ops;\n"
-        for i in 0..<20_000 {
-            s += i % 3 == 0 ? "\n/// Kfunc \(i).\n" : "// plain \(i)\n"
-            s += "kfunc k\(i) { // trailing \(i)\n    in s;\n    allow \(i % 2 == 0 ? "a" : "a | b");\n}\n"
-            if i == errorAfter { s += "kfunc broken {\n    allow a\n}\n" }
+/// The statements for real kernels: each parses, checks into the model and formats back to itself.
+final class KernelStatementTests: XCTestCase {
+    let source = """
+        /// A module's interface.
+        policy p for vmlinux struct tcp_congestion_ops;
+        prefix pp;
+        kernel 6.12;
+        module kfp_mod;
+        nesting per_instance;
+        runtime_guards;
+        deny set gone;
+        context a;
+        context b;
+        callback ssthresh: a;
+        if CONFIG_FOO {
+            callback cong_avoid: b sleepable;
+            kfunc k_foo {
+                in s;
+                allow b;
+            }
         }
-        return s + "// the end\n"
-    }
-
-    func testHalvesGiveTheSameTreeAsOneParser() {
-        let src = SourceFile(path: "big.policy", text: largePolicy())
-        XCTAssertGreaterThan(src.text.count, 1 << 20, "the file must be large enough to be split")
-        XCTAssertNotNil(Parser.parseInHalvesForTests(src), "a clean large file is parsed in halves")
-        let (halves, bagH) = Parser.parse(src, file: 0)
-        let (whole, bagW) = Parser.parseWhole(src, file: 0)
-        XCTAssertTrue(bagH.items.isEmpty)
-        XCTAssertTrue(bagW.items.isEmpty)
-        XCTAssertEqual(halves.items.count, whole.items.count)
-        XCTAssertEqual(halves.items.map(\.range), whole.items.map(\.range))
-        XCTAssertEqual(halves.items.map(\.trivia), whole.items.map(\.trivia))
-        XCTAssertEqual(halves.trailingComments, whole.trailingComments)
-        XCTAssertEqual(Formatter.format(halves), Formatter.format(whole))
-    }
-
-    func testItemListReadsEveryRunInOrder() {
-        let (t, _) = Parser.parse(SourceFile(path: "t", text: "context a;\ncontext b;\ncontext c;\ncontext d;\ncontext e;\ncontext f;\n"), file: 0)
-        let all = t.items
-        var list = ItemList()
-        list.append(run: Array(all[0..<1]))
-        list.append(run: [])
-        list.append(run: Array(all[1..<4]))
-        list.append(all[4]) // onto the last run, which it shares with `all` until then
-        list.append(run: Array(all[5...]))
-        XCTAssertEqual(list.count, 6)
-        XCTAssertEqual(list.runs.count, 3)
-        XCTAssertEqual(list.map(\.range), all.map(\.range))
-        XCTAssertEqual(list.indices.map { list[$0].range }, all.map(\.range))
-        XCTAssertEqual(list.array.map(\.range), all.map(\.range))
-        XCTAssertEqual(all.count, 6, "appending to the list left the parsed items alone")
-    }
-
-    func testAnErrorInEitherHalfFallsBackToOneParser() {
-        for errorAfter in [1_000, 19_000] {
-            let src = SourceFile(path: "big.policy", text: largePolicy(errorAfter: errorAfter))
-            XCTAssertGreaterThan(src.text.count, 1 << 20)
-            XCTAssertNil(Parser.parseInHalvesForTests(src), "an error in a half means one parser reads the file")
-            let (tree, bag) = Parser.parse(src, file: 0)
-            let (whole, bagW) = Parser.parseWhole(src, file: 0)
-            XCTAssertEqual(bag.items.map(\.message), bagW.items.map(\.message))
-            XCTAssertEqual(bag.items.map(\.id), [.expectedToken])
-            XCTAssertEqual(tree.items.count, whole.items.count)
+        set s: struct_ops;
+        set gone: none;
+        external set common: struct_ops, tracing;
+        kfunc k_new {
+            in s, gone;
+            allow a;
+            invokes child ssthresh, cong_avoid;
+            was k_old;
         }
+        kfunc bpf_generic {
+            in common;
+            allow any;
+        }
+
+        """
+
+    func testEveryStatementParsesChecksAndFormatsBack() throws {
+        let c = Compilation.compile(path: "p.policy", bytes: Array(source.utf8))
+        XCTAssertEqual(c.diagnostics.items.map(\.message), [])
+        let p = c.policy
+        XCTAssertEqual(p.kernel, .release(major: 6, minor: 12))
+        XCTAssertFalse(p.kernel.hasMemberOffset)
+        XCTAssertEqual(p.module, "kfp_mod")
+        XCTAssertTrue(p.structInVmlinux)
+        XCTAssertEqual(p.nesting, .per_instance)
+        XCTAssertTrue(p.runtimeGuards)
+        XCTAssertEqual(p.deniedSets.map { p.sets[$0.set].name }, ["gone"])
+        XCTAssertEqual(p.callbacks.map(\.config), [[], ["CONFIG_FOO"]])
+        let k = p.kfuncs[p.kfunc(named: "k_new")!]
+        XCTAssertEqual(k.was, ["k_old"])
+        XCTAssertEqual(k.invokes, [p.callback(named: "cong_avoid")!])
+        XCTAssertEqual(k.invokesChild, [p.callback(named: "ssthresh")!])
+        XCTAssertEqual(p.kfuncs[p.kfunc(named: "k_foo")!].config, ["CONFIG_FOO"])
+        XCTAssertEqual(p.sets.map(\.external), [false, false, true])
+        XCTAssertEqual(p.sets[1].progTypes, [])
+        XCTAssertEqual(Formatter.format(c.rootSyntax!), source, "formatting changes nothing")
+        // deny set: no callback may call k_new; an external set reaches other interfaces.
+        XCTAssertFalse(p.isAllowed(p.kfunc(named: "k_new")!, .callback(0)))
+        XCTAssertTrue(p.isAllowed(p.kfunc(named: "bpf_generic")!, .progType(.struct_ops)))
+        XCTAssertTrue(p.isAllowed(p.kfunc(named: "bpf_generic")!, .progType(.lsm)), "lsm shares tracing's kfunc hook")
+        XCTAssertFalse(p.isAllowed(p.kfunc(named: "k_foo")!, .progType(.struct_ops)))
     }
-}
 
-/// Large policies have their name checks run beside the semantic and nesting checks; the
-/// diagnostics must be those, in the order, that one thread reports.
-final class ParallelCheckTests: XCTestCase {
-    func policy(fillers: Int) -> String {
-        var s = """
-            policy p for struct p_ops;
-            context a;
-            context b;
-            callback run: a;
-            callback sleepy: b sleepable;
-            set s: struct_ops;
-            kfunc Foo { in s; allow a; }
-            kfunc foo { in s; allow a; }
-            kfunc sl { in s; flags KF_SLEEPABLE; allow a; }
-            kfunc kick { in s; allow a; invokes run; }
-
-            """
-        for i in 0..<fillers { s += "kfunc f\(i) { in s; allow b; }\n" }
-        return s
+    func diagnostics(_ text: String) -> [String] {
+        Compilation.compile(path: "p.policy", bytes: Array(text.utf8)).diagnostics.sorted.map { "\($0.id.rawValue) \($0.message)" }
     }
 
-    func diagnostics(fillers: Int) -> [String] {
-        let c = Compilation.compile(path: "p.policy", bytes: Array(policy(fillers: fillers).utf8))
-        return c.diagnostics.items.filter { $0.id != .kernelLimit }.map { "\($0.id.rawValue) \($0.message)" }
+    func testBadValuesAndMisplacedStatements() {
+        XCTAssertEqual(diagnostics("policy p for struct s;\nkernel 5.15;\n"), ["KFP108 unsupported kernel '5.15'"])
+        XCTAssertEqual(diagnostics("policy p for struct s;\nnesting sometimes;\n"), ["KFP108 unknown nesting mode 'sometimes'"])
+        XCTAssertEqual(diagnostics("policy p for struct s;\nif CONFIG_X {\n    context a;\n}\n"),
+                       ["KFP107 'context' inside an 'if' block"])
+        XCTAssertEqual(diagnostics("policy p for struct s;\nmodule m;\ncontext a;\ncallback c: a;\nset x: struct_ops;\nset y: struct_ops;\n"
+                                    + "kfunc k { in x, y; allow a; }\n"),
+                       ["KFP410 module m registers a second kfunc set for the STRUCT_OPS hook"])
     }
 
-    func testLargePolicyReportsWhatOneThreadReports() {
-        let small = diagnostics(fillers: 10), large = diagnostics(fillers: 2_500)
-        XCTAssertEqual(large, small)
-        XCTAssertEqual(small.count, 3, "\(small)") // a case collision, a sleepable kfunc, a cycle
-        XCTAssertTrue(small[0].contains("differ only in case"), small[0])
-        XCTAssertTrue(small[1].contains("KF_SLEEPABLE"), small[1])
-        XCTAssertTrue(small[2].contains("not a DAG"), small[2])
+    func testABrokenDeclarationCausesNoCascade() {
+        // The policy line lacks 'struct': one error, not also "file declares no policy".
+        XCTAssertEqual(diagnostics("policy p for s_ops;\ncontext a;\ncallback c: a;\n"),
+                       ["KFP004 expected 'struct', found 's_ops'"])
+        // A set whose declaration is broken is not reported unknown where a kfunc names it.
+        XCTAssertEqual(diagnostics("policy p for struct s;\ncontext a;\ncallback c: a;\nset x struct_ops;\nkfunc k { in x; allow a; }\n"),
+                       ["KFP004 expected ':', found 'struct_ops'"])
     }
 }

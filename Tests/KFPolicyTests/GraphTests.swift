@@ -52,7 +52,7 @@ final class GraphTests: XCTestCase {
     }
 
     func testScxShowsReenqueueAndTheDispatchDequeueNest() throws {
-        let p = try compileShipped("Policies/scx.policy").policy
+        let p = try compileShipped("Policies/scx-6.12.policy").policy
         let dot = GraphRenderer.dot(p)
         XCTAssertEqual(Self.nodes(dot), ["cb_cpu_release", "kf_scx_bpf_reenqueue_local", "cb_enqueue", "cb_dispatch", "cb_dequeue"])
         XCTAssertTrue(Self.edges(dot).contains("kf_scx_bpf_reenqueue_local invokes cb_enqueue"))
@@ -80,11 +80,11 @@ final class GraphTests: XCTestCase {
     func testCommandWritesDotAndSvg() throws {
         let dir = makeTempDir("graph")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let r = try runProcess(diffToolBinary, ["graph", "Policies/scx.policy"], cwd: packageRoot)
+        let r = try runProcess(diffToolBinary, ["graph", "Policies/scx-6.12.policy"], cwd: packageRoot)
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertTrue(r.out.hasPrefix("// Nesting graph of policy scx"))
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/dot") else { return }
-        let s = try runProcess(diffToolBinary, ["graph", "Policies/scx.policy", "--format", "svg", "-o", dir + "/scx.svg"], cwd: packageRoot)
+        let s = try runProcess(diffToolBinary, ["graph", "Policies/scx-6.12.policy", "--format", "svg", "-o", dir + "/scx.svg"], cwd: packageRoot)
         XCTAssertEqual(s.status, 0, s.err)
         XCTAssertTrue(try String(contentsOfFile: dir + "/scx.svg", encoding: .utf8).contains("scx_bpf_reenqueue_local"))
         let bad = try runProcess(diffToolBinary, ["graph", "Tests/DiffCases/cycle-on-new-side/new.policy", "--color", "never"], cwd: packageRoot)

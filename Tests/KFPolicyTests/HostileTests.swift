@@ -98,7 +98,7 @@ final class HostileTests: XCTestCase {
         let c = try compileShipped("Tests/Hostile/swift_keywords.policy")
         XCTAssertEqual(c.diagnostics.items.count, 0, c.diagnostics.items.map(\.message).joined(separator: "\n"))
         let out = try HarnessTests.runHarness(c.policy, name: "swift_keywords")
-        XCTAssertGreaterThan(HarnessTests.compare(c.policy, out), 100)
+        XCTAssertGreaterThan(HarnessTests.compare(c.policy, out), 50)
     }
 
     // MARK: - Big inputs, generated at run time
@@ -231,7 +231,7 @@ final class HostileTests: XCTestCase {
         try text.write(toFile: path, atomically: false, encoding: .utf8)
         let r = try assertGenFails(path, mentions: [
             "limits.policy:4:", "error: struct big_ops would have 65 callbacks", "BPF_STRUCT_OPS_MAX_NR_MEMBERS",
-            "limits.policy:6:5: error: with set 's1', the sets registered for struct_ops programs hold more than 256", "BTF_KFUNC_SET_MAX_CNT", "[KFP409]", "hint: "])
+            "limits.policy:6:5: error: with set 's1', the STRUCT_OPS hook holds more than 256 kfunc entries", "BTF_KFUNC_SET_MAX_CNT", "[KFP409]", "hint: "])
         XCTAssertFalse(r.err.contains("(TRACING)"), "tracing and lsm share one hook, with 256 entries: only struct_ops is past the limit")
         // Ignored: the header is written, as a warning. Three callbacks this time, so the
         // harness stays small; it compiles and agrees with the model.
@@ -248,17 +248,16 @@ final class HostileTests: XCTestCase {
         XCTAssertGreaterThan(HarnessTests.compare(c.policy, try HarnessTests.runHarness(c.policy, name: "limits")), 257 * 3)
     }
 
-    /// Past 65 535 callbacks or kfuncs (only with --ignore-kernel-limits) the tables' index
-    /// type widens to u32, so no index wraps around.
-    func testIndexTypeWidensPastSixteenBits() throws {
-        let text = "policy wide for struct wide_ops;\ncontext a;\ncallback "
-            + (0..<65_535).map { "c\($0)" }.joined(separator: ", ") + ": a;\nset s: struct_ops;\nkfunc k { in s; allow a; }\n"
+    /// Past 65 535 callbacks or kfuncs (only with --ignore-kernel-limits) no index of the
+    /// header wraps around: its tables and the instance check count in 32 bits.
+    func testNoIndexIsSixteenBits() throws {
+        let text = "policy wide for struct wide_ops;\nnesting per_instance;\ncontext a;\ncallback "
+            + (0..<65_536).map { "c\($0)" }.joined(separator: ", ") + ": a;\nset s: struct_ops;\nkfunc k { in s; allow a; invokes c65535; }\n"
         let c = compileText(text, path: "wide.policy").downgrading([.kernelLimit])
         XCTAssertFalse(c.diagnostics.hasErrors)
-        XCTAssertEqual(c.diagnostics.items.map(\.id), [.kernelLimit])
+        XCTAssertEqual(c.diagnostics.items.map(\.id), [.kernelLimit, .nestingCycleChecked])
         let h = CEmitter.header(c.policy, sourceName: "wide.policy")
-        XCTAssertTrue(h.contains("#define WIDE_KFP_NO_OP 0xffffffff"))
-        XCTAssertTrue(h.contains("\tu32 op, k, i, phase;"))
+        XCTAssertTrue(h.contains("wide_check_instance("))
         XCTAssertFalse(h.contains("u16"), "a 16-bit index type is left")
     }
 

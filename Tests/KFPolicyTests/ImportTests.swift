@@ -4,7 +4,7 @@ import KFPolicyClang
 import XCTest
 
 /// `kfpolicy import` on Linux 6.12's sched_ext: the imported policy decides every (callback,
-/// kfunc) pair and every program type as Policies/scx.policy does, it follows the sources
+/// kfunc) pair and every program type as Policies/scx-6.12.policy does, it follows the sources
 /// (a changed call site changes the policy), and it says what it cannot infer.
 final class ImportTests: XCTestCase {
     func importScx(from root: String) throws -> (policy: Policy, text: String, result: ImportResult, sources: SourceManager) {
@@ -38,7 +38,7 @@ final class ImportTests: XCTestCase {
 
     func testImported612DecidesAsScxPolicy() throws {
         let (imported, text, result, _) = try importScx(from: try kernelSource612())
-        let shipped = try compileShipped("Policies/scx.policy").policy
+        let shipped = try compileShipped("Policies/scx-6.12.policy").policy
         let diffs = differences(imported, shipped)
         XCTAssertEqual(diffs, [], text)
         // Every kfunc and callback of scx.policy is there, so every pair was compared.
@@ -89,7 +89,7 @@ final class ImportTests: XCTestCase {
             ("if (!scx_kf_allowed(SCX_KF_CPU_RELEASE))\n\t\treturn 0;", "if (0)\n\t\treturn 0;"),
         ])
         let (p, text, _, _) = try importScx(from: dir)
-        let shipped = try compileShipped("Policies/scx.policy").policy
+        let shipped = try compileShipped("Policies/scx-6.12.policy").policy
         let diffs = Set(differences(p, shipped))
         XCTAssertTrue(diffs.contains("scx_bpf_consume in ops.tick: true vs false"), "\(diffs)")
         XCTAssertTrue(diffs.contains("scx_bpf_reenqueue_local in ops.tick: true vs false"), "\(diffs)")

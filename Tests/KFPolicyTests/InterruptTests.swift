@@ -44,7 +44,7 @@ final class InterruptTests: XCTestCase {
         }
     }
 
-    /// Signals at spread-out moments of a run that writes a 20 MB header: whenever the signal
+    /// Signals at spread-out moments of a run that writes a 1 MB header: whenever the signal
     /// lands (reading, checking, emitting, writing, renaming), the directory holds exactly the
     /// old header or exactly the new one, and nothing else.
     func testSignalsAtAnyMomentLeaveOldOrCompleteOutput() throws {
@@ -54,7 +54,7 @@ final class InterruptTests: XCTestCase {
         for i in 0..<16 { text += "context c\(i);\n" }
         text += "callback " + (0..<16).map { "cb\($0)" }.joined(separator: ", ") + ": any;\n"
         text += "set s: struct_ops;\n"
-        text += (0..<3000).map { "kfunc k\($0) {\n    in s;\n    allow ~c\($0 % 16);\n}\n" }.joined()
+        text += (0..<20000).map { "kfunc k\($0) {\n    in s;\n    allow ~c\($0 % 16);\n}\n" }.joined()
         let path = dir + "/big.policy"
         try text.write(toFile: path, atomically: false, encoding: .utf8)
         let c = compileText(text, path: path).downgrading([.kernelLimit])

@@ -4,7 +4,7 @@ import XCTest
 
 /// A real kernel build: Tests/kbuild/testmod is an out-of-tree module that includes the committed
 /// headers Generated/examples/testmod_kfpolicy.h (a module-defined struct_ops) and
-/// Generated/scx_kfpolicy.h (after a struct sched_ext_ops in 6.12's member order). It is built
+/// Generated/scx-6.12_kfpolicy.h (after a struct sched_ext_ops in 6.12's member order). It is built
 /// with Kbuild against Debian's 6.12 headers with -Werror, never loaded, and .BTF_ids is read back:
 /// from the linked object before resolve_btfids (ids 0, every entry where the header's layout puts
 /// it, with the KF_ flags and context words the model says) and from the .ko after it (counts
@@ -17,7 +17,7 @@ final class KbuildTests: XCTestCase {
     /// The policies whose headers the module includes, and whether the module defines their names.
     static let built: [(policy: String, definesNames: Bool)] = [
         ("Policies/examples/testmod.policy", true),
-        ("Policies/scx.policy", false), // sched_ext is not a module; Debian builds 6.12 without it
+        ("Policies/scx-6.12.policy", false), // sched_ext is not a module; Debian builds 6.12 without it
     ]
 
     func testModuleBuildsWithKbuild612AndBTFIdsMatchThePolicies() throws {
@@ -77,20 +77,18 @@ final class KbuildTests: XCTestCase {
 
     static let kfuncSetFlag = "BTF_SET8_KFUNCS"
 
-    /// Expected words of every set, list and entry of `p` in the unresolved object.
+    /// Every set and list of `p` (CEmitter.btfIds) in the unresolved object.
     static func checkLayout(_ p: Policy, _ elf: ELFFile, _ ids: ELFFile.Section, _ kernel: [String: UInt32],
                             file: StaticString = #filePath, line: UInt = #line) {
-        for (s, set) in p.sets.enumerated() {
-            let members = p.kfuncs.filter { $0.sets.contains(s) }
-            checkUnresolvedSet(set.name, elf, ids, setFlags: kernel[kfuncSetFlag] ?? 1,
-                               entries: members.map { ($0.name, flags($0, kernel)) }, file: file, line: line)
-        }
-        checkUnresolvedSet(p.prefix + "_kfp_ctx_ids", elf, ids, setFlags: 0,
-                           entries: p.kfuncs.map { ($0.name, contextWord($0)) }, file: file, line: line)
-        checkUnresolvedList(p.prefix + "_kfp_struct_id", elf, ids, kind: "struct", names: [p.structName], file: file, line: line)
-        let impls = implSymbols(p)
-        if !impls.isEmpty {
-            checkUnresolvedList(p.prefix + "_kfp_impl_ids", elf, ids, kind: "func", names: impls, file: file, line: line)
+        for l in CEmitter.btfIds(p) {
+            switch l.kind {
+            case .kfuncSet, .set8:
+                checkUnresolvedSet(l.name, elf, ids, setFlags: l.kind == .kfuncSet ? kernel[kfuncSetFlag] ?? 1 : 0,
+                                   entries: l.entries.map { ($0.name, flags($0.word, kernel)) }, file: file, line: line)
+            case .list:
+                checkUnresolvedList(l.name, elf, ids, kind: l.entries.first?.kind ?? "func", names: l.entries.map(\.name),
+                                    file: file, line: line)
+            }
         }
     }
 
@@ -143,58 +141,37 @@ final class KbuildTests: XCTestCase {
             }
             return id
         }
-        var sets: [(String, [(UInt32, UInt32)])] = p.sets.enumerated().map { s, set in
-            (set.name, p.kfuncs.filter { $0.sets.contains(s) }.map { (id($0.name), flags($0, kernel)) })
-        }
-        sets.append((p.prefix + "_kfp_ctx_ids", p.kfuncs.map { (id($0.name), contextWord($0)) }))
-        for (name, want) in sets {
-            guard let set = elf.symbol("__BTF_ID__set8__" + name, in: ids) else {
-                XCTFail("no set8 \(name) in the .ko", file: file, line: line); continue
+        for l in CEmitter.btfIds(p) {
+            if l.kind == .list {
+                guard let list = elf.symbol(l.name, in: ids) else { XCTFail("no \(l.name) in the .ko", file: file, line: line); continue }
+                for (i, e) in l.entries.enumerated() {
+                    XCTAssertEqual(ids.word(Int(list.value) + 4 * i), id(e.name, struct: e.kind == "struct"), "\(l.name)[\(i)]", file: file, line: line)
+                }
+                continue
+            }
+            let want = l.entries.map { (id($0.name), flags($0.word, kernel)) }
+            guard let set = elf.symbol("__BTF_ID__set8__" + l.name, in: ids) else {
+                XCTFail("no set8 \(l.name) in the .ko", file: file, line: line); continue
             }
             let v = Int(set.value)
-            XCTAssertEqual(Int(ids.word(v)), want.count, "\(name): count after resolve_btfids", file: file, line: line)
+            XCTAssertEqual(Int(ids.word(v)), want.count, "\(l.name): count after resolve_btfids", file: file, line: line)
             let pairs = (0..<want.count).map { (ids.word(v + 8 + 8 * $0), ids.word(v + 12 + 8 * $0)) }
-            XCTAssertEqual(pairs.map(\.0), pairs.map(\.0).sorted(), "\(name): pairs sorted by id", file: file, line: line)
+            XCTAssertEqual(pairs.map(\.0), pairs.map(\.0).sorted(), "\(l.name): pairs sorted by id", file: file, line: line)
             func key(_ e: (UInt32, UInt32)) -> String { "\(e.0):\(String(e.1, radix: 16))" }
-            XCTAssertEqual(pairs.map(key).sorted(), want.map(key).sorted(), "\(name): {id, word} pairs", file: file, line: line)
-            if definesNames { XCTAssertEqual(Set(want.map(\.0)).count, want.count, "\(name): distinct ids", file: file, line: line) }
-        }
-        if let list = elf.symbol(p.prefix + "_kfp_struct_id", in: ids) {
-            XCTAssertEqual(ids.word(Int(list.value)), id(p.structName, struct: true), "id of struct \(p.structName)", file: file, line: line)
-        } else {
-            XCTFail("no \(p.prefix)_kfp_struct_id in the .ko", file: file, line: line)
-        }
-        let impls = implSymbols(p)
-        if !impls.isEmpty {
-            if let list = elf.symbol(p.prefix + "_kfp_impl_ids", in: ids) {
-                for (i, s) in impls.enumerated() {
-                    XCTAssertEqual(ids.word(Int(list.value) + 4 * i), id(s), "id of implementation \(s)", file: file, line: line)
-                }
-            } else {
-                XCTFail("no \(p.prefix)_kfp_impl_ids in the .ko", file: file, line: line)
-            }
+            XCTAssertEqual(pairs.map(key).sorted(), want.map(key).sorted(), "\(l.name): {id, word} pairs", file: file, line: line)
+            if definesNames { XCTAssertEqual(Set(want.map(\.0)).count, want.count, "\(l.name): distinct ids", file: file, line: line) }
         }
         return unresolved
     }
 
-    /// A kfunc's KF_ flags word, with the values of the kernel built against.
-    static func flags(_ k: Kfunc, _ kernel: [String: UInt32]) -> UInt32 {
-        k.flags.reduce(0) { acc, f in
+    /// A KF_ flags word, with the values of the kernel built against.
+    static func flags(_ fs: [KFFlag], _ kernel: [String: UInt32]) -> UInt32 {
+        fs.reduce(0) { acc, f in
             guard let v = kernel[f.rawValue] else {
                 XCTFail("\(f.rawValue) is not defined by these kernel headers"); return acc
             }
             return acc | v
         }
-    }
-
-    /// A kfunc's context word as the model says: its mask, and bit 31 if it requires sleepable.
-    static func contextWord(_ k: Kfunc) -> UInt32 { k.mask.bits | (k.requiresSleepable ? 0x8000_0000 : 0) }
-
-    /// Implementation functions in the order of the header's impl_ids list (first use).
-    static func implSymbols(_ p: Policy) -> [String] {
-        var out: [String] = []
-        for k in p.kfuncs { for i in k.impls where !out.contains(i.symbol) { out.append(i.symbol) } }
-        return out
     }
 
     /// "name" from "__BTF_ID__<kind>__name__<counter><line>".

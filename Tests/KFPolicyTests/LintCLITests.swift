@@ -17,7 +17,7 @@ final class LintCLITests: XCTestCase {
     }
 
     let cases = "Tests/LintCases"
-    let policy = "Policies/scx.policy"
+    let policy = "Policies/scx-6.12.policy"
 
     func lint(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
         try runProcess(bin, ["lint", "--policy", policy] + args, cwd: packageRoot)
@@ -39,8 +39,8 @@ final class LintCLITests: XCTestCase {
         XCTAssertTrue(text.contains(": note: ops.enqueue is 'bad_enqueue' in struct_ops map 'bad_ops'\n"), text)
         XCTAssertTrue(text.contains("violations.bpf.c:23:2: note: 'bad_enqueue' calls 'balance_queues'\n"), text)
         XCTAssertTrue(text.contains("common.h:21:3: note: 'balance_queues' calls 'pull_user_dsq'\n"), text)
-        XCTAssertTrue(text.contains("Policies/scx.policy:176:11: note: 'scx_bpf_consume' may be called in: dispatch\n"), text)
-        XCTAssertTrue(text.contains("hint: 'kfpolicy explain Policies/scx.policy scx_bpf_consume enqueue' shows the rule"), text)
+        XCTAssertTrue(text.contains("Policies/scx-6.12.policy:177:11: note: 'scx_bpf_consume' may be called in: dispatch\n"), text)
+        XCTAssertTrue(text.contains("hint: 'kfpolicy explain Policies/scx-6.12.policy scx_bpf_consume enqueue' shows the rule"), text)
         XCTAssertTrue(text.hasSuffix("8 errors, 0 warnings\n"), text)
         // The same run twice prints the same bytes.
         let again = try lint(["--color", "never", "\(cases)/violations/violations.bpf.c", "--", "-I", "\(cases)/include"])
@@ -58,7 +58,7 @@ final class LintCLITests: XCTestCase {
             XCTAssertEqual(d["line"] as? Int, 14)
             let notes = d["notes"] as! [[String: Any]]
             XCTAssertEqual(notes.first?["message"] as? String == nil, false)
-            XCTAssertTrue(notes.contains { ($0["file"] as? String) == "Policies/scx.policy" })
+            XCTAssertTrue(notes.contains { ($0["file"] as? String) == "Policies/scx-6.12.policy" })
         }
         XCTAssertEqual(parsed.map { $0["message"] as! String }.sorted(), [
             "'scx_bpf_consume' is not allowed in ops.cpu_acquire (allowed in: dispatch)",

@@ -3,7 +3,7 @@ import KFPolicy
 import KFPolicyClang
 import XCTest
 
-/// Lints every program under Tests/LintCases against Policies/scx.policy and compares the
+/// Lints every program under Tests/LintCases against Policies/scx-6.12.policy and compares the
 /// findings with the expectations written in the programs:
 ///
 /// - `// EXPECT-ERROR: text` (or `EXPECT-WARNING`) on the line the finding points at;
@@ -99,11 +99,11 @@ final class LintCorpusTests: XCTestCase {
     /// Lints one program the way the CLI does (absolute paths; shown relative to the corpus).
     static func lint(_ program: String) throws -> (report: LintReport, sources: SourceManager) {
         let sources = SourceManager()
-        let c = try Compilation.compile(path: packageRoot + "/Policies/scx.policy", sources: sources)
+        let c = try Compilation.compile(path: packageRoot + "/Policies/scx-6.12.policy", sources: sources)
         XCTAssertFalse(c.diagnostics.hasErrors)
         let dir = corpus + "/" + program
         let inputs = try files(in: dir, suffixes: [".bpf.c"]).map { LintInput(path: dir + "/" + $0, arguments: ["-I", include]) }
-        return (try Linter.lint(inputs, policy: c.policy, policyPath: "Policies/scx.policy", sources: sources), sources)
+        return (try Linter.lint(inputs, policy: c.policy, policyPath: "Policies/scx-6.12.policy", sources: sources), sources)
     }
 
     static func display(_ path: String) -> String {
@@ -185,7 +185,7 @@ final class LintCorpusTests: XCTestCase {
             // (The chain is the entry, the bound function, what lies between, and the kfunc.)
             let callNotes = d.notes.filter { $0.message.contains(" calls '") || $0.message.contains(" passes '") || $0.message.hasPrefix("macro '") }
             XCTAssertEqual(callNotes.count, f.chain.count - 3, "\(d.message): \(d.notes.map(\.message))")
-            XCTAssertTrue(d.notes.contains { sources.file($0.range)?.path.hasSuffix("scx.policy") ?? false }, "no note at the policy: \(d.message)")
+            XCTAssertTrue(d.notes.contains { sources.file($0.range)?.path.hasSuffix("scx-6.12.policy") ?? false }, "no note at the policy: \(d.message)")
         }
     }
 }

@@ -46,7 +46,7 @@ final class MatrixTests: XCTestCase {
     }
 
     func testMarkdownMergesOnlyIdenticalColumns() throws {
-        let p = try compileShipped("Policies/scx.policy").policy
+        let p = try compileShipped("Policies/scx-6.12.policy").policy
         let md = MatrixRenderer.markdown(PermissionMatrix(p))
         let header = try XCTUnwrap(md.split(separator: "\n").first { $0.hasPrefix("| kfunc |") })
         // Every callback is named exactly once in the header.

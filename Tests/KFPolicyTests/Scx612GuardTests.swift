@@ -2,7 +2,7 @@ import Foundation
 import KFPolicy
 import XCTest
 
-/// The generated run-time guards, given Policies/scx.policy, answer as Linux 6.12's
+/// The generated run-time guards, given Policies/scx-6.12.policy, answer as Linux 6.12's
 /// scx_kf_allow / scx_kf_allowed do, on every nesting the policy's DAG allows.
 ///
 /// `Linux612` restates 6.12's rules (kernel/sched/ext.c) in our own words:
@@ -51,7 +51,7 @@ final class Scx612GuardTests: XCTestCase {
     }
 
     func testGuardsMatchLinux612OnEveryDAGNesting() throws {
-        let c = try compileShipped("Policies/scx.policy")
+        let c = try compileShipped("Policies/scx-6.12.policy")
         let p = c.policy
         XCTAssertEqual(p.contexts.map(\.name), ["unlocked", "cpu_release", "dispatch", "enqueue", "select_cpu", "rest"])
         let out = try HarnessTests.runHarness(p, name: "scx")

@@ -64,54 +64,54 @@ extension TcpCongPolicy.Callback: SwiftTablesCallback {}
 extension TcpCongPolicy.Contexts: SwiftTablesMask {}
 extension TcpCongPolicy.KFFlags: SwiftTablesMask {}
 extension TcpCongPolicy.Explanation: SwiftTablesExplanation {}
-extension DemoGroupsPolicy: SwiftTables {}
-extension DemoGroupsPolicy.Kfunc: SwiftTablesKfunc {}
-extension DemoGroupsPolicy.Callback: SwiftTablesCallback {}
-extension DemoGroupsPolicy.Contexts: SwiftTablesMask {}
-extension DemoGroupsPolicy.KFFlags: SwiftTablesMask {}
-extension DemoGroupsPolicy.Explanation: SwiftTablesExplanation {}
-extension DemoImplPolicy: SwiftTables {}
-extension DemoImplPolicy.Kfunc: SwiftTablesKfunc {}
-extension DemoImplPolicy.Callback: SwiftTablesCallback {}
-extension DemoImplPolicy.Contexts: SwiftTablesMask {}
-extension DemoImplPolicy.KFFlags: SwiftTablesMask {}
-extension DemoImplPolicy.Explanation: SwiftTablesExplanation {}
-extension DemoIncludePolicy: SwiftTables {}
-extension DemoIncludePolicy.Kfunc: SwiftTablesKfunc {}
-extension DemoIncludePolicy.Callback: SwiftTablesCallback {}
-extension DemoIncludePolicy.Contexts: SwiftTablesMask {}
-extension DemoIncludePolicy.KFFlags: SwiftTablesMask {}
-extension DemoIncludePolicy.Explanation: SwiftTablesExplanation {}
-extension DemoMinPolicy: SwiftTables {}
-extension DemoMinPolicy.Kfunc: SwiftTablesKfunc {}
-extension DemoMinPolicy.Callback: SwiftTablesCallback {}
-extension DemoMinPolicy.Contexts: SwiftTablesMask {}
-extension DemoMinPolicy.KFFlags: SwiftTablesMask {}
-extension DemoMinPolicy.Explanation: SwiftTablesExplanation {}
-extension DemoNestPolicy: SwiftTables {}
-extension DemoNestPolicy.Kfunc: SwiftTablesKfunc {}
-extension DemoNestPolicy.Callback: SwiftTablesCallback {}
-extension DemoNestPolicy.Contexts: SwiftTablesMask {}
-extension DemoNestPolicy.KFFlags: SwiftTablesMask {}
-extension DemoNestPolicy.Explanation: SwiftTablesExplanation {}
-extension DemoProgtypesPolicy: SwiftTables {}
-extension DemoProgtypesPolicy.Kfunc: SwiftTablesKfunc {}
-extension DemoProgtypesPolicy.Callback: SwiftTablesCallback {}
-extension DemoProgtypesPolicy.Contexts: SwiftTablesMask {}
-extension DemoProgtypesPolicy.KFFlags: SwiftTablesMask {}
-extension DemoProgtypesPolicy.Explanation: SwiftTablesExplanation {}
-extension DemoReqPolicy: SwiftTables {}
-extension DemoReqPolicy.Kfunc: SwiftTablesKfunc {}
-extension DemoReqPolicy.Callback: SwiftTablesCallback {}
-extension DemoReqPolicy.Contexts: SwiftTablesMask {}
-extension DemoReqPolicy.KFFlags: SwiftTablesMask {}
-extension DemoReqPolicy.Explanation: SwiftTablesExplanation {}
-extension KfpTestmodPolicy: SwiftTables {}
-extension KfpTestmodPolicy.Kfunc: SwiftTablesKfunc {}
-extension KfpTestmodPolicy.Callback: SwiftTablesCallback {}
-extension KfpTestmodPolicy.Contexts: SwiftTablesMask {}
-extension KfpTestmodPolicy.KFFlags: SwiftTablesMask {}
-extension KfpTestmodPolicy.Explanation: SwiftTablesExplanation {}
+extension GroupsPolicy: SwiftTables {}
+extension GroupsPolicy.Kfunc: SwiftTablesKfunc {}
+extension GroupsPolicy.Callback: SwiftTablesCallback {}
+extension GroupsPolicy.Contexts: SwiftTablesMask {}
+extension GroupsPolicy.KFFlags: SwiftTablesMask {}
+extension GroupsPolicy.Explanation: SwiftTablesExplanation {}
+extension ImplsPolicy: SwiftTables {}
+extension ImplsPolicy.Kfunc: SwiftTablesKfunc {}
+extension ImplsPolicy.Callback: SwiftTablesCallback {}
+extension ImplsPolicy.Contexts: SwiftTablesMask {}
+extension ImplsPolicy.KFFlags: SwiftTablesMask {}
+extension ImplsPolicy.Explanation: SwiftTablesExplanation {}
+extension IncludePolicy: SwiftTables {}
+extension IncludePolicy.Kfunc: SwiftTablesKfunc {}
+extension IncludePolicy.Callback: SwiftTablesCallback {}
+extension IncludePolicy.Contexts: SwiftTablesMask {}
+extension IncludePolicy.KFFlags: SwiftTablesMask {}
+extension IncludePolicy.Explanation: SwiftTablesExplanation {}
+extension MinimalPolicy: SwiftTables {}
+extension MinimalPolicy.Kfunc: SwiftTablesKfunc {}
+extension MinimalPolicy.Callback: SwiftTablesCallback {}
+extension MinimalPolicy.Contexts: SwiftTablesMask {}
+extension MinimalPolicy.KFFlags: SwiftTablesMask {}
+extension MinimalPolicy.Explanation: SwiftTablesExplanation {}
+extension NestingPolicy: SwiftTables {}
+extension NestingPolicy.Kfunc: SwiftTablesKfunc {}
+extension NestingPolicy.Callback: SwiftTablesCallback {}
+extension NestingPolicy.Contexts: SwiftTablesMask {}
+extension NestingPolicy.KFFlags: SwiftTablesMask {}
+extension NestingPolicy.Explanation: SwiftTablesExplanation {}
+extension ProgtypesPolicy: SwiftTables {}
+extension ProgtypesPolicy.Kfunc: SwiftTablesKfunc {}
+extension ProgtypesPolicy.Callback: SwiftTablesCallback {}
+extension ProgtypesPolicy.Contexts: SwiftTablesMask {}
+extension ProgtypesPolicy.KFFlags: SwiftTablesMask {}
+extension ProgtypesPolicy.Explanation: SwiftTablesExplanation {}
+extension RequirementsPolicy: SwiftTables {}
+extension RequirementsPolicy.Kfunc: SwiftTablesKfunc {}
+extension RequirementsPolicy.Callback: SwiftTablesCallback {}
+extension RequirementsPolicy.Contexts: SwiftTablesMask {}
+extension RequirementsPolicy.KFFlags: SwiftTablesMask {}
+extension RequirementsPolicy.Explanation: SwiftTablesExplanation {}
+extension TestmodPolicy: SwiftTables {}
+extension TestmodPolicy.Kfunc: SwiftTablesKfunc {}
+extension TestmodPolicy.Callback: SwiftTablesCallback {}
+extension TestmodPolicy.Contexts: SwiftTablesMask {}
+extension TestmodPolicy.KFFlags: SwiftTablesMask {}
+extension TestmodPolicy.Explanation: SwiftTablesExplanation {}
 
 final class SwiftTablesTests: XCTestCase {
     /// The generated type of each shipped policy. A policy added without its Swift tables in
@@ -119,14 +119,14 @@ final class SwiftTablesTests: XCTestCase {
     static var tables: [String: any SwiftTables.Type] { [
         "Policies/scx.policy": ScxPolicy.self,
         "Policies/tcp_cong.policy": TcpCongPolicy.self,
-        "Policies/examples/groups.policy": DemoGroupsPolicy.self,
-        "Policies/examples/impls.policy": DemoImplPolicy.self,
-        "Policies/examples/include.policy": DemoIncludePolicy.self,
-        "Policies/examples/minimal.policy": DemoMinPolicy.self,
-        "Policies/examples/nesting.policy": DemoNestPolicy.self,
-        "Policies/examples/progtypes.policy": DemoProgtypesPolicy.self,
-        "Policies/examples/requirements.policy": DemoReqPolicy.self,
-        "Policies/examples/testmod.policy": KfpTestmodPolicy.self,
+        "Policies/examples/groups.policy": GroupsPolicy.self,
+        "Policies/examples/impls.policy": ImplsPolicy.self,
+        "Policies/examples/include.policy": IncludePolicy.self,
+        "Policies/examples/minimal.policy": MinimalPolicy.self,
+        "Policies/examples/nesting.policy": NestingPolicy.self,
+        "Policies/examples/progtypes.policy": ProgtypesPolicy.self,
+        "Policies/examples/requirements.policy": RequirementsPolicy.self,
+        "Policies/examples/testmod.policy": TestmodPolicy.self,
     ] }
 
     func testEveryShippedPolicyHasCompiledTables() throws {
@@ -233,17 +233,19 @@ final class SwiftTablesTests: XCTestCase {
 
     /// The typed API reads as the policy does (a spot check that the names are the policy's).
     func testTypedLookups() throws {
-        XCTAssertTrue(ScxPolicy.isAllowed(.scx_bpf_consume, in: .dispatch))
-        XCTAssertFalse(ScxPolicy.isAllowed(.scx_bpf_consume, in: .enqueue))
-        XCTAssertEqual(ScxPolicy.kfunc(named: "scx_bpf_consume"), .scx_bpf_consume)
+        XCTAssertTrue(Scx612Policy.isAllowed(.scx_bpf_consume, in: .dispatch))
+        XCTAssertFalse(Scx612Policy.isAllowed(.scx_bpf_consume, in: .enqueue))
+        XCTAssertTrue(ScxPolicy.isAllowed(.scx_bpf_dsq_move_to_local, in: .dispatch))
+        XCTAssertFalse(ScxPolicy.isAllowed(.scx_bpf_dsq_move_to_local, in: .enqueue))
+        XCTAssertEqual(ScxPolicy.kfunc(named: "scx_bpf_dsq_insert"), .scx_bpf_dsq_insert)
         XCTAssertEqual(ScxPolicy.callback(named: "init"), .init_, "'init' is spelled init_ in Swift")
         XCTAssertEqual(ScxPolicy.Callback.init_.name, "init")
-        XCTAssertNil(ScxPolicy.kfunc(named: "scx_bpf_nope"))
-        XCTAssertEqual(ScxPolicy.Contexts.rq_locked.description, "cpu_release | dispatch | enqueue | select_cpu | rest")
-        XCTAssertEqual(DemoImplPolicy.Kfunc.demo_insert.implementation(in: .dispatch), "demo_insert_deferred")
-        XCTAssertEqual(DemoImplPolicy.Kfunc.demo_insert.implementation(in: .enqueue), "demo_insert")
-        XCTAssertEqual(DemoMinPolicy.Kfunc.allCases, [])
-        XCTAssertEqual(DemoMinPolicy.Callback.hook.contexts, [.hook])
+        XCTAssertNil(ScxPolicy.kfunc(named: "scx_bpf_consume"), "renamed in mainline")
+        XCTAssertEqual(Scx612Policy.Contexts.rq_locked.description, "cpu_release | dispatch | enqueue | select_cpu | rest")
+        XCTAssertEqual(ImplsPolicy.Kfunc.demo_insert.implementation(in: .dispatch), "demo_insert_deferred")
+        XCTAssertEqual(ImplsPolicy.Kfunc.demo_insert.implementation(in: .enqueue), "demo_insert")
+        XCTAssertEqual(MinimalPolicy.Kfunc.allCases, [])
+        XCTAssertEqual(MinimalPolicy.Callback.hook.contexts, [.hook])
         let c = try compileShipped("Policies/scx.policy")
         XCTAssertEqual(ScxPolicy.kfuncs(allowedFrom: .tracing).map(\.name),
                        c.policy.kfuncs.indices.filter { c.policy.isAllowed($0, .progType(.tracing)) }.map { c.policy.kfuncs[$0].name })

@@ -15,10 +15,8 @@ struct demo_make_ops {
 
 #include "demo_kfpolicy.h"
 
-/* May a program implementing member `op` of struct demo_make_ops call demo_make_count()? */
-bool demo_make_count_allowed(u32 op)
+/* The contexts ops.setup runs in, as the generated callback table gives them. */
+u32 demo_make_setup_contexts(void)
 {
-	return op < DEMO_MAKE_KFP_NR_OPS &&
-	       demo_make_kfp_ctx_allows(demo_make_kfp_kfunc_ctx[DEMO_MAKE_KFP_K_DEMO_MAKE_COUNT],
-					demo_make_kfp_op_ctx[op]);
+	return demo_make_op_contexts(DEMO_MAKE_OP(setup));
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Generated/scx_kfpolicy.h compiled the way kernel/sched/ext.c would include it: after a
+ * Generated/scx-6.12_kfpolicy.h compiled the way kernel/sched/ext.c would include it: after a
  * struct sched_ext_ops with Linux 6.12's member order (callbacks first, data members
  * after), so every op index the header computes with offsetof() is the one 6.12 uses.
  * The callback signatures are placeholders: only the members' order and kinds matter.
@@ -56,28 +56,24 @@ struct sched_ext_ops {
 	char name[128];
 };
 
-#include "scx_kfpolicy.h"
+#include "scx-6.12_kfpolicy.h"
 
 /* ext.c defines its ops objects; one here puts the type in BTF, so BTF_ID(struct, sched_ext_ops) resolves. */
 static struct sched_ext_ops kfp_scx_layout __used;
 
 /*
- * Code for the header's inline functions, so that warnings which need code generation
- * (frame size, array bounds) are checked as well. Never called.
+ * Calls of every function of the header, so that warnings which need code generation (frame
+ * size, array bounds) are checked as well. Never called.
  */
-static int __used kfp_scx_instantiate(const struct bpf_prog *prog, u32 kfunc_id,
-				      const u64 *implemented,
-				      const u64 (*calls)[SCX_KFP_KFUNC_WORDS],
-				      struct scx_kfp_path *path)
+static int __used kfp_scx_instantiate(const struct bpf_prog *prog, u32 kfunc_id, const struct btf_type *t,
+				      const struct btf_member *member)
 {
 	u32 cur = 0;
-	int ret = scx_kfunc_filter(prog, kfunc_id);
+	int ret = scx_kfunc_filter(prog, kfunc_id) + scx_check_member(t, member, prog);
 
-	if (scx_kfp_enter(&cur, SCX_KFP_CTX_CPU_RELEASE)) {
-		ret += scx_kfp_allowed(cur, SCX_KFP_CTXW_SCX_BPF_REENQUEUE_LOCAL);
-		scx_kfp_leave(&cur, SCX_KFP_CTX_CPU_RELEASE);
+	if (scx_enter(&cur, scx_op_contexts(SCX_OP(cpu_release)))) {
+		ret += scx_allowed(cur, SCX_KFUNC_BPF_REENQUEUE_LOCAL);
+		scx_leave(&cur, scx_op_contexts(SCX_OP(cpu_release)));
 	}
-	ret += scx_kfp_check_instance(implemented, calls, path);
-	ret += scx_kfp_impl_lookup(SCX_KFP_OP_DISPATCH, SCX_KFP_K_SCX_BPF_CONSUME);
-	return ret;
+	return ret + scx_register_kfunc_sets();
 }

@@ -25,14 +25,12 @@ static atomic64_t demo_make_items = ATOMIC64_INIT(0);
 
 __bpf_kfunc_start_defs();
 
-DEMO_MAKE_KFP_KFUNC(demo_make_count)
-void demo_make_count(void)
+__bpf_kfunc void demo_make_count(void)
 {
 	atomic64_inc(&demo_make_items);
 }
 
-DEMO_MAKE_KFP_KFUNC(demo_make_alloc)
-int demo_make_alloc(void)
+__bpf_kfunc int demo_make_alloc(void)
 {
 	return 0;
 }

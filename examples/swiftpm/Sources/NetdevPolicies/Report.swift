@@ -2,7 +2,7 @@
 
 /// One line per callback: the kfuncs a BPF program implementing it may call.
 public func allowedKfuncReport() -> [String] {
-    ExampleNetdevPolicy.Callback.allCases.map { callback in
+    NetDevPolicy.Callback.allCases.map { callback in
         "ops.\(callback.name): " + callback.allowedKfuncs.map(\.name).joined(separator: ", ")
     }
 }
@@ -11,9 +11,9 @@ public func allowedKfuncReport() -> [String] {
 /// says why each refused call is refused.
 public func refusedCalls(_ calls: [(callback: String, kfunc: String)]) -> [String] {
     calls.compactMap { call in
-        guard let c = ExampleNetdevPolicy.callback(named: call.callback) else { return "ops.\(call.callback): no such callback" }
-        guard let k = ExampleNetdevPolicy.kfunc(named: call.kfunc) else { return "\(call.kfunc): no such kfunc" }
-        let e = ExampleNetdevPolicy.explain(k, in: c)
+        guard let c = NetDevPolicy.callback(named: call.callback) else { return "ops.\(call.callback): no such callback" }
+        guard let k = NetDevPolicy.kfunc(named: call.kfunc) else { return "\(call.kfunc): no such kfunc" }
+        let e = NetDevPolicy.explain(k, in: c)
         return e.allowed ? nil : e.summary
     }
 }

@@ -4,15 +4,15 @@ import XCTest
 final class NetdevPoliciesTests: XCTestCase {
     /// The generated tables answer as the policy says.
     func testGeneratedTables() {
-        XCTAssertTrue(ExampleNetdevPolicy.isAllowed(.example_count_tx, in: .xmit))
-        XCTAssertFalse(ExampleNetdevPolicy.isAllowed(.example_count_tx, in: .open))
-        XCTAssertTrue(ExampleNetdevPolicy.isAllowed(.example_alloc_state, in: .open))
-        XCTAssertTrue(ExampleNetdevPolicy.isAllowed(.example_count_tx, from: .syscall))
-        XCTAssertFalse(ExampleNetdevPolicy.isAllowed(.example_count_tx, from: .tracing))
-        XCTAssertEqual(ExampleNetdevPolicy.Kfunc.example_alloc_state.flags, [.KF_SLEEPABLE])
-        XCTAssertTrue(ExampleNetdevPolicy.Callback.open.isSleepable)
+        XCTAssertTrue(NetDevPolicy.isAllowed(.example_count_tx, in: .xmit))
+        XCTAssertFalse(NetDevPolicy.isAllowed(.example_count_tx, in: .open))
+        XCTAssertTrue(NetDevPolicy.isAllowed(.example_alloc_state, in: .open))
+        XCTAssertTrue(NetDevPolicy.isAllowed(.example_count_tx, from: .syscall))
+        XCTAssertFalse(NetDevPolicy.isAllowed(.example_count_tx, from: .tracing))
+        XCTAssertEqual(NetDevPolicy.Kfunc.example_alloc_state.flags, [.KF_SLEEPABLE])
+        XCTAssertTrue(NetDevPolicy.Callback.open.isSleepable)
         // The included file's contexts are part of this policy's tables.
-        XCTAssertEqual(ExampleNetdevPolicy.Context.allCases.map(\.name), ["unlocked", "tx_locked"])
+        XCTAssertEqual(NetDevPolicy.Context.allCases.map(\.name), ["unlocked", "tx_locked"])
     }
 
     /// The target's own code, built on the tables.

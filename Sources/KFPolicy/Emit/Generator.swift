@@ -34,16 +34,16 @@ public enum Generator {
         return base.hasSuffix(".policy") ? String(base.dropLast(7)) : base
     }
 
-    /// `origins`: also record, for a C header, the declaration behind each line (for validation).
-    public static func outputs(_ policy: Policy, path: String, emit: [OutputKind], origins: Bool = true) -> [GeneratedFile] {
+    /// The files `gen` writes for a policy read from `path`.
+    public static func outputs(_ policy: Policy, path: String, emit: [OutputKind]) -> [GeneratedFile] {
         let s = stem(of: path)
         let base = path.split(separator: "/").last.map(String.init) ?? path
         var files: [GeneratedFile] = []
         for kind in emit {
             switch kind {
             case .c:
-                let h = CEmitter.headerBytes(policy, sourceName: base, origins: origins)
-                files.append(GeneratedFile(name: "\(s)_kfpolicy.h", bytes: h.bytes, origins: origins ? h.origins : nil))
+                let h = CEmitter.headerWithOrigins(policy, sourceName: base)
+                files.append(GeneratedFile(name: "\(s)_kfpolicy.h", contents: h.text, origins: h.origins))
             case .swift: files.append(GeneratedFile(name: SwiftNamer.fileName(forPolicyAt: path), contents: SwiftEmitter.source(policy, sourceName: base)))
             }
         }

@@ -105,6 +105,8 @@ public enum DiagID: String, Sendable, CaseIterable {
     case missingPolicy = "KFP104"
     case duplicatePolicy = "KFP105"
     case nestingTooDeep = "KFP106"
+    case notAllowedInConditional = "KFP107"
+    case badStatementValue = "KFP108"
     // Names
     case unknownName = "KFP201"
     case duplicateName = "KFP202"
@@ -127,9 +129,13 @@ public enum DiagID: String, Sendable, CaseIterable {
     case emptySet = "KFP407"
     case flagsConflict = "KFP408"
     case kernelLimit = "KFP409"
+    case moduleSetsPerHook = "KFP410"
+    case externalMixed = "KFP411"
+    case renameCollision = "KFP412"
     // Nesting
     case nestingCycle = "KFP501"
     case selfNest = "KFP502"
+    case nestingCycleChecked = "KFP503"
     // Warnings
     case unusedContext = "KFP601"
     case unusedGroup = "KFP602"

@@ -1,10 +1,10 @@
 // The lexer: bytes to tokens, with comments kept as trivia on the following token.
 
 /// One token: its kind and where it is. A token holds no text and no reference-counted
-/// storage, so the parser copies tokens freely; `TokenList` gives a token's text and comments.
+/// storage, so the parser copies tokens freely; the lexer gives a token's text and comments.
 public struct Token: Sendable {
     public enum Kind: UInt8, Sendable, Equatable {
-        case ident, string, punct, arrow, eof
+        case ident, number, string, punct, arrow, eof
     }
     public let kind: Kind
     /// True when this token is the first on its line.
@@ -16,25 +16,12 @@ public struct Token: Sendable {
     let file: Int32
     public let start: Int
     public let end: Int
-    /// The comments between the previous token and this one: `TokenList.comments[commentStart..<commentEnd]`.
+    /// The comments between the previous token and this one: `Lexer.comments[commentStart..<commentEnd]`.
     public var commentStart: Int
     public let commentEnd: Int
 
     public var range: SourceRange { SourceRange(file: Int(file), start: start, end: end) }
     public var hasComments: Bool { commentStart < commentEnd }
-}
-
-/// The tokens of one file, the comments they carry, and the bytes they point into.
-public struct TokenList: Sendable {
-    public var tokens: [Token]
-    public let comments: [Comment]
-    let bytes: [UInt8]
-
-    /// For identifiers the name, for punctuation the character, for strings the decoded value.
-    public func text(_ t: Token) -> String { Lexer.text(t, bytes) }
-    /// Whether `t` is the identifier `word`, compared without making a String.
-    public func isWord(_ t: Token, _ word: StaticString) -> Bool { Lexer.isWord(t, word, bytes) }
-    public func comments(_ t: Token) -> ArraySlice<Comment> { comments[t.commentStart..<t.commentEnd] }
 }
 
 /// Turns one file's bytes into tokens, one at a time (`next()`), so the parser never holds an
@@ -52,7 +39,7 @@ public struct Lexer {
     var newlines = 1 // newlines seen since the last token; the file start counts as a line start
     var blankPending = false
     var sawToken = false
-    /// Where lexing stops: the end of the file, or of the part this lexer was given.
+    /// Where lexing stops: the end of the file.
     let end: Int
 
     public init(_ source: SourceFile, file: Int) {
@@ -64,16 +51,6 @@ public struct Lexer {
             error(.invalidUTF8, "file is not valid UTF-8", at: range(bad, bad + 1), hint: "policy files are UTF-8 text")
             pos = bytes.count
         }
-    }
-
-    /// A lexer for the bytes `part` of a file already known to be valid UTF-8, which starts at
-    /// a line start; `afterToken`: tokens come before `part` (as for the second half of a file).
-    init(_ source: SourceFile, file: Int, part: Range<Int>, afterToken: Bool) {
-        self.bytes = source.text
-        self.file = file
-        pos = part.lowerBound
-        end = part.upperBound
-        sawToken = afterToken
     }
 
     mutating func error(_ id: DiagID, _ message: String, at r: SourceRange, hint: String? = nil) {
@@ -88,7 +65,7 @@ public struct Lexer {
 
     static func text(_ t: Token, _ bytes: [UInt8]) -> String {
         switch t.kind {
-        case .ident, .arrow: return String(decoding: bytes[t.start..<t.end], as: UTF8.self)
+        case .ident, .number, .arrow: return String(decoding: bytes[t.start..<t.end], as: UTF8.self)
         case .punct: return String(UnicodeScalar(t.byte))
         case .eof: return ""
         case .string:
@@ -123,13 +100,6 @@ public struct Lexer {
         (b >= 97 && b <= 122) || (b >= 65 && b <= 90) || b == 95
     }
     static func isIdent(_ b: UInt8) -> Bool { isIdentStart(b) || (b >= 48 && b <= 57) }
-
-    /// Every token up to and including the end of file.
-    public mutating func tokenize() -> TokenList {
-        var tokens: [Token] = []
-        repeat { tokens.append(next()) } while tokens.last!.kind != .eof
-        return TokenList(tokens: tokens, comments: comments, bytes: bytes)
-    }
 
     /// The next token; at the end, an end-of-file token (again on each call).
     public mutating func next() -> Token {
@@ -180,6 +150,10 @@ public struct Lexer {
                                       at: range(start, start + 1), hint: "use a shorter name")
                 }
                 kind = .ident
+            } else if b >= 48 && b <= 57 {
+                // A version number such as 6.12 (the `kernel` statement).
+                while pos < n, (bytes[pos] >= 48 && bytes[pos] <= 57) || bytes[pos] == 46 { pos += 1 }
+                kind = .number
             } else if b == 34 {
                 pos += 1
                 var closed = false

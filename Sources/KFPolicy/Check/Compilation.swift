@@ -100,7 +100,9 @@ public struct Compilation: Sendable {
             return Compilation(sources: sources, policy: p, diagnostics: bag, rootSyntax: root)
         }
         var checker = Checker(sources: sources)
-        let policy = timer.measure("check") { checker.check(items: loader.items, rootFile: root.file) }
+        let policy = timer.measure("check") {
+            checker.check(loader.declarations, rootFile: root.file, brokenPolicy: loader.brokenPolicy)
+        }
         bag.append(contentsOf: checker.diagnostics)
         var p = policy
         p.files = loader.paths
@@ -108,74 +110,3 @@ public struct Compilation: Sendable {
     }
 }
 
-/// Reads a file and, depth first, the files it includes; flattens their items in order.
-struct Loader {
-    let sources: SourceManager
-    let reader: (String) throws(FileError) -> [UInt8]
-    var diagnostics = DiagnosticBag()
-    /// Every item of every file, includes expanded in place (an item's range names its file).
-    var items = ItemList()
-    /// Paths read, in order (normalized), for depfiles.
-    var paths: [String] = []
-    var loaded: Set<String> = []
-    /// The include chain being read: (path, range of the include that led here).
-    var stack: [(path: String, via: SourceRange)] = []
-    static let maxIncludeDepth = 64
-
-    init(sources: SourceManager, reader: @escaping (String) throws(FileError) -> [UInt8]) {
-        self.sources = sources; self.reader = reader
-    }
-
-    mutating func load(path: String, bytes: [UInt8]) -> SyntaxFile {
-        let key = normalizePath(path)
-        loaded.insert(key)
-        paths.append(path)
-        let id = sources.add(SourceFile(path: path, bytes: bytes))
-        let (tree, bag) = Parser.parse(sources.files[id], file: id)
-        diagnostics.append(contentsOf: bag)
-        stack.append((key, .none))
-        expand(tree, dir: directoryOf(path))
-        stack.removeLast()
-        return tree
-    }
-
-    mutating func expand(_ tree: SyntaxFile, dir: String) {
-        // A file without includes (the common case, and every large policy) is taken whole.
-        if !tree.parts.contains(where: { if case .include = $0.kind { return true }; return false }) {
-            items.append(contentsOf: tree.parts)
-            return
-        }
-        for item in tree.items {
-            guard case .include(let rel, let r) = item.kind else { items.append(item); continue }
-            if item.damaged { continue } // its path did not lex; already reported
-            let full = rel.hasPrefix("/") || dir.isEmpty ? normalizePath(rel) : normalizePath(dir + "/" + rel)
-            if let at = stack.firstIndex(where: { $0.path == full }) {
-                var notes: [DiagnosticNote] = []
-                for j in (at + 1)..<stack.count { notes.append(DiagnosticNote("'\(stack[j - 1].path)' includes '\(stack[j].path)'", at: stack[j].via)) }
-                diagnostics.error(.includeCycle, "include cycle: '\(full)' includes itself through \(stack[at...].map { "'\($0.path)'" }.joined(separator: " -> ")) -> '\(full)'",
-                                  at: r, notes: notes, hint: "move the shared declarations into a file that includes nothing")
-                continue
-            }
-            if loaded.contains(full) { continue }
-            if stack.count >= Loader.maxIncludeDepth {
-                diagnostics.error(.nestingTooDeep, "includes nested more than \(Loader.maxIncludeDepth) levels deep", at: r,
-                                  hint: "flatten the include chain")
-                continue
-            }
-            let bytes: [UInt8]
-            do { bytes = try reader(full) } catch {
-                diagnostics.error(.includeNotFound, "cannot include '\(rel)': \(error.reason)", at: r,
-                                  hint: "include paths are relative to the including file ('\(full)')")
-                continue
-            }
-            loaded.insert(full)
-            paths.append(full)
-            let id = sources.add(SourceFile(path: full, bytes: bytes))
-            let (sub, bag) = Parser.parse(sources.files[id], file: id)
-            diagnostics.append(contentsOf: bag)
-            stack.append((full, r))
-            expand(sub, dir: directoryOf(full))
-            stack.removeLast()
-        }
-    }
-}

@@ -47,7 +47,9 @@ public struct SwiftNamer: Sendable {
     public let requirements: [String: String]
 
     public init(_ p: Policy) {
-        typeName = Self.typeName(policyName: p.name)
+        // Named after the policy's file, as the file it goes in is: two policies of one name
+        // (scx.policy and scx-6.12.policy) get two types.
+        typeName = Self.upperCamel(p.files.first.map(Generator.stem) ?? p.name) + "Policy"
         masks = Self.scope(p.contexts.map(\.name) + p.groups.map(\.name), taken: Self.contextsMembers.union(Self.enumMembers))
         callbacks = Self.scope(p.callbacks.map(\.name), taken: Self.enumMembers)
         kfuncs = Self.scope(p.kfuncs.map(\.name), taken: Self.enumMembers)
@@ -64,9 +66,6 @@ public struct SwiftNamer: Sendable {
         if out.isEmpty || out.first!.isNumber { out = "P" + out }
         return out
     }
-
-    /// The namespace type of a policy with this name: `tcp_cong` -> `TcpCongPolicy`.
-    public static func typeName(policyName: String) -> String { upperCamel(policyName) + "Policy" }
 
     /// The file `gen --emit swift` writes for a policy file: `Policies/tcp_cong.policy` ->
     /// `TcpCongPolicy.swift`. Depends on the file name only.
@@ -119,7 +118,7 @@ extension Compilation {
     /// declarations (like common/shared.policy), checked as part of each policy that includes it.
     public var isIncludeOnly: Bool {
         guard let root = rootSyntax else { return false }
-        if root.parts.contains(where: { if case .policy = $0.kind { return true } else { return false } }) { return false }
+        if root.items.contains(where: { if case .policy = $0.kind { return true } else { return false } }) { return false }
         let syntax: Set<DiagID> = [.invalidCharacter, .unterminatedString, .unterminatedComment, .expectedToken, .unexpectedToken, .invalidUTF8]
         return !diagnostics.items.contains { $0.severity == .error && $0.range.file == root.file && syntax.contains($0.id) }
     }
@@ -211,7 +210,7 @@ private struct SwiftTablesEmitter {
         doc(policy.doc, """
             The tables of policy `\(policy.name)` for `struct \(policy.structName)`. Raw values match the C \
             header (\(Generator.stem(of: sourceName))_kfpolicy.h): a context's is its bit number, a kfunc's its index \
-            (\(c.P)_K_*), a callback's its place in declaration order.
+            in declaration order, a callback's its place in declaration order.
             """)
         out.line("public enum \(T): Sendable {}")
         // Re-open as an extension per section keeps each part short; the namespace itself is empty.
@@ -221,7 +220,7 @@ private struct SwiftTablesEmitter {
             e.out.line("public static let name = \(e.quoted(e.policy.name))")
             e.out.line("/// The C struct whose function-pointer members are the callbacks.")
             e.out.line("public static let structName = \(e.quoted(e.policy.structName))")
-            e.out.line("/// The prefix of generated C names (\(e.c.P)_*).")
+            e.out.line("/// The prefix of generated C names (\(e.c.upper)_*).")
             e.out.line("public static let prefix = \(e.quoted(e.policy.prefix))")
         }
         contextTypes()
@@ -235,7 +234,7 @@ private struct SwiftTablesEmitter {
     }
 
     /// `header {` and one level in; `close()` ends it.
-    mutating func open(_ header: String) { out.line(CodeLine(header)); out.indent() }
+    mutating func open(_ header: String) { out.line(header); out.indent() }
     mutating func close() { out.outdent(); out.line("}") }
 
     mutating func extensionBlock(_ mark: String? = nil, _ body: (inout SwiftTablesEmitter) -> Void) {
@@ -253,7 +252,7 @@ private struct SwiftTablesEmitter {
             let p = e.policy
             e.doc("""
                 A context a callback runs in. The raw value is the context's bit number (declaration \
-                order), so `mask.rawValue` is the C constant \(e.c.P)_CTX_<NAME>.
+                order), so `mask.rawValue` is the C constant \(e.c.upper)_CTX_<NAME>.
                 """)
             e.openIndexEnum("Context", empty: p.contexts.isEmpty)
                 for (i, ctx) in p.contexts.enumerated() {
@@ -268,7 +267,7 @@ private struct SwiftTablesEmitter {
             e.close()
             e.out.line()
             e.doc("""
-                A set of contexts. The raw value is the C mask (\(e.c.P)_CTX_* or-ed together); bit 31, \
+                A set of contexts. The raw value is the C mask (\(e.c.upper)_CTX_* or-ed together); bit 31, \
                 which the C context words use for sleepability, is never set here.
                 """)
             e.open("public struct Contexts: OptionSet, Hashable, Sendable, CustomStringConvertible {")
@@ -280,10 +279,10 @@ private struct SwiftTablesEmitter {
                     e.out.line("public static let \(e.n.masks[ctx.name]!) = Contexts(rawValue: \(e.hex(1 << UInt32(i))))")
                 }
                 for g in p.groups {
-                    e.doc(g.doc, "Group `\(g.name)`: \(p.describe(g.mask)) (C: \(e.c.group(g.name))).")
+                    e.doc(g.doc, "Group `\(g.name)`: \(p.describe(g.mask)) (C: \(e.c.ctx(g.name))).")
                     e.out.line("public static let \(e.n.masks[g.name]!): Contexts = \(e.contexts(g.mask))")
                 }
-                e.out.line("/// Every context of the policy (C: \(e.c.P)_CTX_ALL).")
+                e.out.line("/// Every context of the policy.")
                 e.out.line("public static let all = Contexts(rawValue: \(e.hex(p.allContexts.bits)))")
                 e.out.line()
                 e.out.line("/// The contexts in the set, lowest bit first.")
@@ -305,9 +304,9 @@ private struct SwiftTablesEmitter {
             let p = e.policy
             e.doc("""
                 A callback: a function-pointer member of `struct \(p.structName)`. The raw value is the \
-                callback's place in declaration order, which is the order of \(e.c.p)_callbacks[] in the C \
-                header. It is not the C op index (\(e.c.P)_OP_*): that is the member's offset in the struct \
-                divided by the size of a function pointer, which only a C compiler that sees the struct knows.
+                callback's place in declaration order. It is not the C op index (\(e.c.opMacro)(member)): that \
+                is the member's offset in the struct divided by the size of a function pointer, which only a \
+                C compiler that sees the struct knows.
                 """)
             e.openIndexEnum("Callback", empty: p.callbacks.isEmpty)
                 for (i, cb) in p.callbacks.enumerated() {
@@ -338,7 +337,7 @@ private struct SwiftTablesEmitter {
     mutating func kfuncType() {
         extensionBlock("Kfuncs") { e in
             let p = e.policy
-            e.doc("A kfunc of the policy. The raw value is its index in declaration order (C: \(e.c.P)_K_<NAME>).")
+            e.doc("A kfunc of the policy. The raw value is its index in declaration order.")
             e.openIndexEnum("Kfunc", empty: p.kfuncs.isEmpty)
                 for (i, k) in p.kfuncs.enumerated() {
                     var facts = "Allowed in: \(p.describe(k.mask))"
@@ -359,7 +358,7 @@ private struct SwiftTablesEmitter {
                 e.out.line("public var requirements: [Requirement] { \(e.T).kfuncTable[rawValue].requirements }")
                 e.out.line("/// True when only sleepable callbacks may call it (`requires sleepable`).")
                 e.out.line("public var requiresSleepable: Bool { requirements.contains(.\(e.n.requirements["sleepable"]!)) }")
-                e.out.line("/// The C context word (\(e.c.P)_CTXW_<NAME>): the contexts, plus bit 31 when it requires a")
+                e.out.line("/// The C context word: the contexts, plus bit 31 (\(e.c.sleepable)) when it requires a")
                 e.out.line("/// sleepable callback.")
                 e.out.line("public var contextWord: UInt32 { contexts.rawValue | (requiresSleepable ? 0x8000_0000 : 0) }")
                 e.out.line("/// The kfunc sets it is registered in, in the order written.")

@@ -16,9 +16,10 @@ public struct Parser {
     var depth = 0
 
     /// Keywords that start a top-level declaration; recovery stops at one that starts a line.
-    static let itemKeywords: Set<String> = ["policy", "prefix", "include", "context", "group", "callback",
-                                             "requirement", "set", "kfunc", "nest"]
-    static let statementKeywords: Set<String> = ["in", "flags", "allow", "requires", "invokes", "impl"]
+    static let itemKeywords: Set<String> = ["policy", "prefix", "kernel", "module", "nesting", "runtime_guards", "deny",
+                                             "include", "context", "group", "callback", "requirement", "external",
+                                             "set", "kfunc", "nest", "if"]
+    static let statementKeywords: Set<String> = ["in", "flags", "allow", "requires", "invokes", "impl", "was"]
 
     public init(lexer: Lexer, file: Int) {
         self.lexer = lexer
@@ -28,55 +29,11 @@ public struct Parser {
 
     /// Lexes and parses one file.
     public static func parse(_ source: SourceFile, file: Int) -> (SyntaxFile, DiagnosticBag) {
-        if let tree = parseInHalves(source, file: file) { return (tree, DiagnosticBag()) }
-        return parseWhole(source, file: file)
-    }
-
-    /// Lexes and parses one file with one parser, start to end (`parse` splits large files).
-    public static func parseWhole(_ source: SourceFile, file: Int) -> (SyntaxFile, DiagnosticBag) {
         var p = Parser(lexer: Lexer(source, file: file), file: file)
         let tree = p.parseFile()
         var bag = p.lexer.diagnostics
         bag.append(contentsOf: p.diagnostics)
         return (tree, bag)
-    }
-
-    /// Files at least this large are parsed in two halves on two threads.
-    static let halvesThreshold = 1 << 20
-
-    /// A large file split at a line holding only `}` (the end of a kfunc block), its halves
-    /// parsed on two threads and their items joined. A declaration never spans such a line, so
-    /// for a file without errors this is the tree a single parser builds; when either half
-    /// has any diagnostic (or comments before the split), it returns nil and the caller parses
-    /// the whole file, so errors are always found, recovered from and worded as one parser does.
-    static func parseInHalves(_ source: SourceFile, file: Int) -> SyntaxFile? {
-        let bytes = source.text
-        guard bytes.count >= halvesThreshold, let split = splitPoint(bytes), firstInvalidUTF8(bytes) == nil else { return nil }
-        func parse(_ part: Range<Int>) -> (tree: SyntaxFile, clean: Bool) {
-            var p = Parser(lexer: Lexer(source, file: file, part: part, afterToken: part.lowerBound > 0), file: file)
-            let tree = p.parseFile()
-            let clean = p.diagnostics.items.isEmpty && p.lexer.diagnostics.items.isEmpty
-                && p.diagnostics.droppedErrors + p.diagnostics.droppedWarnings == 0
-            return (tree, clean)
-        }
-        let (first, second) = inParallel({ parse(0..<split) }, { parse(split..<bytes.count) })
-        guard first.clean, second.clean, first.tree.trailingComments.isEmpty else { return nil }
-        var parts = first.tree.parts
-        parts.append(contentsOf: second.tree.parts)
-        return SyntaxFile(file: file, parts: parts, trailingComments: second.tree.trailingComments)
-    }
-
-    /// `parseInHalves`, for tests: nil when the file is not split or a half has a diagnostic.
-    public static func parseInHalvesForTests(_ source: SourceFile) -> SyntaxFile? { parseInHalves(source, file: 0) }
-
-    /// The offset just after the first line, from the middle of the file on, that is exactly `}`.
-    static func splitPoint(_ bytes: [UInt8]) -> Int? {
-        var i = bytes.count / 2
-        while i + 2 < bytes.count {
-            if bytes[i] == 10, bytes[i + 1] == 125, bytes[i + 2] == 10 { return i + 3 }
-            i += 1
-        }
-        return nil
     }
 
     /// The current token's text (a name, a punctuation character, a string's value).
@@ -95,7 +52,7 @@ public struct Parser {
     func describe(_ t: Token) -> String {
         switch t.kind {
         case .eof: return "end of file"
-        case .ident, .punct, .arrow: return "'\(lexer.text(t))'"
+        case .ident, .number, .punct, .arrow: return "'\(lexer.text(t))'"
         case .string: return "a string"
         }
     }
@@ -153,28 +110,46 @@ public struct Parser {
     }
 
     public mutating func parseFile() -> SyntaxFile {
-        var items: [Item] = []
-        while tok.kind != .eof {
-            let startIndex = i
-            do {
-                items.append(try parseItem())
-            } catch {
-                recover(topLevel: true)
-            }
-            if i == startIndex { advance() }
-        }
+        let items = parseItems(inBlock: false)
         return SyntaxFile(file: file, items: items, trailingComments: Array(lexer.comments(tok)))
     }
 
+    /// Declarations up to the end of the file, or, in an `if` block, up to its closing `}`.
+    mutating func parseItems(inBlock: Bool) -> [Item] {
+        var items: [Item] = []
+        while tok.kind != .eof, !(inBlock && isPunct("}")) {
+            let startIndex = i
+            let trivia = leadingTrivia()
+            let keyword = tok.kind == .ident ? name : nil
+            declared = nil
+            do {
+                items.append(try parseItem(trivia))
+            } catch {
+                let start = keyword?.range.start ?? tok.range.start
+                recover(topLevel: true, inBlock: inBlock)
+                if let keyword {
+                    items.append(Item(kind: .broken(name: declared), keyword: keyword,
+                                      range: SourceRange(file: file, start: start, end: max(start, prev?.end ?? start)),
+                                      trivia: Trivia(), damaged: true))
+                }
+            }
+            if i == startIndex { advance() }
+        }
+        return items
+    }
+
+    /// The name the declaration being parsed declares, once read (for `.broken` items).
+    var declared: Name?
+
     /// Skips to just after the next ';' (or a '}' that closes a block), or to a keyword that
-    /// starts a declaration on a new line.
-    mutating func recover(topLevel: Bool) {
+    /// starts a declaration on a new line. In an `if` block, a '}' that closes the block stays.
+    mutating func recover(topLevel: Bool, inBlock: Bool = false) {
         var braces = 0
         while tok.kind != .eof {
             if isPunct(";") && braces <= 0 { advance(); return }
             if isPunct("{") { braces += 1 }
             if isPunct("}") {
-                if braces <= 0 { if topLevel { advance() }; return }
+                if braces <= 0 { if topLevel && !inBlock { advance() }; return }
                 braces -= 1
                 if braces == 0 && topLevel { advance(); return }
             }
@@ -205,8 +180,15 @@ public struct Parser {
         return t
     }
 
-    mutating func parseItem() throws -> Item {
-        var trivia = leadingTrivia()
+    /// A name that the declaration declares: remembered for a `.broken` item if the rest fails.
+    mutating func declaredName(_ what: String) throws -> Name {
+        let n = try expectName(what)
+        declared = n
+        return n
+    }
+
+    mutating func parseItem(_ leading: Trivia) throws -> Item {
+        var trivia = leading
         let start = tok.range.start
         guard tok.kind == .ident else {
             diagnostics.error(.unexpectedToken, "expected a declaration, found \(describe(tok))", at: tok.range,
@@ -215,38 +197,52 @@ public struct Parser {
         }
         let kw = name
         let kind: Item.Kind
+        advance()
         switch kw.text {
         case "policy":
-            advance()
-            let name = try expectName("a policy name")
+            let name = try declaredName("a policy name")
             guard isKeyword("for") else { expected("'for'", hint: "write 'policy NAME for struct STRUCT;'"); throw Recovery() }
             advance()
+            var vmlinux: Name?
+            if isKeyword("vmlinux") { vmlinux = self.name; advance() }
             guard isKeyword("struct") else { expected("'struct'", hint: "write 'policy NAME for struct STRUCT;'"); throw Recovery() }
             advance()
-            kind = .policy(name: name, structName: try expectName("a struct name"))
+            kind = .policy(name: name, structName: try expectName("a struct name"), vmlinux: vmlinux)
         case "prefix":
-            advance()
             kind = .prefix(try expectName("a prefix"))
-        case "include":
+        case "kernel":
+            guard tok.kind == .number || tok.kind == .ident else {
+                expected("a kernel version", hint: "write 'kernel 6.12;' or 'kernel mainline;'")
+                throw Recovery()
+            }
+            kind = .kernel(name)
             advance()
+        case "module":
+            kind = .module(try expectName("a module name"))
+        case "nesting":
+            kind = .nesting(try expectName("'dag' or 'per_instance'"))
+        case "runtime_guards":
+            kind = .runtimeGuards
+        case "deny":
+            guard isKeyword("set") else { expected("'set'", hint: "write 'deny set NAME;'"); throw Recovery() }
+            advance()
+            kind = .deny(set: try expectName("a set name"))
+        case "include":
             guard tok.kind == .string else { expected("a quoted path"); throw Recovery() }
             kind = .include(path: text, range: tok.range)
             includeBroken = lexerError(in: tok.range.start...tok.range.start)
             advance()
         case "context":
-            advance()
-            kind = .context(try expectName("a context name"))
+            kind = .context(try declaredName("a context name"))
         case "requirement":
-            advance()
-            kind = .requirement(try expectName("a requirement name"))
+            kind = .requirement(try declaredName("a requirement name"))
         case "group":
-            advance()
-            let name = try expectName("a group name")
+            let name = try declaredName("a group name")
             try expectPunct("=", hint: "write 'group NAME = MASK;'")
             kind = .group(name, try parseMask())
         case "callback":
-            advance()
             let names = try nameList("a callback name")
+            declared = names.first
             try expectPunct(":", hint: "write 'callback NAME: CONTEXTS;'")
             let mask = try parseMask()
             var props: [Name] = []
@@ -254,41 +250,35 @@ public struct Parser {
                 props.append(name); advance()
             }
             kind = .callback(names, mask, properties: props)
-        case "set":
-            advance()
-            let name = try expectName("a set name")
+        case "external", "set":
+            var external: Name?
+            if kw.text == "external" {
+                external = kw
+                guard isKeyword("set") else { expected("'set'", hint: "write 'external set NAME: struct_ops;'"); throw Recovery() }
+                advance()
+            }
+            let name = try declaredName("a set name")
             try expectPunct(":", hint: "write 'set NAME: struct_ops, syscall;'")
-            kind = .set(name, progTypes: try nameList("a program type"))
+            kind = .set(name, progTypes: try nameList("a program type"), external: external)
         case "nest":
-            advance()
             let from = try expectName("a callback name")
             guard tok.kind == .arrow else { expected("'->'", hint: "write 'nest OUTER -> INNER;'"); throw Recovery() }
             advance()
             kind = .nest(from: from, to: try expectName("a callback name"))
         case "kfunc":
-            advance()
-            let name = try expectName("a kfunc name")
-            try expectPunct("{", hint: "a kfunc's statements go in braces")
-            var stmts: [KfuncStatement] = []
+            return try parseKfunc(keyword: kw, start: start, trivia: trivia)
+        case "if":
+            let option = try expectName("a Kconfig option")
+            try expectPunct("{", hint: "write 'if CONFIG_FOO { ... }'")
             let errorsBefore = diagnostics.items.count
-            while !isPunct("}") && tok.kind != .eof {
-                if tok.kind == .ident, tok.startsLine, Parser.itemKeywords.contains(text), !Parser.statementKeywords.contains(text) {
-                    break // a missing '}' : let the next declaration parse
-                }
-                let before = i
-                do { stmts.append(try parseStatement()) } catch { recover(topLevel: false) }
-                if i == before { advance() }
-            }
+            let items = parseItems(inBlock: true)
             var closing = leadingTrivia()
-            guard isPunct("}") else {
-                expected("'}'", hint: "close the block of kfunc '\(name.text)'")
-                throw Recovery()
-            }
+            guard isPunct("}") else { expected("'}'", hint: "close the block of 'if \(option.text)'"); throw Recovery() }
             let end = tok.range.end
             advance()
             closing.trailing = nil
             trivia.trailing = takeTrailing()
-            var item = Item(kind: .kfunc(name, stmts, closing: closing), keyword: kw,
+            var item = Item(kind: .conditional(option: option, items: items, closing: closing), keyword: kw,
                             range: SourceRange(file: file, start: start, end: end), trivia: trivia)
             item.damaged = diagnostics.items.count > errorsBefore
             return item
@@ -309,6 +299,36 @@ public struct Parser {
         var item = Item(kind: kind, keyword: kw, range: SourceRange(file: file, start: start, end: end), trivia: trivia)
         item.damaged = includeBroken
         includeBroken = false
+        return item
+    }
+
+    /// `kfunc NAME { statements }`, the keyword already read.
+    mutating func parseKfunc(keyword kw: Name, start: Int, trivia: Trivia) throws -> Item {
+        var trivia = trivia
+        let name = try declaredName("a kfunc name")
+        try expectPunct("{", hint: "a kfunc's statements go in braces")
+        var stmts: [KfuncStatement] = []
+        let errorsBefore = diagnostics.items.count
+        while !isPunct("}") && tok.kind != .eof {
+            if tok.kind == .ident, tok.startsLine, Parser.itemKeywords.contains(text), !Parser.statementKeywords.contains(text) {
+                break // a missing '}': let the next declaration parse
+            }
+            let before = i
+            do { stmts.append(try parseStatement()) } catch { recover(topLevel: false) }
+            if i == before { advance() }
+        }
+        var closing = leadingTrivia()
+        guard isPunct("}") else {
+            expected("'}'", hint: "close the block of kfunc '\(name.text)'")
+            throw Recovery()
+        }
+        let end = tok.range.end
+        advance()
+        closing.trailing = nil
+        trivia.trailing = takeTrailing()
+        var item = Item(kind: .kfunc(name, stmts, closing: closing), keyword: kw,
+                        range: SourceRange(file: file, start: start, end: end), trivia: trivia)
+        item.damaged = diagnostics.items.count > errorsBefore
         return item
     }
 
@@ -337,7 +357,17 @@ public struct Parser {
         case "requires":
             advance(); kind = .requires(try nameList("a requirement"))
         case "invokes":
-            advance(); kind = .invokes(try nameList("a callback name"))
+            advance()
+            var targets: [InvokeTarget] = []
+            repeat {
+                if !targets.isEmpty { advance() }
+                var child: Name?
+                if isKeyword("child") { child = name; advance() }
+                targets.append(InvokeTarget(child: child, callback: try expectName("a callback name")))
+            } while isPunct(",")
+            kind = .invokes(targets)
+        case "was":
+            advance(); kind = .was(try nameList("an earlier kfunc name"))
         case "impl":
             advance()
             let cbs = try nameList("a callback name")
@@ -365,11 +395,11 @@ public struct Parser {
     // term = unary { ("&" | "-") unary }
     mutating func parseTerm() throws -> MaskExpr {
         let first = try parseUnary()
-        var rest: [(op: MaskOp, rhs: MaskExpr)] = []
+        var rest: [MaskStep] = []
         while isPunct("&") || isPunct("-") {
             let op: MaskOp = isPunct("&") ? .and : .minus
             advance()
-            rest.append((op, try parseUnary()))
+            rest.append(MaskStep(op: op, rhs: try parseUnary()))
         }
         return rest.isEmpty ? first : .chain(first, rest)
     }

@@ -102,9 +102,10 @@ public struct PermissionMatrix: Sendable {
             else { groups.append((c.label, c.order, [c])) }
         }
         groups = groups.enumerated().sorted { ($0.element.order, $0.offset) < ($1.element.order, $1.offset) }.map(\.element)
-        // Other program types that some set (old or new) is registered for.
-        let used = Set(np.sets.flatMap(\.progTypes) + (op?.sets.flatMap(\.progTypes) ?? []))
-        let types = ProgType.allCases.filter { $0 != .struct_ops && used.contains($0) }
+        // Other program types that reach some set (old or new): those of the kfunc hooks the
+        // sets are registered for.
+        let hooks = Set((np.sets.flatMap(\.progTypes) + (op?.sets.flatMap(\.progTypes) ?? [])).compactMap(\.hook))
+        let types = ProgType.allCases.filter { $0 != .struct_ops && $0.hook.map(hooks.contains) == true }
         var allCols: [(Column, Caller?, Caller?)] = []
         var columnGroups: [ColumnGroup] = []
         for g in groups {

@@ -5,16 +5,20 @@ public enum Formatter {
     /// Formats one parsed file. The caller must not pass a file with syntax errors.
     public static func format(_ file: SyntaxFile) -> String {
         var out = ""
-        for (n, item) in file.parts.enumerated() {
-            leading(item.trivia, indent: "", first: n == 0, into: &out)
-            out += line(item)
-            trailing(item.trivia, into: &out)
-        }
+        items(file.items, indent: "", into: &out)
         var t = Trivia()
         t.leading = file.trailingComments
         t.blankBefore = file.trailingComments.first?.blankBefore ?? false
-        leading(t, indent: "", first: file.parts.isEmpty, into: &out)
+        leading(t, indent: "", first: file.items.isEmpty, into: &out)
         return out
+    }
+
+    static func items(_ list: [Item], indent: String, into out: inout String) {
+        for (n, item) in list.enumerated() {
+            leading(item.trivia, indent: indent, first: n == 0, into: &out)
+            self.item(item, indent: indent, into: &out)
+            trailing(item.trivia, into: &out)
+        }
     }
 
     static func leading(_ t: Trivia, indent: String, first: Bool, into out: inout String) {
@@ -22,11 +26,8 @@ public enum Formatter {
             if (i == 0 ? t.blankBefore : c.blankBefore), !first || i > 0 { out += "\n" }
             out += indent + c.text + "\n"
         }
-        if t.leading.isEmpty ? t.blankBefore && !first : blankAfterComments(t) { out += "\n" }
+        if t.leading.isEmpty ? t.blankBefore && !first : t.blankAfterComments { out += "\n" }
     }
-
-    /// A blank line between the last leading comment and the declaration itself.
-    static func blankAfterComments(_ t: Trivia) -> Bool { t.blankAfterComments }
 
     static func trailing(_ t: Trivia, into out: inout String) {
         if let c = t.trailing {
@@ -37,27 +38,47 @@ public enum Formatter {
 
     static func names(_ ns: [Name]) -> String { ns.map(\.text).joined(separator: ", ") }
 
-    static func line(_ item: Item) -> String {
+    static func item(_ item: Item, indent: String, into out: inout String) {
         switch item.kind {
-        case .policy(let n, let s): return "policy \(n.text) for struct \(s.text);\n"
-        case .prefix(let p): return "prefix \(p.text);\n"
-        case .include(let path, _): return "include \(quote(path));\n"
-        case .context(let n): return "context \(n.text);\n"
-        case .requirement(let n): return "requirement \(n.text);\n"
-        case .group(let n, let e): return "group \(n.text) = \(mask(e));\n"
-        case .callback(let ns, let e, let props):
-            return "callback \(names(ns)): \(mask(e))\(props.map { " " + $0.text }.joined());\n"
-        case .set(let n, let types): return "set \(n.text): \(names(types));\n"
-        case .nest(let a, let b): return "nest \(a.text) -> \(b.text);\n"
         case .kfunc(let n, let stmts, let closing):
-            var out = "kfunc \(n.text) {\n"
+            out += indent + "kfunc \(n.text) {\n"
             for (i, s) in stmts.enumerated() {
-                leading(s.trivia, indent: "    ", first: i == 0, into: &out)
-                out += "    " + statement(s) + "\n"
+                leading(s.trivia, indent: indent + "    ", first: i == 0, into: &out)
+                out += indent + "    " + statement(s) + "\n"
                 trailing(s.trivia, into: &out)
             }
-            leading(closing, indent: "    ", first: stmts.isEmpty, into: &out)
-            return out + "}\n"
+            leading(closing, indent: indent + "    ", first: stmts.isEmpty, into: &out)
+            out += indent + "}\n"
+        case .conditional(let option, let inner, let closing):
+            out += indent + "if \(option.text) {\n"
+            items(inner, indent: indent + "    ", into: &out)
+            leading(closing, indent: indent + "    ", first: inner.isEmpty, into: &out)
+            out += indent + "}\n"
+        default:
+            out += indent + line(item.kind) + "\n"
+        }
+    }
+
+    /// A one-line declaration.
+    static func line(_ kind: Item.Kind) -> String {
+        switch kind {
+        case .policy(let n, let s, let vmlinux): return "policy \(n.text) for \(vmlinux == nil ? "" : "vmlinux ")struct \(s.text);"
+        case .prefix(let p): return "prefix \(p.text);"
+        case .kernel(let v): return "kernel \(v.text);"
+        case .module(let m): return "module \(m.text);"
+        case .nesting(let m): return "nesting \(m.text);"
+        case .runtimeGuards: return "runtime_guards;"
+        case .deny(let set): return "deny set \(set.text);"
+        case .include(let path, _): return "include \(quote(path));"
+        case .context(let n): return "context \(n.text);"
+        case .requirement(let n): return "requirement \(n.text);"
+        case .group(let n, let e): return "group \(n.text) = \(mask(e));"
+        case .callback(let ns, let e, let props):
+            return "callback \(names(ns)): \(mask(e))\(props.map { " " + $0.text }.joined());"
+        case .set(let n, let types, let external):
+            return "\(external == nil ? "" : "external ")set \(n.text): \(names(types));"
+        case .nest(let a, let b): return "nest \(a.text) -> \(b.text);"
+        case .kfunc, .conditional, .broken: return ""
         }
     }
 
@@ -67,8 +88,10 @@ public enum Formatter {
         case .flags(let fs): return "flags \(fs.isEmpty ? "none" : fs.map(\.text).joined(separator: " | "));"
         case .allow(let e): return "allow \(mask(e));"
         case .requires(let ns): return "requires \(names(ns));"
-        case .invokes(let ns): return "invokes \(names(ns));"
+        case .invokes(let ts):
+            return "invokes \(ts.map { ($0.child == nil ? "" : "child ") + $0.callback.text }.joined(separator: ", "));"
         case .impl(let cbs, let sym): return "impl \(names(cbs)) = \(sym.text);"
+        case .was(let ns): return "was \(names(ns));"
         }
     }
 

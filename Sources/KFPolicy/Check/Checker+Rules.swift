@@ -1,0 +1,185 @@
+// Rules over the whole model: the kernel's limits, what a module may register, generated-name
+// collisions, kfunc consistency, the nesting graph and unused declarations.
+
+extension Checker {
+    /// Linux 6.12's limits on what the generated header registers (KFP409 in
+    /// docs/diagnostics.md). `kfpolicy gen --ignore-kernel-limits` makes these warnings.
+    static let maxStructOpsMembers = 64      // BPF_STRUCT_OPS_MAX_NR_MEMBERS, include/linux/bpf.h
+    static let maxKfuncsPerHook = 256        // BTF_KFUNC_SET_MAX_CNT, kernel/bpf/btf.c
+
+    mutating func checkKernelLimits() {
+        if policy.callbacks.count > Checker.maxStructOpsMembers {
+            let c = policy.callbacks[Checker.maxStructOpsMembers]
+            diagnostics.error(.kernelLimit, "struct \(policy.structName) would have \(policy.callbacks.count) callbacks",
+                              at: c.range, notes: [DiagnosticNote("Linux registers no struct_ops with more than \(Checker.maxStructOpsMembers) members (BPF_STRUCT_OPS_MAX_NR_MEMBERS)", at: policy.range)],
+                              hint: "split the interface into several structs, each with its own policy")
+        }
+        // register_btf_kfunc_id_set() concatenates every set registered for one hook of one BTF
+        // into one set of at most 256 entries (a set registered for two types of one hook, or a
+        // kfunc in two such sets, counts twice); past that it fails with -E2BIG.
+        var size = [Int](repeating: 0, count: policy.sets.count)
+        for k in policy.kfuncs { for s in k.sets { size[s] += 1 } }
+        var total: [String: Int] = [:]
+        for s in policy.ownSets {
+            for t in policy.sets[s].progTypes {
+                guard let hook = t.hook else { continue }
+                let before = total[hook, default: 0]
+                total[hook] = before + size[s]
+                if before <= Checker.maxKfuncsPerHook, before + size[s] > Checker.maxKfuncsPerHook {
+                    diagnostics.error(.kernelLimit, "with set '\(policy.sets[s].name)', the \(hook) hook holds more than \(Checker.maxKfuncsPerHook) kfunc entries",
+                                      at: policy.sets[s].range,
+                                      notes: [DiagnosticNote("Linux merges the sets of one program-type hook into one set of at most \(Checker.maxKfuncsPerHook) (BTF_KFUNC_SET_MAX_CNT); registering more fails with -E2BIG", at: policy.sets[s].range)],
+                                      hint: "register fewer kfuncs for these program types; the kernel's own sets for the hook count too")
+                }
+            }
+        }
+    }
+
+    /// A module may register one kfunc set per hook: the kernel refuses a second and drops all
+    /// of the module's sets (6.12 and mainline, __register_btf_kfunc_id_set).
+    mutating func checkModuleSets() {
+        guard policy.module != nil else { return }
+        var first: [String: (set: Int, type: ProgType)] = [:]
+        for s in policy.ownSets {
+            for t in policy.sets[s].progTypes {
+                guard let hook = t.hook else { continue }
+                if let prev = first[hook], prev.set != s {
+                    let p = policy.sets[prev.set]
+                    diagnostics.error(.moduleSetsPerHook, "module \(policy.module!) registers a second kfunc set for the \(hook) hook",
+                                      at: policy.sets[s].range,
+                                      notes: [DiagnosticNote("set '\(p.name)' is registered for \(prev.type.rawValue) already", at: p.range)],
+                                      hint: "a module registers at most one set per program-type hook (the kernel refuses the second and drops all of the module's sets); put these kfuncs into one set")
+                } else if first[hook] == nil {
+                    first[hook] = (s, t)
+                }
+            }
+        }
+    }
+
+    /// Every C name the header defines comes from the namer; two declarations that would get
+    /// the same name (`Dispatch` and `DISPATCH`, a kfunc named like a generated table) collide.
+    mutating func checkGeneratedNames() {
+        var seen: [String: CName] = [:]
+        var reported = Set<[SourceRange]>()
+        for n in CNamer(policy).allNames(policy) {
+            guard let prev = seen[n.name] else { seen[n.name] = n; continue }
+            if prev.range == n.range && prev.what == n.what { continue }
+            if prev.range.isNone && n.range.isNone { continue }
+            // One report per pair of declarations, however many of their names collide.
+            guard reported.insert([prev.range, n.range]).inserted else { continue }
+            let at = n.range.isNone ? prev.range : n.range
+            let other = n.range.isNone ? n : prev
+            if poisoned.contains(n.name) { continue }
+            var notes: [DiagnosticNote] = []
+            if !other.range.isNone { notes.append(DiagnosticNote("\(other.what) is declared here", at: other.range)) }
+            diagnostics.error(.reservedName, "generated C name '\(n.name)' of \(n.range.isNone ? prev.what : n.what) collides with that of \(other.what)",
+                              at: at, notes: notes, hint: "rename one of them")
+        }
+    }
+
+    mutating func checkKfuncRules() {
+        var setUsed = [Bool](repeating: false, count: policy.sets.count)
+        // A kfunc is allowed in some callback when its mask meets the contexts of some callback
+        // (of some sleepable one, if it requires sleepable): one union each, not a scan per kfunc.
+        var anyCallback = ContextMask.empty, sleepableCallback = ContextMask.empty
+        for c in policy.callbacks {
+            anyCallback = anyCallback.union(c.contexts)
+            if c.sleepable { sleepableCallback = sleepableCallback.union(c.contexts) }
+        }
+        var renamed: [String: Int] = [:]
+        for (k, kf) in policy.kfuncs.enumerated() {
+            for s in kf.sets { setUsed[s] = true }
+            checkRenames(k, &renamed)
+            if incompleteKfuncs.contains(k) { continue }
+            let external = kf.sets.filter { policy.sets[$0].external }
+            if !external.isEmpty, external.count < kf.sets.count {
+                let own = kf.sets.first { !policy.sets[$0].external }!
+                diagnostics.error(.externalMixed, "kfunc '\(kf.name)' is in external set '\(policy.sets[external[0]].name)' and in set '\(policy.sets[own].name)'",
+                                  at: kf.setsRange, notes: [DiagnosticNote("'\(policy.sets[external[0]].name)' is external", at: policy.sets[external[0]].range)],
+                                  hint: "a kfunc is either registered by this policy or by another subsystem")
+            }
+            // A kfunc an included file shares between policies need not be callable in each.
+            let shared = kf.range.file != policy.range.file
+            if !shared, let reg = policy.registeringSet(k, for: .struct_ops),
+               !kf.mask.meets(kf.requiresSleepable ? sleepableCallback : anyCallback) {
+                let reason = kf.mask.isEmpty ? "its mask is 'none'"
+                    : "no\(kf.requiresSleepable ? " sleepable" : "") callback runs in \(policy.describe(kf.mask))"
+                let hasMask = kf.maskRange != kf.range
+                diagnostics.add(Diagnostic(.error, .kfuncNoCallback, "kfunc '\(kf.name)' is registered for struct_ops but allowed in no callback: \(reason)",
+                                  at: kf.maskRange, notes: [DiagnosticNote("registered for struct_ops by this set", at: policy.sets[reg].range)],
+                                  hint: hasMask ? "widen its mask, or register it only for the program types that call it" : "add 'allow CONTEXTS;'"))
+            }
+            if kf.has(.KF_SLEEPABLE), !kf.requiresSleepable {
+                let bad = policy.callbacks.filter { kf.mask.meets($0.contexts) && !$0.sleepable }
+                if !bad.isEmpty {
+                    let names = bad.prefix(6).map { "ops.\($0.name)" }.joined(separator: ", ") + (bad.count > 6 ? ", ..." : "")
+                    diagnostics.error(.sleepableInNonSleepable, "KF_SLEEPABLE kfunc '\(kf.name)' is allowed in callbacks that are not sleepable: \(names)",
+                                      at: kf.maskRange, notes: bad.prefix(3).map { DiagnosticNote("ops.\($0.name) is not sleepable", at: $0.range) },
+                                      hint: "add 'requires sleepable;' or narrow its mask to sleepable callbacks")
+                }
+            }
+            for impl in kf.impls {
+                for c in impl.callbacks where !policy.isAllowed(k, .callback(c)) {
+                    let cb = policy.callbacks[c]
+                    diagnostics.error(.implNotAllowed, "kfunc '\(kf.name)' has an implementation for ops.\(cb.name), where it is not allowed",
+                                      at: impl.range, notes: [DiagnosticNote("ops.\(cb.name) declared here", at: cb.range)],
+                                      hint: "remove the callback from 'impl' or widen the kfunc's mask")
+                }
+            }
+        }
+        for (i, s) in policy.sets.enumerated() where !setUsed[i] && !poisoned.contains(s.name) {
+            diagnostics.warning(.emptySet, "set '\(s.name)' holds no kfunc", at: s.range, hint: "add 'in \(s.name);' to its kfuncs or remove it")
+        }
+    }
+
+    /// A kfunc's earlier names must not be names of current kfuncs, nor of another's past.
+    mutating func checkRenames(_ k: Int, _ renamed: inout [String: Int]) {
+        let kf = policy.kfuncs[k]
+        for old in kf.was {
+            if let other = policy.kfunc(named: old) {
+                diagnostics.error(.renameCollision, "kfunc '\(kf.name)' was '\(old)', which is a kfunc of this policy",
+                                  at: kf.wasRange, notes: [DiagnosticNote("'\(old)' is declared here", at: policy.kfuncs[other].range)],
+                                  hint: "a renamed kfunc's old name no longer exists; remove 'was \(old)' or the old kfunc")
+            } else if let prev = renamed[old], prev != k {
+                diagnostics.error(.renameCollision, "'\(old)' is an earlier name of two kfuncs", at: kf.wasRange,
+                                  notes: [DiagnosticNote("'\(policy.kfuncs[prev].name)' was '\(old)' too", at: policy.kfuncs[prev].wasRange)],
+                                  hint: "each old name becomes one new name")
+            } else {
+                renamed[old] = k
+            }
+        }
+    }
+
+    /// The nesting graph must be acyclic, or (with `nesting per_instance;`) each cycle is a
+    /// warning and the header's instance check refuses instances that close one.
+    mutating func checkNestingGraph() {
+        let graph = NestingGraph(policy)
+        let perInstance = policy.nesting == .per_instance
+        for cycle in graph.cycles() {
+            let first = cycle[0]
+            let notes = cycle.prefix(32).map { DiagnosticNote($0.describe(policy), at: $0.range) }
+            let path = elided(cycle.map { graph.nodeName($0.from) } + [graph.nodeName(first.from)]).joined(separator: " -> ")
+            if perInstance {
+                diagnostics.warning(.nestingCycleChecked, "nesting graph has a cycle: \(path)", at: first.range, notes: notes,
+                                    hint: "with 'nesting per_instance;' a struct_ops instance that implements the whole cycle is refused when it is registered")
+            } else {
+                diagnostics.error(.nestingCycle, "nesting graph is not a DAG: \(path)", at: first.range, notes: notes,
+                                  hint: "remove one of the 'invokes', 'nest' or 'allow' facts on this path")
+            }
+        }
+    }
+
+    mutating func warnUnused() {
+        for (i, c) in policy.contexts.enumerated() where usedContexts & (1 << UInt32(i)) == 0 {
+            diagnostics.warning(.unusedContext, "context '\(c.name)' is never used", at: c.range,
+                                hint: "give it to a callback or a kfunc mask, or remove it")
+        }
+        for g in policy.groups where !usedGroups.contains(g.name) {
+            diagnostics.warning(.unusedGroup, "group '\(g.name)' is never used", at: g.range, hint: "use it in a mask or remove it")
+        }
+        for (i, r) in policy.requirements.enumerated() where !usedRequirements.contains(i) {
+            diagnostics.warning(.unusedRequirement, "requirement '\(r.name)' is never required", at: r.range,
+                                hint: "add 'requires \(r.name);' to a kfunc or remove it")
+        }
+    }
+}
