@@ -51,13 +51,15 @@ check_runs() { # BIN
     [ "$(cd "$tmp" && clean "$bin" --version)" = "$version" ] || fail "$bin --version"
     clean "$bin" gen "$top/Policies/scx.policy" -o "$out" || fail "$bin gen"
     cmp "$out/scx_kfpolicy.h" "$top/Generated/scx_kfpolicy.h" || fail "$bin gen differs from Generated/scx_kfpolicy.h"
-    # Policies by name come from the installed share/kfpolicy/policies.
-    (cd "$tmp" && clean "$bin" check scx) || fail "$bin check scx"
+    # Policies by name come from the installed share/kfpolicy/policies (scx includes scx/common.policy).
+    (cd "$tmp" && clean "$bin" check scx scx@6.12 scx_cid tcp_cong) || fail "$bin check scx scx@6.12 scx_cid tcp_cong"
+    (cd "$tmp" && clean "$bin" gen scx@6.12 -o "$out") || fail "$bin gen scx@6.12"
+    cmp "$out/scx-6.12_kfpolicy.h" "$top/Generated/scx-6.12_kfpolicy.h" || fail "$bin gen scx@6.12 differs from Generated/"
     local r=0
-    (cd "$top" && clean "$bin" lint --policy scx --format github Tests/LintCases/two_maps/two_maps.bpf.c -- -I Tests/LintCases/include \
-        > "$tmp/lint.out") || r=$?
+    (cd "$top" && clean "$bin" lint --policy scx@6.12 --format github Tests/LintCases/two_maps/two_maps.bpf.c \
+        -- -I Tests/LintCases/include > "$tmp/lint.out") || r=$?
     [ "$r" = 1 ] && grep -q "title=KFP701::'scx_bpf_consume' is not allowed in ops.enqueue" "$tmp/lint.out" \
-        || fail "$bin lint --policy scx (status $r): $(cat "$tmp/lint.out")"
+        || fail "$bin lint --policy scx@6.12 (status $r): $(cat "$tmp/lint.out")"
     r=0
     (cd "$tmp" && clean "$bin" check no_such_policy 2> "$tmp/err") || r=$?
     [ "$r" = 2 ] && grep -q "share/kfpolicy/policies (installed with kfpolicy)" "$tmp/err" || fail "$bin: unknown policy name: $(cat "$tmp/err")"

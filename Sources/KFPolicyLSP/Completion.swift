@@ -5,8 +5,9 @@
 import KFPolicy
 
 enum Completion {
-    static let topLevelKeywords = ["policy", "prefix", "include", "context", "group", "callback", "requirement", "set", "kfunc", "nest"]
-    static let kfuncKeywords = ["in", "flags", "allow", "requires", "invokes", "impl"]
+    static let topLevelKeywords = ["policy", "prefix", "kernel", "module", "nesting", "runtime_guards", "deny", "include",
+                                   "context", "group", "callback", "requirement", "external", "set", "kfunc", "nest", "if"]
+    static let kfuncKeywords = ["in", "flags", "allow", "requires", "invokes", "impl", "was"]
 
     /// LSP CompletionItemKind values.
     enum ItemKind: Int {
@@ -19,28 +20,32 @@ enum Completion {
         /// Contexts and groups (and `any`, `none`); `sleepable` too after a callback's mask.
         case mask(afterCallbackMask: Bool)
         case callbacks, sets, requirements, flags, progTypes, kfuncs
+        /// Fixed words: `set` after `deny`, the kernels after `kernel`, ...
+        case words([String])
     }
 
     /// The tokens of the text before the cursor that belong to the cursor's statement, whether
-    /// the statement is inside a kfunc's braces, and whether the cursor is in a comment or string.
+    /// the statement is inside a kfunc's braces (not an `if`'s), and whether the cursor is in a
+    /// comment or string.
     static func statement(_ text: ArraySlice<UInt8>) -> (tokens: [String], inBraces: Bool, inTrivia: Bool) {
-        var tokens: [String] = [], depth = 0, i = text.startIndex
+        var tokens: [String] = [], i = text.startIndex
+        var braces: [Bool] = [] // for each open brace: is it a kfunc's?
         func isWord(_ b: UInt8) -> Bool { b == 0x5F || (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) }
         while i < text.endIndex {
             let b = text[i]
             let next = i + 1 < text.endIndex ? text[i + 1] : 0
             if b == 0x2F && next == 0x2F { // line comment
-                guard let nl = text[i...].firstIndex(of: 0x0A) else { return (tokens, depth > 0, true) }
+                guard let nl = text[i...].firstIndex(of: 0x0A) else { return (tokens, braces.last == true, true) }
                 i = nl + 1
             } else if b == 0x2F && next == 0x2A { // block comment
                 var j = i + 2
                 while j + 1 < text.endIndex, !(text[j] == 0x2A && text[j + 1] == 0x2F) { j += 1 }
-                if j + 1 >= text.endIndex { return (tokens, depth > 0, true) }
+                if j + 1 >= text.endIndex { return (tokens, braces.last == true, true) }
                 i = j + 2
             } else if b == 0x22 { // string
                 var j = i + 1
                 while j < text.endIndex, text[j] != 0x22, text[j] != 0x0A { j += text[j] == 0x5C ? 2 : 1 }
-                if j >= text.endIndex { return (tokens, depth > 0, true) }
+                if j >= text.endIndex { return (tokens, braces.last == true, true) }
                 tokens.append("\"\"")
                 i = j + 1
             } else if isWord(b) {
@@ -49,7 +54,8 @@ enum Completion {
                 tokens.append(String(decoding: text[i..<j], as: UTF8.self))
                 i = j
             } else if b == 0x3B || b == 0x7B || b == 0x7D { // ; { }
-                depth = max(0, depth + (b == 0x7B ? 1 : b == 0x7D ? -1 : 0))
+                if b == 0x7B { braces.append(tokens.first == "kfunc") }
+                if b == 0x7D { _ = braces.popLast() }
                 tokens = []
                 i += 1
             } else if b == 0x2D && next == 0x3E {
@@ -60,7 +66,7 @@ enum Completion {
                 i += 1
             }
         }
-        return (tokens, depth > 0, false)
+        return (tokens, braces.last == true, false)
     }
 
     /// What to offer, given the statement's tokens before the word being typed.
@@ -76,7 +82,12 @@ enum Completion {
             let complete = tokens.count > 1 && tokens.last != ":" && !["|", "&", "-", "~", "("].contains(tokens.last!)
             return .mask(afterCallbackMask: complete)
         case "in": return .sets
-        case "invokes", "nest": return .callbacks
+        case "invokes": return .callbacks // and `child`, added by the caller
+        case "nest": return .callbacks
+        case "deny": return tokens.count == 1 ? .words(["set"]) : .sets
+        case "external": return tokens.count == 1 ? .words(["set"]) : afterColon ? .progTypes : .nothing
+        case "kernel": return .words(["mainline", "6.12"])
+        case "nesting": return .words(["dag", "per_instance"])
         case "impl": return afterEquals ? .kfuncs : .callbacks
         case "requires": return .requirements
         case "flags": return .flags
@@ -106,8 +117,10 @@ enum Completion {
             (symbols?.occurrences ?? []).filter { $0.isDeclaration && $0.kind == k }.map(\.name)
         }
         let p = policy ?? Policy()
-        switch want(s.tokens, inBraces: s.inBraces) {
+        let wanted = want(s.tokens, inBraces: s.inBraces)
+        switch wanted {
         case .nothing: break
+        case .words(let ws): for w in ws { add(w, .keyword, s.tokens[0]) }
         case .topLevelKeyword: for k in topLevelKeywords { add(k, .keyword, "declaration") }
         case .kfuncKeyword: for k in kfuncKeywords { add(k, .keyword, "kfunc statement") }
         case .mask(let afterMask):
@@ -119,6 +132,7 @@ enum Completion {
             add("any", .keyword, "every context")
             add("none", .keyword, "no context")
         case .callbacks:
+            if s.tokens.first == "invokes" { add("child", .keyword, "a callback of a child instance") }
             for c in p.callbacks { add(c.name, .method, "callback: \(p.describe(c.contexts))\(c.sleepable ? ", sleepable" : "")", c.doc) }
             for n in declared(.callback) { add(n, .method, "callback") }
         case .sets:

@@ -38,7 +38,37 @@ enum HoverText {
                 + "\n\n\(p.contexts.count) contexts, \(p.callbacks.count) callbacks, \(p.kfuncs.count) kfuncs in \(p.sets.count) sets"
         case .property:
             return "**sleepable**: the callback may be a sleepable BPF program"
+        case .kernel, .module, .nestingMode, .config, .oldName:
+            return declarationLine(name, kind, p)
         case .prefix, .symbol:
+            return nil
+        }
+    }
+
+    /// What the policy-wide declarations and `was` mean.
+    static func declarationLine(_ name: String, _ kind: SymbolKind, _ p: Policy) -> String? {
+        switch kind {
+        case .kernel:
+            guard let k = Kernel(name) else { return nil }
+            return "**kernel \(k)**: the kernel the generated C is for; its filter finds the callback from "
+                + (k.hasMemberOffset ? "the member offset the verifier records" : "the member index (`expected_attach_type`)")
+        case .module:
+            return "**module** `\(name)`: the kernel module that registers the kfunc sets"
+                + (p.structInVmlinux ? "" : ", and defines `struct \(p.structName)`")
+        case .nestingMode:
+            return name == "per_instance"
+                ? "**nesting per_instance**: the nesting graph may have cycles; the header checks each struct_ops map when it is registered"
+                : "**nesting dag**: the nesting graph must be acyclic"
+        case .config:
+            let kfuncs = p.kfuncs.filter { $0.config.contains(name) }.map { "`\($0.name)`" }
+            let callbacks = p.callbacks.filter { $0.config.contains(name) }.map { "ops.\($0.name)" }
+            return "**\(name)**: what is inside exists only with this Kconfig option; decisions assume it is enabled and "
+                + "the C wraps it in `#if IS_ENABLED(\(name))`\n\nCallbacks: " + list(callbacks) + "\n\nKfuncs: " + list(kfuncs)
+        case .oldName:
+            return p.kfuncs.first { $0.was.contains(name) }.map {
+                "`\(name)` is an earlier name of kfunc `\($0.name)`: `kfpolicy diff` reports the rename"
+            }
+        default:
             return nil
         }
     }
@@ -57,6 +87,8 @@ enum HoverText {
         out += "- flags: " + (kf.flags.isEmpty ? "none" : kf.flags.map(\.rawValue).joined(separator: " | ")) + "\n"
         out += "- contexts (allow): " + p.describe(kf.mask) + "\n"
         if !kf.requires.isEmpty { out += "- requires: " + kf.requires.joined(separator: ", ") + "\n" }
+        if !kf.config.isEmpty { out += "- exists with: " + kf.config.joined(separator: " && ") + "\n" }
+        if !kf.was.isEmpty { out += "- earlier names: " + kf.was.joined(separator: ", ") + "\n" }
         if !kf.invokes.isEmpty { out += "- invokes: " + kf.invokes.map { "ops.\(p.callbacks[$0].name)" }.joined(separator: ", ") + "\n" }
         for i in kf.impls {
             out += "- implemented by `\(i.symbol)` in " + i.callbacks.map { "ops.\(p.callbacks[$0].name)" }.joined(separator: ", ") + "\n"
@@ -85,7 +117,8 @@ enum HoverText {
 
     static func callback(_ c: Int, _ p: Policy) -> String {
         let cb = p.callbacks[c]
-        var out = "**callback** `ops.\(cb.name)`: runs in \(p.describe(cb.contexts))" + (cb.sleepable ? ", sleepable" : "") + doc(cb.doc)
+        var out = "**callback** `ops.\(cb.name)`: runs in \(p.describe(cb.contexts))" + (cb.sleepable ? ", sleepable" : "")
+            + (cb.config.isEmpty ? "" : " (with " + cb.config.joined(separator: " && ") + ")") + doc(cb.doc)
         // The matrix column: the kfuncs it may call, by set.
         let allowed = p.kfuncs.indices.filter { p.isAllowed($0, .callback(c)) }
         var bySet: [(String, [String])] = []

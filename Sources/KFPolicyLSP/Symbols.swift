@@ -7,6 +7,8 @@ import KFPolicy
 /// What a name in a policy stands for.
 enum SymbolKind: String, Sendable {
     case policy, structName, prefix, context, group, callback, requirement, set, kfunc, flag, progType
+    /// `kernel 6.12;`, `module NAME;`, `nesting per_instance;`, `if CONFIG_FOO`, `was OLD`.
+    case kernel, module, nestingMode, config, oldName
     /// A name in a mask: a context or a group.
     case contextOrGroup
     /// A name after `requires`: a requirement or the built-in `sleepable`.
@@ -33,7 +35,16 @@ struct FileSymbols {
     var includes: [(path: String, start: Int, end: Int)] = []
 
     init(_ tree: SyntaxFile) {
-        for item in tree.items { add(item) }
+        // Items inside `if CONFIG_FOO { ... }` are walked too, without recursion.
+        var work = Array(tree.items.reversed())
+        while let item = work.popLast() {
+            if case .conditional(let option, let inner, _) = item.kind {
+                note(option, .config)
+                work.append(contentsOf: inner.reversed())
+            } else {
+                add(item)
+            }
+        }
     }
 
     /// The occurrence whose name holds byte `offset` (or ends right at it, for a cursor just
@@ -56,10 +67,15 @@ struct FileSymbols {
 
     mutating func add(_ item: Item) {
         switch item.kind {
-        case .policy(let name, let s):
+        case .policy(let name, let s, _):
             note(name, .policy, declared: true)
             note(s, .structName)
         case .prefix(let p): note(p, .prefix, declared: true)
+        case .kernel(let k): note(k, .kernel)
+        case .module(let m): note(m, .module)
+        case .nesting(let m): note(m, .nestingMode)
+        case .deny(let set): note(set, .set)
+        case .runtimeGuards, .conditional, .broken: break
         case .include(let path, let r): includes.append((path, r.start, r.end))
         case .context(let n): note(n, .context, declared: true)
         case .group(let n, let e):
@@ -70,7 +86,7 @@ struct FileSymbols {
             add(e)
             note(props, .property)
         case .requirement(let n): note(n, .requirement, declared: true)
-        case .set(let n, let types):
+        case .set(let n, let types, _):
             note(n, .set, declared: true)
             note(types, .progType)
         case .kfunc(let n, let statements, _):
@@ -86,7 +102,8 @@ struct FileSymbols {
         case .flags(let fs): note(fs, .flag)
         case .allow(let e): add(e)
         case .requires(let ns): note(ns, .requirementOrBuiltin)
-        case .invokes(let ns): note(ns, .callback)
+        case .invokes(let targets): note(targets.map(\.callback), .callback)
+        case .was(let ns): note(ns, .oldName)
         case .impl(let callbacks, let symbol):
             note(callbacks, .callback)
             note(symbol, .symbol)

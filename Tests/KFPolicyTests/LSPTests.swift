@@ -214,19 +214,23 @@ final class LSPTests: XCTestCase {
         }
         let inBody = good.replacingOccurrences(of: "    allow queue_locked;\n}", with: "    allow queue_locked;\n    invokes \u{1};\n}")
         XCTAssertEqual(try labels(inBody.replacingOccurrences(of: "\u{1}", with: ""), at: ";\n}\n\n/// Set up"),
-                       ["open", "stop", "xmit", "poll", "reset"])
+                       ["child", "open", "stop", "xmit", "poll", "reset"])
         let allow = good.replacingOccurrences(of: "allow queue_locked;\n}", with: "allow tx_locked | re;\n}")
         XCTAssertEqual(try labels(allow, at: ";\n}\n\n/// Set up"),
                        ["unlocked", "tx_locked", "rx_locked", "resetting", "queue_locked", "any", "none"])
         let sets = good.replacingOccurrences(of: "in demo_include_kfunc_ids;\n    allow queue_locked;", with: "in demo_;\n    allow queue_locked;")
         XCTAssertEqual(try labels(sets, at: ";\n    allow queue_locked;"), ["demo_common_kfunc_ids", "demo_include_kfunc_ids"])
         let keyword = good.replacingOccurrences(of: "    allow queue_locked;\n}", with: "    allow queue_locked;\n    re\n}")
-        XCTAssertEqual(try labels(keyword, at: "\n}\n\n/// Set up"), Set(["in", "flags", "allow", "requires", "invokes", "impl"]))
+        XCTAssertEqual(try labels(keyword, at: "\n}\n\n/// Set up"), Set(["in", "flags", "allow", "requires", "invokes", "impl", "was"]))
         let impl = good.replacingOccurrences(of: "    allow queue_locked;\n}", with: "    allow queue_locked;\n    impl xmit = \n}")
         XCTAssertTrue(try labels(impl, at: "\n}\n\n/// Set up").isSuperset(of: ["demo_dev_stats_add", "demo_dev_alloc_state"]))
         // At the top level, after a complete declaration: the declaration keywords.
         XCTAssertEqual(try labels(good + "ne\u{0}", at: "\u{0}"),
-                       ["policy", "prefix", "include", "context", "group", "callback", "requirement", "set", "kfunc", "nest"])
+                       ["policy", "prefix", "kernel", "module", "nesting", "runtime_guards", "deny", "include", "context",
+                        "group", "callback", "requirement", "external", "set", "kfunc", "nest", "if"])
+        // Inside `if CONFIG_FOO { ... }` declarations go on, not kfunc statements.
+        XCTAssertTrue(try labels(good + "if CONFIG_X {\n    ca\u{0}\n}\n", at: "\u{0}").contains("callback"))
+        XCTAssertEqual(try labels(good + "nesting \u{0}", at: "\u{0}"), ["dag", "per_instance"])
 
         XCTAssertEqual(try client.shutdown(), 0)
     }
@@ -248,6 +252,24 @@ final class LSPTests: XCTestCase {
         }
         XCTAssertEqual(found[uri("common/shared.policy")]?.map { $0["code"].string }, ["KFP201"], "\(found)")
         XCTAssertEqual(found[uri("main.policy")]?.count, 0, "\(found)")
+        XCTAssertEqual(try client.shutdown(), 0)
+    }
+
+    /// Hover on the declarations of real kernels' policies: `kernel`, `if CONFIG_...`, `was`.
+    func testHoverOnKernelConfigAndEarlierNames() throws {
+        let client = try start()
+        let text = "policy n for struct s;\nkernel 6.12;\ncontext a;\ncallback run: a;\nset ids: struct_ops;\nif CONFIG_FOO {\n"
+            + "    kfunc k_new {\n        in ids;\n        allow a;\n        was k_old;\n    }\n}\n"
+        try open(client, "n.policy", text)
+        XCTAssertEqual(try client.diagnostics(for: uri("n.policy")).count, 0)
+        func hover(_ needle: String) throws -> String {
+            try client.request("textDocument/hover", at("n.policy", position(text, of: needle, plus: 1)))["result"]["contents"]["value"].string ?? ""
+        }
+        for (needle, expected) in [("6.12", "**kernel 6.12**: the kernel the generated C is for"), ("CONFIG_FOO", "Kfuncs: `k_new`"),
+                                   ("k_old", "earlier name of kfunc `k_new`"), ("k_new", "- exists with: CONFIG_FOO")] {
+            let text = try hover(needle)
+            XCTAssertTrue(text.contains(expected), "\(needle): \(text)")
+        }
         XCTAssertEqual(try client.shutdown(), 0)
     }
 

@@ -39,7 +39,7 @@ final class MachineFormatTests: XCTestCase {
     func testSarifOfABadPolicyOfALintedProgramAndOfADiffValidate() throws {
         let check = try kfpolicy(["check", "Tests/Invalid/cycle.policy", "Tests/Invalid/includes.policy", "Tests/Invalid/names.policy", "--format", "sarif"])
         XCTAssertEqual(check.status, 1, check.err)
-        let lint = try kfpolicy(["lint", "--policy", "Policies/scx.policy", "--format", "sarif",
+        let lint = try kfpolicy(["lint", "--policy", "Policies/scx-6.12.policy", "--format", "sarif",
                                  "\(lintCases)/violations/violations.bpf.c", "--", "-I", "\(lintCases)/include"])
         XCTAssertEqual(lint.status, 1, lint.err)
         let diff = try kfpolicy(["diff", "--format", "sarif", "Tests/DiffCases/mixed-review/old.policy",
@@ -135,7 +135,7 @@ final class MachineFormatTests: XCTestCase {
         XCTAssertEqual(GitHubAnnotations.diagnostics([w], sources: sources),
                        "::warning file=a%2Cb%3Ac.policy,line=1,col=9,endLine=1,endColumn=10,title=KFP601::100%25 unused%0D%0Areally\n")
 
-        let lint = try kfpolicy(["lint", "--policy", "Policies/scx.policy", "--format", "github",
+        let lint = try kfpolicy(["lint", "--policy", "Policies/scx-6.12.policy", "--format", "github",
                                  "\(lintCases)/two_maps/two_maps.bpf.c", "--", "-I", "\(lintCases)/include"])
         XCTAssertEqual(lint.status, 1, lint.err)
         XCTAssertTrue(lint.out.hasPrefix("::error file=Tests/LintCases/two_maps/two_maps.bpf.c,line=14,col=9,"), lint.out)
