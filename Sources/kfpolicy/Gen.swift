@@ -53,7 +53,8 @@ struct Gen: ParsableCommand {
         var inputs: [String] = []
         var failed = false
         var headers: [(path: String, text: String, origins: [SourceRange]?, policy: Policy)] = []
-        for f in files {
+        for argument in files {
+            let f = try resolvePolicyOrExit(argument) // outputs are named after the file, not a name
             var c = try compileOrExit(f, sources: sources, timer: timer)
             if ignoreKernelLimits { c = c.downgrading([.kernelLimit]) }
             report(c, diagnostics)
