@@ -61,21 +61,17 @@ public enum GitHubAnnotations {
     /// `::name k=v,...::message` with GitHub's escapes: `%`, CR and LF everywhere, and `:` and
     /// `,` in property values too.
     static func command(_ name: String, _ properties: [(String, String)], _ message: String) -> String {
-        let props = properties.map { "\($0.0)=\(escape($0.1, property: true))" }.joined(separator: ",")
-        return "::\(name)\(props.isEmpty ? "" : " " + props)::\(escape(message, property: false))\n"
+        let props = properties.map { "\($0.0)=\(escape($0.1, propertyEscapes))" }.joined(separator: ",")
+        return "::\(name)\(props.isEmpty ? "" : " " + props)::\(escape(message, messageEscapes))\n"
     }
 
-    static func escape(_ s: String, property: Bool) -> String {
+    static let messageEscapes: [Unicode.Scalar: String] = ["%": "%25", "\r": "%0D", "\n": "%0A"]
+    static let propertyEscapes = messageEscapes.merging([":": "%3A", ",": "%2C"]) { a, _ in a }
+
+    static func escape(_ s: String, _ table: [Unicode.Scalar: String]) -> String {
         var out = ""
         for u in s.unicodeScalars {
-            switch u {
-            case "%": out += "%25"
-            case "\r": out += "%0D"
-            case "\n": out += "%0A"
-            case ":" where property: out += "%3A"
-            case "," where property: out += "%2C"
-            default: out.unicodeScalars.append(u)
-            }
+            if let e = table[u] { out += e } else { out.unicodeScalars.append(u) }
         }
         return out
     }

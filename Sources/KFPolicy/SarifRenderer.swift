@@ -119,24 +119,10 @@ public enum SarifRenderer {
     }
 
     static func physical(path: String, region: [String: JSONValue]) -> JSONValue {
-        var artifact: [String: JSONValue] = ["uri": .string(uriReference(path))]
+        var artifact: [String: JSONValue] = ["uri": .string(uriReference(forPath: path))]
         // A relative path is relative to where kfpolicy ran, the source root in CI.
         if !path.hasPrefix("/") { artifact["uriBaseId"] = .string("%SRCROOT%") }
         return .object(["artifactLocation": .object(artifact), "region": .object(region)])
-    }
-
-    /// A path as a URI reference: absolute paths as `file://` URIs, relative ones percent-encoded
-    /// (including `:`, so `HEAD~1:Policies/x.policy` cannot read as a scheme).
-    public static func uriReference(_ path: String) -> String {
-        var out = path.hasPrefix("/") ? "file://" : ""
-        for b in path.utf8 {
-            let unreserved = (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A)
-                || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "~")
-            if unreserved || b == UInt8(ascii: "/") { out.unicodeScalars.append(Unicode.Scalar(b)); continue }
-            let hex = Array("0123456789ABCDEF".utf8)
-            out += "%" + String(decoding: [hex[Int(b >> 4)], hex[Int(b & 15)]], as: UTF8.self)
-        }
-        return out
     }
 }
 

@@ -84,15 +84,7 @@ func path(fromURI uri: String) -> String {
 /// `/a/b c.policy` to `file:///a/b%20c.policy`. A path that is already a URI (it was one when it
 /// came in) stays as it is.
 func uri(fromPath path: String) -> String {
-    if !path.hasPrefix("/") && path.contains(":") { return path }
-    var out = "file://"
-    for b in path.utf8 {
-        let plain = (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || "-._~/".utf8.contains(b)
-        if plain { out.unicodeScalars.append(Unicode.Scalar(b)); continue }
-        let hex = Array("0123456789ABCDEF".utf8)
-        out += "%" + String(decoding: [hex[Int(b >> 4)], hex[Int(b & 15)]], as: UTF8.self)
-    }
-    return out
+    !path.hasPrefix("/") && path.contains(":") ? path : uriReference(forPath: path)
 }
 
 func hexValue(_ b: UInt8) -> UInt8? {

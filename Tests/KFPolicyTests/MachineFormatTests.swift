@@ -98,7 +98,7 @@ final class MachineFormatTests: XCTestCase {
         let loc = ((results(log)[0]["locations"] as! [[String: Any]])[0]["physicalLocation"] as! [String: Any])
         XCTAssertEqual(loc["region"] as! [String: Int], ["startLine": 2, "startColumn": 9, "endLine": 2, "endColumn": 10])
         XCTAssertEqual((loc["artifactLocation"] as! [String: String])["uri"], "dir%20with%20space/HEAD%3Ax.policy")
-        XCTAssertEqual(SarifRenderer.uriReference("/abs/p.policy"), "file:///abs/p.policy")
+        XCTAssertEqual(uriReference(forPath: "/abs/p.policy"), "file:///abs/p.policy")
         try assertValidSarif(["escaped": SarifRenderer.diagnostics([d], sources: sources)])
     }
 
