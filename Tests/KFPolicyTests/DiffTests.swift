@@ -388,3 +388,23 @@ final class DiffCLITests: XCTestCase {
         XCTAssertTrue(viaScript.contains("'demo_inc_run' is now allowed in syscall programs"), viaScript)
     }
 }
+
+/// docs/sched_ext-6.12-to-mainline.md is what `kfpolicy diff` says today about the step from
+/// the LTS kernel's sched_ext to mainline's: the review artefact stays fresh.
+final class ScxReviewArtefactTests: XCTestCase {
+    func testSched612ToMainlineReviewIsFresh() throws {
+        let r = try runProcess(builtKfpolicy, ["diff", "Policies/scx-6.12.policy", "Policies/scx.policy", "--format", "markdown"],
+                               cwd: packageRoot)
+        XCTAssertEqual(r.status, 6, "widenings and narrowings: \(r.err)")
+        let committed = try String(contentsOfFile: packageRoot + "/docs/sched_ext-6.12-to-mainline.md", encoding: .utf8)
+        XCTAssertEqual(committed, r.out, "docs/sched_ext-6.12-to-mainline.md is stale: run "
+                       + "kfpolicy diff Policies/scx-6.12.policy Policies/scx.policy --format markdown > docs/sched_ext-6.12-to-mainline.md")
+        for renamed in ["scx_bpf_dispatch", "scx_bpf_consume", "scx_bpf_dispatch_vtime"] {
+            XCTAssertTrue(r.out.contains("kfunc `\(renamed)` renamed to"), "\(renamed) shows as a rename")
+        }
+        // --fail-on narrowing catches a rename.
+        let gate = try runProcess(builtKfpolicy, ["diff", "Tests/DiffCases/rename-kfunc/old.policy", "Tests/DiffCases/rename-kfunc/new.policy",
+                                                  "--fail-on", "narrowing"], cwd: packageRoot)
+        XCTAssertEqual(gate.status, 5, gate.out)
+    }
+}

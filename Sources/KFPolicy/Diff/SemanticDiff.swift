@@ -50,6 +50,9 @@ public struct PolicyChange: Sendable {
         case callAllowed = "call-allowed"
         // Narrowings.
         case kfuncRemoved = "kfunc-removed"
+        /// A kfunc's name changed: programs that call the old name no longer load (a narrowing),
+        /// and the new name is callable (counted as a widening too).
+        case kfuncRenamed = "kfunc-renamed"
         case callbackRemoved = "callback-removed"
         case progTypeRemoved = "program-type-removed"
         case contextLost = "callback-context-lost"
@@ -78,14 +81,16 @@ public struct PolicyChange: Sendable {
             case .kfuncAdded, .callbackAdded, .progTypeAdded, .callAllowed, .contextGained, .sleepableGained,
                  .flagRemoved, .requirementDropped, .nestingEdgeAdded:
                 return .widening
-            case .kfuncRemoved, .callbackRemoved, .progTypeRemoved, .callDenied, .contextLost, .sleepableLost,
-                 .flagAdded, .requirementAdded, .nestingEdgeRemoved:
+            case .kfuncRemoved, .kfuncRenamed, .callbackRemoved, .progTypeRemoved, .callDenied, .contextLost,
+                 .sleepableLost, .flagAdded, .requirementAdded, .nestingEdgeRemoved:
                 return .narrowing
             default:
                 return .other
             }
         }
         var rank: Int { Kind.allCases.firstIndex(of: self)! }
+        /// Whether the change also counts as a widening (listed once, with its impact).
+        public var alsoWidens: Bool { self == .kfuncRenamed }
     }
 
     public let kind: Kind
@@ -174,10 +179,11 @@ public struct SemanticDiff: Sendable {
     public let changedCells: ChangedCells
     public let renames: Renames
 
-    public var widenings: [PolicyChange] { changes.filter { $0.impact == .widening } }
+    /// Widenings, including changes listed under another impact that also widen (a renamed kfunc).
+    public var widenings: [PolicyChange] { changes.filter { $0.impact == .widening || $0.kind.alsoWidens } }
     public var narrowings: [PolicyChange] { changes.filter { $0.impact == .narrowing } }
     public var others: [PolicyChange] { changes.filter { $0.impact == .other } }
-    public var hasWidenings: Bool { changes.contains { $0.impact == .widening } }
+    public var hasWidenings: Bool { !widenings.isEmpty }
     public var hasNarrowings: Bool { changes.contains { $0.impact == .narrowing } }
     public var isEmpty: Bool { changes.isEmpty }
 
@@ -339,9 +345,15 @@ struct Differ {
                 let cbs = d.p.allowedCallbacks(of: k).map { name(d.p.callbacks[$0].name) }.filter { common.contains($0) }.sorted()
                 return cbs.joined(separator: ",") + ";" + d.allowedProgTypes(k).map(\.rawValue).joined(separator: ",")
             }
+            // Renames the new side declares (`was OLD`) first, then those that decide the same.
+            var declared: [String: String] = [:]
+            for k in np.kfuncs where op.kfunc(named: k.name) == nil {
+                for o in k.was where op.kfunc(named: o) != nil && np.kfunc(named: o) == nil && declared[o] == nil { declared[o] = k.name }
+            }
             let (r, a) = Differ.removedAdded(op.kfuncs.map(\.name), np.kfuncs.map(\.name)) { $0 }
-            renames.kfuncs = Differ.match(removed: r, added: a,
-                                          oldSig: { sig(old, old.kfuncIndex($0)!, cb) }, newSig: { sig(new, new.kfuncIndex($0)!, { $0 }) })
+            let found = Differ.match(removed: r.filter { declared[$0] == nil }, added: a.filter { !declared.values.contains($0) },
+                                     oldSig: { sig(old, old.kfuncIndex($0)!, cb) }, newSig: { sig(new, new.kfuncIndex($0)!, { $0 }) })
+            renames.kfuncs = declared.merging(found) { d, _ in d }
         }
         // Sets: program types and members.
         do {
@@ -427,13 +439,20 @@ struct Differ {
                     new: new.evidence("\(what) \(n)", [(newRange(n), "\(what) '\(n)'")]), key: "\(n) \(what)")
             }
         }
+        // A kfunc's name is what BPF programs call: a renamed kfunc breaks those that call the old one.
+        for (o, n) in renames.kfuncs.sorted(by: { $0.key < $1.key }) {
+            let ok = old.p.kfuncs[old.p.kfunc(named: o)!], nk = new.p.kfuncs[new.p.kfunc(named: n)!]
+            var locs: [(SourceRange, String)] = [(nk.range, "kfunc '\(n)'")]
+            if nk.was.contains(o) { locs.append((nk.wasRange, "'\(n)' was '\(o)'")) }
+            add(.kfuncRenamed, n, "kfunc '\(o)' renamed to '\(n)': programs that call '\(o)' no longer load",
+                old: old.evidence("kfunc \(o)", [(ok.range, "kfunc '\(o)'")]), new: new.evidence("kfunc \(n)", locs), key: n)
+        }
         let op = old.p, np = new.p
         one("context", renames.contexts, { n in op.contexts.first { $0.name == n }!.range }, { n in np.contexts.first { $0.name == n }!.range })
         one("group", renames.groups, { n in op.groups.first { $0.name == n }!.range }, { n in np.groups.first { $0.name == n }!.range })
         one("callback", renames.callbacks, { op.callbacks[op.callback(named: $0)!].range }, { np.callbacks[np.callback(named: $0)!].range })
         one("requirement", renames.requirements, { n in op.requirements.first { $0.name == n }!.range }, { n in np.requirements.first { $0.name == n }!.range })
         one("set", renames.sets, { n in op.sets.first { $0.name == n }!.range }, { n in np.sets.first { $0.name == n }!.range })
-        one("kfunc", renames.kfuncs, { op.kfuncs[op.kfunc(named: $0)!].range }, { np.kfuncs[np.kfunc(named: $0)!].range })
     }
 
     mutating func compareContexts() {
