@@ -32,7 +32,7 @@ public enum GitHubAnnotations {
         var out = ""
         for d in diffs {
             for c in d.changes {
-                let level = c.impact == .other ? "notice" : failing.contains(c.impact) ? "error" : "warning"
+                let level = c.fails(failing) ? "error" : c.impact == .other ? "notice" : "warning"
                 var message = c.summary
                 var first: DiffLocation?
                 for (side, ev) in [("new", c.new), ("old", c.old)] {

@@ -50,7 +50,7 @@ public enum SarifRenderer {
                      "properties": .object(["impact": .string(k.impact.rawValue)])])
         }
         let results: [JSONValue] = changes.map { d, c in
-            let level = c.impact == .other ? "note" : failing.contains(c.impact) ? "error" : "warning"
+            let level = c.fails(failing) ? "error" : c.impact == .other ? "note" : "warning"
             var sided: [(side: String, location: DiffLocation)] = []
             for (side, ev) in [("new", c.new), ("old", c.old)] { for l in ev?.locations ?? [] { sided.append((side, l)) } }
             var result: [String: JSONValue] = [
@@ -140,5 +140,13 @@ struct TextPosition {
         if lineStart < end { for b in f.text[lineStart..<end] where b & 0xC0 != 0x80 { column += 1 } }
         self.line = line
         self.column = column
+    }
+}
+
+extension PolicyChange {
+    /// Whether the change makes `diff` exit non-zero when the impacts in `failing` do: a
+    /// renamed kfunc is a narrowing that counts as a widening too.
+    func fails(_ failing: Set<Impact>) -> Bool {
+        failing.contains(impact) || (kind.alsoWidens && failing.contains(.widening))
     }
 }

@@ -147,7 +147,15 @@ final class MachineFormatTests: XCTestCase {
         XCTAssertTrue(diff.out.contains("::error file=Tests/DiffCases/mixed-review/new.policy,line=45,col=11,"
             + "title=narrowing call-denied (policy demo)::'demo_insert' is now denied in ops.select_cpu%0A"), diff.out)
         XCTAssertTrue(diff.out.contains("::warning file=Tests/DiffCases/mixed-review/new.policy,line=38,col=11,title=widening call-allowed"), diff.out)
-        XCTAssertTrue(diff.out.contains("::notice file=Tests/DiffCases/mixed-review/new.policy,line=73,col=7,title=other renamed"), diff.out)
+        XCTAssertTrue(diff.out.contains("::notice file=Tests/DiffCases/mixed-review/new.policy,line=73,col=7,title=other doc-changed"),
+                      diff.out)
+        // A renamed kfunc is a narrowing that counts as a widening too: it fails either gate.
+        let renamed = try kfpolicy(["diff", "--format", "github", "--fail-on", "widening",
+                                    "Tests/DiffCases/rename-declared/old.policy", "Tests/DiffCases/rename-declared/new.policy"])
+        XCTAssertTrue(renamed.out.hasPrefix("::error file=Tests/DiffCases/rename-declared/new.policy,line=73,col=7,"
+            + "title=narrowing kfunc-renamed (policy demo)::"), renamed.out)
+        XCTAssertTrue(renamed.out.contains("::warning file=Tests/DiffCases/rename-declared/new.policy,line=75,col=11,"
+            + "title=narrowing call-denied"), renamed.out)
     }
 
     /// `diff --git REV` that finds no policy is an error unless --allow-empty says it is fine.
