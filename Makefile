@@ -65,7 +65,8 @@ install: build man completions
 	install -d $(DESTDIR)$(DATADIR)/policies $(DESTDIR)$(DOCDIR)
 	install -m 644 Policies/*.policy $(DESTDIR)$(DATADIR)/policies/
 	for d in $$(cd Policies && find . -mindepth 1 -type d ! -path './examples*'); do \
-		install -d $(DESTDIR)$(DATADIR)/policies/$$d && install -m 644 Policies/$$d/*.policy $(DESTDIR)$(DATADIR)/policies/$$d/; done
+		install -d $(DESTDIR)$(DATADIR)/policies/$$d && \
+		install -m 644 Policies/$$d/*.policy $(DESTDIR)$(DATADIR)/policies/$$d/; done
 	rm -rf $(DESTDIR)$(DOCDIR)/examples && cp -R Policies/examples $(DESTDIR)$(DOCDIR)/examples
 	chmod -R u=rwX,go=rX $(DESTDIR)$(DOCDIR)/examples
 	install -m 644 README.md docs/language.md docs/diagnostics.md $(DESTDIR)$(DOCDIR)/

@@ -21,7 +21,8 @@ clean() { env -i PATH=/usr/bin:/bin HOME="$tmp" "$@"; }
 
 [ "$(id -u)" -eq 0 ] || fail "run as root (apt-get install)"
 clean sh -c 'command -v swift' >/dev/null && fail "swift is on PATH=/usr/bin:/bin: the test would prove nothing"
-dpkg-query -W -f='${Status}' kfpolicy 2>/dev/null | grep -q "install ok installed" && fail "a kfpolicy package is installed already"
+dpkg-query -W -f='${Status}' kfpolicy 2>/dev/null | grep -q "install ok installed" \
+    && fail "a kfpolicy package is installed already"
 
 # --- the package ---------------------------------------------------------------------------
 rm -f kfpolicy_*.deb
@@ -42,7 +43,9 @@ echo "test-install: $deb: Depends: $depends"
 apt-get install -y -qq -o DPkg::Lock::Timeout=300 "./$deb" >/dev/null
 installed_deb=1
 [ -x /usr/bin/kfpolicy ] || fail "/usr/bin/kfpolicy not installed"
-if ldd /usr/bin/kfpolicy | grep -E 'swift|Foundation|dispatch|/opt/'; then fail "/usr/bin/kfpolicy links a Swift runtime or toolchain path"; fi
+if ldd /usr/bin/kfpolicy | grep -E 'swift|Foundation|dispatch|/opt/'; then
+    fail "/usr/bin/kfpolicy links a Swift runtime or toolchain path"
+fi
 if strings /usr/bin/kfpolicy | grep -q '/opt/swift'; then fail "/usr/bin/kfpolicy names the toolchain's path"; fi
 
 # Run where the toolchain is out of reach, from a directory outside the checkout.
@@ -54,7 +57,8 @@ check_runs() { # BIN
     # Policies by name come from the installed share/kfpolicy/policies (scx includes scx/common.policy).
     (cd "$tmp" && clean "$bin" check scx scx@6.12 scx_cid tcp_cong) || fail "$bin check scx scx@6.12 scx_cid tcp_cong"
     (cd "$tmp" && clean "$bin" gen scx@6.12 -o "$out") || fail "$bin gen scx@6.12"
-    cmp "$out/scx-6.12_kfpolicy.h" "$top/Generated/scx-6.12_kfpolicy.h" || fail "$bin gen scx@6.12 differs from Generated/"
+    cmp "$out/scx-6.12_kfpolicy.h" "$top/Generated/scx-6.12_kfpolicy.h" \
+        || fail "$bin gen scx@6.12 differs from Generated/"
     local r=0
     (cd "$top" && clean "$bin" lint --policy scx@6.12 --format github Tests/LintCases/two_maps/two_maps.bpf.c \
         -- -I Tests/LintCases/include > "$tmp/lint.out") || r=$?
@@ -62,7 +66,8 @@ check_runs() { # BIN
         || fail "$bin lint --policy scx@6.12 (status $r): $(cat "$tmp/lint.out")"
     r=0
     (cd "$tmp" && clean "$bin" check no_such_policy 2> "$tmp/err") || r=$?
-    [ "$r" = 2 ] && grep -q "share/kfpolicy/policies (installed with kfpolicy)" "$tmp/err" || fail "$bin: unknown policy name: $(cat "$tmp/err")"
+    [ "$r" = 2 ] && grep -q "share/kfpolicy/policies (installed with kfpolicy)" "$tmp/err" \
+        || fail "$bin: unknown policy name: $(cat "$tmp/err")"
     printf 'policy a for struct b;\ncontext   x;\n' | clean "$bin" fmt - | grep -qx 'context x;' || fail "$bin fmt -"
 }
 check_runs /usr/bin/kfpolicy
@@ -70,10 +75,13 @@ check_runs /usr/bin/kfpolicy
 # The man page renders without warnings and documents the subcommands.
 man_out=$(clean sh -c 'MANWIDTH=100 man -l /usr/share/man/man1/kfpolicy.1.gz' 2> "$tmp/man.err")
 [ ! -s "$tmp/man.err" ] || fail "man page warnings: $(head -3 "$tmp/man.err")"
-for word in "kfpolicy" "lint" "lsp" "--format"; do echo "$man_out" | grep -q -- "$word" || fail "man page lacks $word"; done
+for word in "kfpolicy" "lint" "lsp" "--format" "KFPOLICY_POLICY_PATH"; do
+    echo "$man_out" | grep -q -- "$word" || fail "man page lacks $word"
+done
 # Completions: each shell completes the subcommand names.
 bash_words=$(clean bash -c 'source /usr/share/bash-completion/completions/kfpolicy
-    COMP_WORDS=(kfpolicy li); COMP_CWORD=1; COMP_LINE="kfpolicy li"; COMP_POINT=${#COMP_LINE}; _kfpolicy kfpolicy li kfpolicy
+    COMP_WORDS=(kfpolicy li); COMP_CWORD=1; COMP_LINE="kfpolicy li"; COMP_POINT=${#COMP_LINE}
+    _kfpolicy kfpolicy li kfpolicy
     printf "%s\n" "${COMPREPLY[@]}"')
 echo "$bash_words" | grep -qx lint || fail "bash completion of 'kfpolicy li': $bash_words"
 clean zsh -n /usr/share/zsh/vendor-completions/_kfpolicy || fail "zsh completion does not parse"

@@ -14,7 +14,8 @@ try:
     import jsonschema
     import rfc3987
 except ImportError as e:
-    print(f"validate-sarif: {e}; install python3-jsonschema and python3-rfc3987 (scripts/setup.sh does)", file=sys.stderr)
+    print(f"validate-sarif: {e}; install python3-jsonschema and python3-rfc3987 (scripts/setup.sh does)",
+          file=sys.stderr)
     sys.exit(2)
 
 

@@ -10,7 +10,9 @@ public enum GitHubAnnotations {
         var out = ""
         for d in ds {
             var message = d.message
-            for n in d.notes { message += "\nnote: " + (sources.position(n.range) == nil ? "" : sources.describe(n.range) + ": ") + n.message }
+            for n in d.notes {
+                message += "\nnote: " + (sources.position(n.range) == nil ? "" : sources.describe(n.range) + ": ") + n.message
+            }
             if let h = d.hint { message += "\nhint: " + h }
             var properties: [(String, String)] = []
             if let f = sources.file(d.range) {
@@ -42,7 +44,9 @@ public enum GitHubAnnotations {
                     if first == nil { first = ev.locations.first }
                 }
                 var properties: [(String, String)] = []
-                if let first { properties = [("file", first.path), ("line", String(first.line)), ("col", String(first.column))] }
+                if let first {
+                    properties = [("file", first.path), ("line", String(first.line)), ("col", String(first.column))]
+                }
                 properties.append(("title", "\(c.impact.rawValue) \(c.kind.rawValue) (policy \(d.policyName))"))
                 out += command(level, properties, message)
             }

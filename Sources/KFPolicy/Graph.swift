@@ -116,8 +116,10 @@ public enum GraphRenderer {
                 let style: String
                 switch (e.kind, e.onCycle) {
                 case (.calls, false): style = "color=\"#8c959f\""
-                case (.invokes, false): style = "color=\"#0969da\", penwidth=2, label=\" invokes\", fontcolor=\"#0969da\", fontsize=9"
-                case (.nests, false): style = "color=\"#cf222e\", style=dashed, penwidth=1.5, label=\" runs inside\", fontcolor=\"#cf222e\", fontsize=9"
+                case (.invokes, false):
+                    style = "color=\"#0969da\", penwidth=2, label=\" invokes\", fontcolor=\"#0969da\", fontsize=9"
+                case (.nests, false):
+                    style = "color=\"#cf222e\", style=dashed, penwidth=1.5, label=\" runs inside\", fontcolor=\"#cf222e\", fontsize=9"
                 case (.calls, true): style = cycleStyle("bold", "cycle: may call")
                 case (.invokes, true): style = cycleStyle("bold", "cycle: invokes")
                 case (.nests, true): style = cycleStyle("\"dashed,bold\"", "cycle: runs inside")

@@ -4,7 +4,8 @@
 
 public enum SarifRenderer {
     /// The schema a log names in `$schema`: SARIF 2.1.0 with Errata 01, as OASIS publishes it.
-    public static let schemaURI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+    public static let schemaURI =
+        "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 
     /// A log of diagnostics: one result per diagnostic, its notes as related locations and its
     /// hint in the message. Rules are the diagnostic ids used, in id order.
@@ -26,7 +27,8 @@ public enum SarifRenderer {
             if let l = location(d.range, sources) { result["locations"] = .array([.object(["physicalLocation": l])]) }
             let related: [JSONValue] = d.notes.enumerated().compactMap { i, n in
                 guard let l = location(n.range, sources) else { return nil }
-                return .object(["id": .int(i + 1), "message": .object(["text": .string(n.message)]), "physicalLocation": l])
+                return .object(["id": .int(i + 1), "message": .object(["text": .string(n.message)]),
+                                "physicalLocation": l])
             }
             if !related.isEmpty { result["relatedLocations"] = .array(related) }
             return .object(result)
@@ -45,21 +47,25 @@ public enum SarifRenderer {
         for (_, c) in changes where !kinds.contains(c.kind) { kinds.append(c.kind) }
         kinds.sort { $0.rawValue < $1.rawValue }
         let rules: [JSONValue] = kinds.map { k in
-            .object(["id": .string(k.rawValue), "name": .string(k.rawValue),
-                     "shortDescription": .object(["text": .string("\(k.impact.rawValue): \(k.rawValue.split(separator: "-").joined(separator: " "))")]),
+            let words = k.rawValue.split(separator: "-").joined(separator: " ")
+            return .object(["id": .string(k.rawValue), "name": .string(k.rawValue),
+                     "shortDescription": .object(["text": .string("\(k.impact.rawValue): \(words)")]),
                      "properties": .object(["impact": .string(k.impact.rawValue)])])
         }
         let results: [JSONValue] = changes.map { d, c in
             let level = c.fails(failing) ? "error" : c.impact == .other ? "note" : "warning"
             var sided: [(side: String, location: DiffLocation)] = []
-            for (side, ev) in [("new", c.new), ("old", c.old)] { for l in ev?.locations ?? [] { sided.append((side, l)) } }
+            for (side, ev) in [("new", c.new), ("old", c.old)] {
+                for l in ev?.locations ?? [] { sided.append((side, l)) }
+            }
             var result: [String: JSONValue] = [
                 "ruleId": .string(c.kind.rawValue),
                 "ruleIndex": .int(kinds.firstIndex(of: c.kind)!),
                 "level": .string(level),
                 "message": .object(["text": .string("\(c.impact.rawValue): \(c.summary)")]),
                 "properties": .object(["impact": .string(c.impact.rawValue), "subject": .string(c.subject),
-                                       "policy": .string(d.policyName), "old": .string(d.oldLabel), "new": .string(d.newLabel)]),
+                                       "policy": .string(d.policyName), "old": .string(d.oldLabel),
+                                       "new": .string(d.newLabel)]),
             ]
             if let first = sided.first {
                 result["locations"] = .array([.object(["physicalLocation": location(first.location)])])
@@ -79,7 +85,8 @@ public enum SarifRenderer {
                                          "semanticVersion": .string(kfpolicyVersion), "rules": .array(rules)])
         let run: JSONValue = .object(["tool": .object(["driver": driver]), "columnKind": .string("unicodeCodePoints"),
                                       "results": .array(results)])
-        return JSONValue.object(["$schema": .string(schemaURI), "version": .string("2.1.0"), "runs": .array([run])]).render() + "\n"
+        let log: JSONValue = .object(["$schema": .string(schemaURI), "version": .string("2.1.0"), "runs": .array([run])])
+        return log.render() + "\n"
     }
 
     static func level(_ s: Severity) -> String {

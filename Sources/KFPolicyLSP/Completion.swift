@@ -5,8 +5,9 @@
 import KFPolicy
 
 enum Completion {
-    static let topLevelKeywords = ["policy", "prefix", "kernel", "module", "nesting", "runtime_guards", "deny", "include",
-                                   "context", "group", "callback", "requirement", "external", "set", "kfunc", "nest", "if"]
+    static let topLevelKeywords = ["policy", "prefix", "kernel", "module", "nesting", "runtime_guards", "deny",
+                                   "include", "context", "group", "callback", "requirement", "external", "set",
+                                   "kfunc", "nest", "if"]
     static let kfuncKeywords = ["in", "flags", "allow", "requires", "invokes", "impl", "was"]
 
     /// LSP CompletionItemKind values.
@@ -30,7 +31,6 @@ enum Completion {
     static func statement(_ text: ArraySlice<UInt8>) -> (tokens: [String], inBraces: Bool, inTrivia: Bool) {
         var tokens: [String] = [], i = text.startIndex
         var braces: [Bool] = [] // for each open brace: is it a kfunc's?
-        func isWord(_ b: UInt8) -> Bool { b == 0x5F || (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) }
         while i < text.endIndex {
             let b = text[i]
             let next = i + 1 < text.endIndex ? text[i + 1] : 0
@@ -48,9 +48,9 @@ enum Completion {
                 if j >= text.endIndex { return (tokens, braces.last == true, true) }
                 tokens.append("\"\"")
                 i = j + 1
-            } else if isWord(b) {
+            } else if isIdentifierByte(b) {
                 var j = i
-                while j < text.endIndex, isWord(text[j]) { j += 1 }
+                while j < text.endIndex, isIdentifierByte(text[j]) { j += 1 }
                 tokens.append(String(decoding: text[i..<j], as: UTF8.self))
                 i = j
             } else if b == 0x3B || b == 0x7B || b == 0x7D { // ; { }
@@ -100,8 +100,7 @@ enum Completion {
     static func items(text: [UInt8], offset: Int, policy: Policy?, symbols: FileSymbols?) -> JSON {
         var start = max(0, min(offset, text.count))
         // The word being typed is not part of the statement: the client filters by it.
-        while start > 0, text[start - 1] == 0x5F || (text[start - 1] >= 0x30 && text[start - 1] <= 0x39)
-            || (text[start - 1] | 0x20 >= 0x61 && text[start - 1] | 0x20 <= 0x7A) { start -= 1 }
+        while start > 0, isIdentifierByte(text[start - 1]) { start -= 1 }
         let s = statement(text[0..<start])
         if s.inTrivia { return [] }
         var items: [JSON] = []
@@ -133,10 +132,14 @@ enum Completion {
             add("none", .keyword, "no context")
         case .callbacks:
             if s.tokens.first == "invokes" { add("child", .keyword, "a callback of a child instance") }
-            for c in p.callbacks { add(c.name, .method, "callback: \(p.describe(c.contexts))\(c.sleepable ? ", sleepable" : "")", c.doc) }
+            for c in p.callbacks {
+                add(c.name, .method, "callback: \(p.describe(c.contexts))\(c.sleepable ? ", sleepable" : "")", c.doc)
+            }
             for n in declared(.callback) { add(n, .method, "callback") }
         case .sets:
-            for set in p.sets { add(set.name, .module, "set: " + set.progTypes.map(\.rawValue).joined(separator: ", "), set.doc) }
+            for set in p.sets {
+                add(set.name, .module, "set: " + set.progTypes.map(\.rawValue).joined(separator: ", "), set.doc)
+            }
             for n in declared(.set) { add(n, .module, "set") }
         case .requirements:
             add("sleepable", .keyword, "built in: only callbacks declared sleepable")
@@ -153,4 +156,9 @@ enum Completion {
         }
         return ["isIncomplete": false, "items": .array(items)]
     }
+}
+
+/// `[A-Za-z0-9_]`: the bytes of identifiers.
+func isIdentifierByte(_ b: UInt8) -> Bool {
+    b == UInt8(ascii: "_") || (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A)
 }

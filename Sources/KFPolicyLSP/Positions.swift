@@ -70,7 +70,8 @@ func path(fromURI uri: String) -> String {
     var out: [UInt8] = []
     var i = 0
     while i < rest.count {
-        if rest[i] == UInt8(ascii: "%"), i + 2 < rest.count, let h = hexValue(rest[i + 1]), let l = hexValue(rest[i + 2]) {
+        if rest[i] == UInt8(ascii: "%"), i + 2 < rest.count,
+           let h = hexValue(rest[i + 1]), let l = hexValue(rest[i + 2]) {
             out.append(h << 4 | l)
             i += 3
         } else {

@@ -70,7 +70,8 @@ public struct LanguageServer {
             }
         case "textDocument/didChange":
             // Full synchronisation: the last change holds the whole text.
-            if let uri = params["textDocument"]["uri"].string, let text = params["contentChanges"].array?.last?["text"].string {
+            if let uri = params["textDocument"]["uri"].string,
+               let text = params["contentChanges"].array?.last?["text"].string {
                 workspace.change(uri: uri, text: Array(text.utf8), version: params["textDocument"]["version"].int ?? 0)
                 publish()
             }
@@ -125,9 +126,11 @@ public struct LanguageServer {
     func hover(_ uri: String, _ offset: Int) -> JSON {
         guard let occurrence = workspace.symbols[uri]?.occurrence(at: offset), let c = workspace.compilations[uri],
               let index = workspace.lineIndex(uri),
-              let text = HoverText.markdown(occurrence.name, occurrence.kind, c.policy, path: c.sources.files.first?.path ?? "POLICY")
+              let text = HoverText.markdown(occurrence.name, occurrence.kind, c.policy,
+                                            path: c.sources.files.first?.path ?? "POLICY")
         else { return .null }
-        return ["contents": ["kind": "markdown", "value": .string(text)], "range": index.range(occurrence.start, occurrence.end)]
+        return ["contents": ["kind": "markdown", "value": .string(text)],
+                "range": index.range(occurrence.start, occurrence.end)]
     }
 
     func definition(_ uri: String, _ offset: Int) -> JSON {
@@ -135,7 +138,8 @@ public struct LanguageServer {
         if let include = symbols.include(at: offset) {
             let dir = doc.path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
             let target = include.hasPrefix("/") || dir.isEmpty ? normalized(include) : normalized(dir + "/" + include)
-            return ["uri": .string(workspace.uri(of: target)), "range": ["start": ["line": 0, "character": 0], "end": ["line": 0, "character": 0]]]
+            let start: JSON = ["line": 0, "character": 0]
+            return ["uri": .string(workspace.uri(of: target)), "range": ["start": start, "end": start]]
         }
         guard let occurrence = symbols.occurrence(at: offset), let c = workspace.compilations[uri],
               let decl = c.policy.declaration(of: occurrence.name, as: occurrence.kind) else { return .null }
@@ -144,7 +148,8 @@ public struct LanguageServer {
 
     func completion(_ uri: String, _ offset: Int) -> JSON {
         guard let doc = workspace.documents[uri] else { return .null }
-        return Completion.items(text: doc.text, offset: offset, policy: workspace.compilations[uri]?.policy, symbols: workspace.symbols[uri])
+        return Completion.items(text: doc.text, offset: offset, policy: workspace.compilations[uri]?.policy,
+                                symbols: workspace.symbols[uri])
     }
 
     /// The formatter's output as one edit of the whole document; none when it is formatted, and

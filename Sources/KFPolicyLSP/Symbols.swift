@@ -58,7 +58,8 @@ struct FileSymbols {
     }
 
     mutating func note(_ n: Name, _ kind: SymbolKind, declared: Bool = false) {
-        occurrences.append(Occurrence(name: n.text, kind: kind, isDeclaration: declared, start: n.range.start, end: n.range.end))
+        occurrences.append(Occurrence(name: n.text, kind: kind, isDeclaration: declared,
+                                      start: n.range.start, end: n.range.end))
     }
 
     mutating func note(_ ns: [Name], _ kind: SymbolKind, declared: Bool = false) {
@@ -144,7 +145,8 @@ extension Policy {
         case .context: return find(contexts, .context, \.name, \.range)
         case .group: return find(groups, .group, \.name, \.range)
         case .contextOrGroup: return declaration(of: name, as: .context) ?? declaration(of: name, as: .group)
-        case .callback: return callback(named: name).map { Declaration(kind: .callback, name: name, range: callbacks[$0].range) }
+        case .callback:
+            return callback(named: name).map { Declaration(kind: .callback, name: name, range: callbacks[$0].range) }
         case .kfunc: return kfunc(named: name).map { Declaration(kind: .kfunc, name: name, range: kfuncs[$0].range) }
         case .set: return find(sets, .set, \.name, \.range)
         case .requirement, .requirementOrBuiltin: return find(requirements, .requirement, \.name, \.range)

@@ -39,7 +39,9 @@ public struct MessageReader {
             guard let colon = text.firstIndex(of: ":") else { throw .malformed("header without ':': \(text)") }
             if text[..<colon].lowercased() == "content-length" {
                 let value = text[text.index(after: colon)...].trimmingASCIISpaces
-                guard let n = Int(value), n >= 0, n <= MessageReader.maxBody else { throw .malformed("bad Content-Length: \(value)") }
+                guard let n = Int(value), n >= 0, n <= MessageReader.maxBody else {
+                    throw .malformed("bad Content-Length: \(value)")
+                }
                 length = n
             }
         }

@@ -93,7 +93,8 @@ struct Workspace {
 
     /// LSP diagnostics of kfpolicy diagnostics, by the URI of the file each is in; a diagnostic
     /// reported by two open policies (in a file both include) is kept once.
-    private func add(_ ds: [Diagnostic], _ sources: SourceManager, into out: inout [String: [JSON]], seen: inout Set<String>) {
+    private func add(_ ds: [Diagnostic], _ sources: SourceManager, into out: inout [String: [JSON]],
+                     seen: inout Set<String>) {
         var indexes: [Int: LineIndex] = [:]
         func location(_ r: SourceRange) -> (uri: String, range: JSON)? {
             guard let f = sources.file(r) else { return nil }
@@ -106,14 +107,16 @@ struct Workspace {
             var related: [JSON] = []
             for n in d.notes {
                 if let l = location(n.range) {
-                    related.append(["location": ["uri": .string(l.uri), "range": l.range], "message": .string(n.message)])
+                    let location: JSON = ["uri": .string(l.uri), "range": l.range]
+                    related.append(["location": location, "message": .string(n.message)])
                 } else {
                     message += "\nnote: " + n.message
                 }
             }
             if let h = d.hint { message += "\nhint: " + h }
             // A diagnostic of no file (none is today) is shown at the top of the policy.
-            let place = location(d.range) ?? sources.files.first.map { (uri(of: $0.path), LineIndex($0.text, encoding: encoding).range(0, 0)) }
+            let place = location(d.range)
+                ?? sources.files.first.map { (uri(of: $0.path), LineIndex($0.text, encoding: encoding).range(0, 0)) }
             guard let place else { continue }
             let key = "\(place.uri) \(d.range.start) \(d.range.end) \(d.id.rawValue) \(d.message)"
             guard seen.insert(key).inserted else { continue }

@@ -48,7 +48,8 @@ struct Check: ParsableCommand {
             if c.diagnostics.droppedErrors > 0 { failed = true }
             if ds.contains(where: { $0.severity == .error }) || (warningsAsErrors && ds.contains { $0.severity == .warning }) { failed = true }
         }
-        report(all, sources: sources, output, format: .chosen(format, output), droppedErrors: droppedErrors, droppedWarnings: droppedWarnings)
+        report(all, sources: sources, output, format: .chosen(format, output),
+               droppedErrors: droppedErrors, droppedWarnings: droppedWarnings)
         if failed { throw ExitWith(status: .policyError) }
     }
 }

@@ -76,7 +76,8 @@ func report(_ ds: [Diagnostic], sources: SourceManager, _ o: OutputOptions, drop
 
 /// Compiles a file (a path, or a policy name: see PolicySearch), turning an unreadable root file
 /// into an I/O error.
-func compileOrExit(_ argument: String, sources: SourceManager = SourceManager(), timer: PhaseTimer? = nil) throws -> Compilation {
+func compileOrExit(_ argument: String, sources: SourceManager = SourceManager(), timer: PhaseTimer? = nil) throws
+    -> Compilation {
     let path = try resolvePolicyOrExit(argument)
     do { return try Compilation.compile(path: path, sources: sources, timer: timer) } catch {
         eprint("kfpolicy: error: cannot read \(error)\n")

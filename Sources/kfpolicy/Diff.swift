@@ -75,7 +75,8 @@ struct Diff: ParsableCommand {
     @Flag(help: "Act as a git diff driver: take git's 7 arguments (path old-file old-hex old-mode new-file new-hex new-mode).")
     var gitDriver = false
 
-    @Option(help: "Report format: text (terminal), markdown (pull-request comment), json (bots), sarif (SARIF 2.1.0) or github (workflow annotations).")
+    @Option(help: ArgumentHelp("Report format: text (terminal), markdown (pull-request comment), json (bots), "
+                               + "sarif (SARIF 2.1.0) or github (workflow annotations)."))
     var format: DiffReportFormat = .text
 
     @Flag(help: "With --git: no policy file on either side is no change (status 0), not an error.")

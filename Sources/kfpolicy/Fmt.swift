@@ -22,7 +22,9 @@ struct Fmt: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        if files.contains("-") && files.count > 1 { throw ValidationError("'-' (standard input) must be the only file") }
+        if files.contains("-") && files.count > 1 {
+            throw ValidationError("'-' (standard input) must be the only file")
+        }
     }
 
     func run() throws {
@@ -55,7 +57,9 @@ struct Fmt: ParsableCommand {
             }
         }
         if !unformatted.isEmpty {
-            for f in unformatted { eprint(f == "-" ? "\(stdinName): not formatted\n" : "\(f): not formatted; run 'kfpolicy fmt \(f)'\n") }
+            for f in unformatted {
+                eprint(f == "-" ? "\(stdinName): not formatted\n" : "\(f): not formatted; run 'kfpolicy fmt \(f)'\n")
+            }
             throw ExitWith(status: .policyError)
         }
     }

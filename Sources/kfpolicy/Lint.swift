@@ -19,7 +19,7 @@ struct Lint: ParsableCommand {
             it cannot follow are warnings. Exit status: 0 no error, 1 errors found, 2 usage or I/O.
             """)
 
-    @Option(help: "The policy to check against: a file, or an installed policy's name (scx, scx@6.12; see 'kfpolicy help check').")
+    @Option(help: "The policy to check against: a file, or a policy's name (scx, scx@6.12; see 'kfpolicy --help').")
     var policy: String
     @Argument(help: ArgumentHelp("The program's C files (all of them, so calls between files are followed), then '--' and clang arguments (include paths, defines).",
                                  valueName: "files"))

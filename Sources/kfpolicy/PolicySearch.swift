@@ -29,7 +29,8 @@ enum PolicySearch {
         func word(_ s: String, extra: String) -> Bool {
             guard let first = s.utf8.first, first != UInt8(ascii: "-"), first != UInt8(ascii: ".") else { return false }
             return s.utf8.allSatisfy { b in
-                (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || b == 0x5F || extra.utf8.contains(b)
+                (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || b == UInt8(ascii: "_")
+                    || extra.utf8.contains(b)
             }
         }
         guard word(parts[0], extra: "-") else { return nil }
@@ -65,7 +66,7 @@ enum PolicySearch {
         while dir != "/" && !dir.isEmpty {
             let base = dir.split(separator: "/").last.map(String.init) ?? ""
             let parent = directoryName(dir)
-            if base.hasPrefix(".build"), isDirectory(parent + "/Policies"), access(parent + "/Package.swift", F_OK) == 0 {
+            if base.hasPrefix(".build"), isDirectory(parent + "/Policies"), isRegularFile(parent + "/Package.swift") {
                 out.append(Directory(path: parent + "/Policies", origin: "kfpolicy checkout"))
                 break
             }

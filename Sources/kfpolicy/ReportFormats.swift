@@ -19,7 +19,8 @@ enum DiffReportFormat: String, ExpressibleByArgument, CaseIterable { case text, 
 
 /// The `--format` help of `check` and `lint`.
 let reportFormatHelp = ArgumentHelp(
-    "How to print diagnostics: text (default), json, sarif (SARIF 2.1.0) or github (workflow annotations); sarif and github go to standard output.",
+    "How to print diagnostics: text (default), json, sarif (SARIF 2.1.0) or github (workflow annotations); "
+        + "sarif and github go to standard output.",
     valueName: "format")
 
 /// Prints diagnostics in `format`; text and JSON exactly as `--diagnostics-format` prints them.
@@ -31,10 +32,12 @@ func report(_ ds: [Diagnostic], sources: SourceManager, _ o: OutputOptions, form
         options.diagnosticsFormat = format == .json ? .json : .text
         report(ds, sources: sources, options, droppedErrors: droppedErrors, droppedWarnings: droppedWarnings)
     case .sarif, .github:
-        print(format == .sarif ? SarifRenderer.diagnostics(ds, sources: sources) : GitHubAnnotations.diagnostics(ds, sources: sources),
-              terminator: "")
+        let text = format == .sarif ? SarifRenderer.diagnostics(ds, sources: sources)
+            : GitHubAnnotations.diagnostics(ds, sources: sources)
+        print(text, terminator: "")
         if droppedErrors + droppedWarnings > 0 {
-            eprint("kfpolicy: \(droppedErrors + droppedWarnings) more diagnostics not shown (the first \(DiagnosticBag.storedLimit) are)\n")
+            eprint("kfpolicy: \(droppedErrors + droppedWarnings) more diagnostics not shown "
+                   + "(the first \(DiagnosticBag.storedLimit) are)\n")
         }
     }
 }

@@ -30,7 +30,8 @@ final class LSPClient {
 
     func send(_ message: JSON) throws {
         let body = message.serialized()
-        try input.fileHandleForWriting.write(contentsOf: Data(Array("Content-Length: \(body.count)\r\n\r\n".utf8) + body))
+        try input.fileHandleForWriting.write(contentsOf: Data(Array("Content-Length: \(body.count)\r\n\r\n".utf8)
+            + body))
     }
 
     func notify(_ method: String, _ params: JSON) throws {
@@ -69,28 +70,33 @@ final class LSPClient {
         while true {
             if let end = findHeaderEnd() {
                 let header = String(decoding: buffer[..<end], as: UTF8.self)
-                guard let lengthLine = header.split(separator: "\r\n").first(where: { $0.lowercased().hasPrefix("content-length:") }),
+                let lines = header.split(separator: "\r\n")
+                guard let lengthLine = lines.first(where: { $0.lowercased().hasPrefix("content-length:") }),
                       let length = Int(lengthLine.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) else {
-                    throw NSError(domain: "LSPClient", code: 1, userInfo: [NSLocalizedDescriptionKey: "bad header: \(header)"])
+                    throw NSError(domain: "LSPClient", code: 1,
+                        userInfo: [NSLocalizedDescriptionKey: "bad header: \(header)"])
                 }
                 if buffer.count >= end + 4 + length {
                     let body = Array(buffer[(end + 4)..<(end + 4 + length)])
                     buffer.removeFirst(end + 4 + length)
                     guard let m = JSON.parse(body) else {
-                        throw NSError(domain: "LSPClient", code: 2, userInfo: [NSLocalizedDescriptionKey: "not JSON: \(String(decoding: body, as: UTF8.self))"])
+                        throw NSError(domain: "LSPClient", code: 2,
+                            userInfo: [NSLocalizedDescriptionKey: "not JSON: \(String(decoding: body, as: UTF8.self))"])
                     }
                     return m
                 }
             }
             let data = output.fileHandleForReading.availableData
-            if data.isEmpty { throw NSError(domain: "LSPClient", code: 3, userInfo: [NSLocalizedDescriptionKey: "the server closed its output"]) }
+            if data.isEmpty { throw NSError(domain: "LSPClient", code: 3,
+                userInfo: [NSLocalizedDescriptionKey: "the server closed its output"]) }
             buffer += data
         }
     }
 
     func findHeaderEnd() -> Int? {
         guard buffer.count >= 4 else { return nil }
-        for i in 0...(buffer.count - 4) where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 { return i }
+        for i in 0...(buffer.count - 4) where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13
+            && buffer[i + 3] == 10 { return i }
         return nil
     }
 
@@ -112,7 +118,8 @@ final class LSPTests: XCTestCase {
     override func setUpWithError() throws {
         dir = makeTempDir("lsp")
         try FileManager.default.createDirectory(atPath: dir + "/common", withIntermediateDirectories: true)
-        for (from, to) in [("Policies/examples/include.policy", "main.policy"), ("Policies/examples/common/shared.policy", "common/shared.policy")] {
+        for (from, to) in [("Policies/examples/include.policy", "main.policy"),
+            ("Policies/examples/common/shared.policy", "common/shared.policy")] {
             try FileManager.default.copyItem(atPath: packageRoot + "/" + from, toPath: dir + "/" + to)
         }
     }
@@ -130,7 +137,8 @@ final class LSPTests: XCTestCase {
 
     func start() throws -> LSPClient {
         let client = try LSPClient(cwd: dir)
-        let r = try client.request("initialize", ["processId": .null, "rootUri": .string("file://" + dir), "capabilities": [:]])
+        let r = try client.request("initialize", ["processId": .null, "rootUri": .string("file://" + dir),
+            "capabilities": [:]])
         let caps = r["result"]["capabilities"]
         XCTAssertEqual(caps["hoverProvider"], true)
         XCTAssertEqual(caps["definitionProvider"], true)
@@ -151,7 +159,8 @@ final class LSPTests: XCTestCase {
         let good = try text("main.policy")
         // A broken policy: an unknown context (with a hint) and a duplicate callback (with a
         // note at the first declaration).
-        let broken = good.replacingOccurrences(of: "callback poll: rx_locked;", with: "callback poll: rx_lockd;\ncallback xmit: tx_locked;")
+        let broken = good.replacingOccurrences(of: "callback poll: rx_locked;",
+            with: "callback poll: rx_lockd;\ncallback xmit: tx_locked;")
         try open(client, "main.policy", broken)
         let ds = try client.diagnostics(for: uri("main.policy"))
         XCTAssertEqual(ds.map { $0["code"].string }, ["KFP201", "KFP202"], "\(ds)")
@@ -172,26 +181,32 @@ final class LSPTests: XCTestCase {
         XCTAssertEqual(try client.diagnostics(for: uri("main.policy")).count, 0)
 
         // Hover on a kfunc: its sets, flags, contexts, doc and where the matrix allows it.
-        let hover = try client.request("textDocument/hover", at("main.policy", position(good, of: "kfunc demo_dev_alloc_state", plus: 8)))
+        let hover = try client.request("textDocument/hover", at("main.policy", position(good,
+            of: "kfunc demo_dev_alloc_state", plus: 8)))
         let md = hover["result"]["contents"]["value"].string ?? ""
         XCTAssertEqual(hover["result"]["contents"]["kind"], "markdown")
-        for needle in ["**kfunc** `demo_dev_alloc_state`", "Set up the device's BPF-owned state; may sleep.", "KF_SLEEPABLE",
+        for needle in ["**kfunc** `demo_dev_alloc_state`", "Set up the device's BPF-owned state; may sleep.",
+            "KF_SLEEPABLE",
                        "contexts (allow): unlocked", "requires: sleepable", "`demo_include_kfunc_ids` (struct_ops)",
                        "Allowed in: **unlocked**: ops.open, ops.stop", "Denied in 3 callbacks"] {
             XCTAssertTrue(md.contains(needle), "\(needle) not in:\n\(md)")
         }
         // On a callback: its contexts and the kfuncs it may call.
-        let cb = try client.request("textDocument/hover", at("main.policy", position(good, of: "xmit: tx_locked", plus: 1)))
+        let cb = try client.request("textDocument/hover", at("main.policy", position(good, of: "xmit: tx_locked",
+            plus: 1)))
         let cbText = cb["result"]["contents"]["value"].string ?? ""
         XCTAssertTrue(cbText.contains("**callback** `ops.xmit`: runs in tx_locked"), cbText)
         XCTAssertTrue(cbText.contains("May call 2 kfuncs"), cbText)
 
         // Definition across the include: the group declared in common/shared.policy.
-        let def = try client.request("textDocument/definition", at("main.policy", position(good, of: "queue_locked | resetting", plus: 3)))
+        let def = try client.request("textDocument/definition", at("main.policy", position(good,
+            of: "queue_locked | resetting", plus: 3)))
         XCTAssertEqual(def["result"]["uri"].string, uri("common/shared.policy"), "\(def)")
-        XCTAssertEqual(def["result"]["range"]["start"], position(try text("common/shared.policy"), of: "queue_locked ="))
+        XCTAssertEqual(def["result"]["range"]["start"], position(try text("common/shared.policy"),
+            of: "queue_locked ="))
         // On the include's path: the included file.
-        let inc = try client.request("textDocument/definition", at("main.policy", position(good, of: "common/shared.policy\"", plus: 2)))
+        let inc = try client.request("textDocument/definition", at("main.policy", position(good,
+            of: "common/shared.policy\"", plus: 2)))
         XCTAssertEqual(inc["result"]["uri"].string, uri("common/shared.policy"), "\(inc)")
 
         // Formatting: the formatter's output as one edit of the whole document.
@@ -199,7 +214,8 @@ final class LSPTests: XCTestCase {
         try client.notify("textDocument/didChange", ["textDocument": ["uri": .string(uri("main.policy")), "version": 3],
                                                  "contentChanges": [["text": .string(messy)]]])
         let edits = try client.request("textDocument/formatting", ["textDocument": ["uri": .string(uri("main.policy"))],
-                                                                   "options": ["tabSize": 4, "insertSpaces": true]])["result"].array ?? []
+                                                                   "options": ["tabSize": 4,
+                                                                       "insertSpaces": true]])["result"].array ?? []
         XCTAssertEqual(edits.count, 1)
         XCTAssertEqual(edits.first?["newText"].string, good)
         XCTAssertEqual(edits.first?["range"]["start"], ["line": 0, "character": 0])
@@ -207,26 +223,35 @@ final class LSPTests: XCTestCase {
 
         // Completion: names of the right kind where the grammar wants them.
         func labels(_ text: String, at needle: String) throws -> Set<String> {
-            try client.notify("textDocument/didChange", ["textDocument": ["uri": .string(uri("main.policy")), "version": 4],
+            try client.notify("textDocument/didChange", ["textDocument": ["uri": .string(uri("main.policy")),
+                "version": 4],
                                                      "contentChanges": [["text": .string(text)]]])
             let r = try client.request("textDocument/completion", at("main.policy", position(text, of: needle)))
             return Set((r["result"]["items"].array ?? []).compactMap { $0["label"].string })
         }
-        let inBody = good.replacingOccurrences(of: "    allow queue_locked;\n}", with: "    allow queue_locked;\n    invokes \u{1};\n}")
+        let inBody = good.replacingOccurrences(of: "    allow queue_locked;\n}",
+            with: "    allow queue_locked;\n    invokes \u{1};\n}")
         XCTAssertEqual(try labels(inBody.replacingOccurrences(of: "\u{1}", with: ""), at: ";\n}\n\n/// Set up"),
                        ["child", "open", "stop", "xmit", "poll", "reset"])
         let allow = good.replacingOccurrences(of: "allow queue_locked;\n}", with: "allow tx_locked | re;\n}")
         XCTAssertEqual(try labels(allow, at: ";\n}\n\n/// Set up"),
                        ["unlocked", "tx_locked", "rx_locked", "resetting", "queue_locked", "any", "none"])
-        let sets = good.replacingOccurrences(of: "in demo_include_kfunc_ids;\n    allow queue_locked;", with: "in demo_;\n    allow queue_locked;")
-        XCTAssertEqual(try labels(sets, at: ";\n    allow queue_locked;"), ["demo_common_kfunc_ids", "demo_include_kfunc_ids"])
-        let keyword = good.replacingOccurrences(of: "    allow queue_locked;\n}", with: "    allow queue_locked;\n    re\n}")
-        XCTAssertEqual(try labels(keyword, at: "\n}\n\n/// Set up"), Set(["in", "flags", "allow", "requires", "invokes", "impl", "was"]))
-        let impl = good.replacingOccurrences(of: "    allow queue_locked;\n}", with: "    allow queue_locked;\n    impl xmit = \n}")
-        XCTAssertTrue(try labels(impl, at: "\n}\n\n/// Set up").isSuperset(of: ["demo_dev_stats_add", "demo_dev_alloc_state"]))
+        let sets = good.replacingOccurrences(of: "in demo_include_kfunc_ids;\n    allow queue_locked;",
+            with: "in demo_;\n    allow queue_locked;")
+        XCTAssertEqual(try labels(sets, at: ";\n    allow queue_locked;"), ["demo_common_kfunc_ids",
+            "demo_include_kfunc_ids"])
+        let keyword = good.replacingOccurrences(of: "    allow queue_locked;\n}",
+            with: "    allow queue_locked;\n    re\n}")
+        XCTAssertEqual(try labels(keyword, at: "\n}\n\n/// Set up"), Set(["in", "flags", "allow", "requires",
+            "invokes", "impl", "was"]))
+        let impl = good.replacingOccurrences(of: "    allow queue_locked;\n}",
+            with: "    allow queue_locked;\n    impl xmit = \n}")
+        XCTAssertTrue(try labels(impl, at: "\n}\n\n/// Set up").isSuperset(of: ["demo_dev_stats_add",
+            "demo_dev_alloc_state"]))
         // At the top level, after a complete declaration: the declaration keywords.
         XCTAssertEqual(try labels(good + "ne\u{0}", at: "\u{0}"),
-                       ["policy", "prefix", "kernel", "module", "nesting", "runtime_guards", "deny", "include", "context",
+                       ["policy", "prefix", "kernel", "module", "nesting", "runtime_guards", "deny", "include",
+                           "context",
                         "group", "callback", "requirement", "external", "set", "kfunc", "nest", "if"])
         // Inside `if CONFIG_FOO { ... }` declarations go on, not kfunc statements.
         XCTAssertTrue(try labels(good + "if CONFIG_X {\n    ca\u{0}\n}\n", at: "\u{0}").contains("callback"))
@@ -243,7 +268,8 @@ final class LSPTests: XCTestCase {
         try open(client, "main.policy", main)
         XCTAssertEqual(try client.diagnostics(for: uri("main.policy")).count, 0)
         // The included file, edited but not saved: `queue_locked` now names an unknown context.
-        let shared = try text("common/shared.policy").replacingOccurrences(of: "tx_locked | rx_locked;", with: "tx_locked | rx_lock;")
+        let shared = try text("common/shared.policy").replacingOccurrences(of: "tx_locked | rx_locked;",
+            with: "tx_locked | rx_lock;")
         try open(client, "common/shared.policy", shared)
         var found: [String: [JSON]] = [:]
         while found.count < 2 {
@@ -258,14 +284,17 @@ final class LSPTests: XCTestCase {
     /// Hover on the declarations of real kernels' policies: `kernel`, `if CONFIG_...`, `was`.
     func testHoverOnKernelConfigAndEarlierNames() throws {
         let client = try start()
-        let text = "policy n for struct s;\nkernel 6.12;\ncontext a;\ncallback run: a;\nset ids: struct_ops;\nif CONFIG_FOO {\n"
+        let text = "policy n for struct s;\nkernel 6.12;\ncontext a;\ncallback run: a;\nset ids: struct_ops;\n"
+            + "if CONFIG_FOO {\n"
             + "    kfunc k_new {\n        in ids;\n        allow a;\n        was k_old;\n    }\n}\n"
         try open(client, "n.policy", text)
         XCTAssertEqual(try client.diagnostics(for: uri("n.policy")).count, 0)
         func hover(_ needle: String) throws -> String {
-            try client.request("textDocument/hover", at("n.policy", position(text, of: needle, plus: 1)))["result"]["contents"]["value"].string ?? ""
+            try client.request("textDocument/hover", at("n.policy", position(text, of: needle,
+                plus: 1)))["result"]["contents"]["value"].string ?? ""
         }
-        for (needle, expected) in [("6.12", "**kernel 6.12**: the kernel the generated C is for"), ("CONFIG_FOO", "Kfuncs: `k_new`"),
+        for (needle, expected) in [("6.12", "**kernel 6.12**: the kernel the generated C is for"), ("CONFIG_FOO",
+            "Kfuncs: `k_new`"),
                                    ("k_old", "earlier name of kfunc `k_new`"), ("k_new", "- exists with: CONFIG_FOO")] {
             let text = try hover(needle)
             XCTAssertTrue(text.contains(expected), "\(needle): \(text)")
@@ -276,14 +305,16 @@ final class LSPTests: XCTestCase {
     func testProtocolErrors() throws {
         let client = try LSPClient(cwd: dir)
         XCTAssertEqual(try client.request("textDocument/hover", [:])["error"]["code"], -32002)
-        let r = try client.request("initialize", ["capabilities": ["general": ["positionEncodings": ["utf-8", "utf-16"]]]])
+        let r = try client.request("initialize", ["capabilities": ["general": ["positionEncodings": ["utf-8",
+            "utf-16"]]]])
         XCTAssertEqual(r["result"]["capabilities"]["positionEncoding"], "utf-8")
         // Columns count bytes now: 'ü' before the unknown name is two.
         try open(client, "u.policy", "policy u for struct s;\ncontext a; /* ü */ callback c: b;\n")
         let d = try client.diagnostics(for: uri("u.policy"))
         XCTAssertEqual(d.first { $0["code"] == "KFP201" }?["range"]["start"], ["line": 1, "character": 32], "\(d)")
         XCTAssertEqual(try client.request("workspace/symbol", ["query": ""])["error"]["code"], -32601)
-        XCTAssertEqual(try client.request("textDocument/hover", at("nothing.policy", ["line": 0, "character": 0]))["error"]["code"], -32602)
+        XCTAssertEqual(try client.request("textDocument/hover", at("nothing.policy", ["line": 0,
+            "character": 0]))["error"]["code"], -32602)
         // exit without shutdown: status 1.
         try client.notify("exit", .null)
         client.process.waitUntilExit()

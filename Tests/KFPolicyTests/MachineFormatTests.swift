@@ -21,9 +21,11 @@ final class MachineFormatTests: XCTestCase {
             try text.write(toFile: dir + "/" + name + ".sarif", atomically: true, encoding: .utf8)
             paths.append(dir + "/" + name + ".sarif")
         }
-        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"), "/usr/bin/python3 is missing (scripts/setup.sh)",
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"),
+            "/usr/bin/python3 is missing (scripts/setup.sh)",
                       file: file, line: line)
-        let r = try runProcess("/usr/bin/python3", ["scripts/validate-sarif.py", "Tests/Schemas/sarif-schema-2.1.0.json"] + paths,
+        let r = try runProcess("/usr/bin/python3", ["scripts/validate-sarif.py",
+            "Tests/Schemas/sarif-schema-2.1.0.json"] + paths,
                                cwd: packageRoot)
         XCTAssertEqual(r.status, 0, "SARIF not valid:\n" + r.out + r.err, file: file, line: line)
     }
@@ -37,7 +39,8 @@ final class MachineFormatTests: XCTestCase {
     }
 
     func testSarifOfABadPolicyOfALintedProgramAndOfADiffValidate() throws {
-        let check = try kfpolicy(["check", "Tests/Invalid/cycle.policy", "Tests/Invalid/includes.policy", "Tests/Invalid/names.policy", "--format", "sarif"])
+        let check = try kfpolicy(["check", "Tests/Invalid/cycle.policy", "Tests/Invalid/includes.policy",
+            "Tests/Invalid/names.policy", "--format", "sarif"])
         XCTAssertEqual(check.status, 1, check.err)
         let lint = try kfpolicy(["lint", "--policy", "Policies/scx-6.12.policy", "--format", "sarif",
                                  "\(lintCases)/violations/violations.bpf.c", "--", "-I", "\(lintCases)/include"])
@@ -49,7 +52,8 @@ final class MachineFormatTests: XCTestCase {
         XCTAssertEqual(clean.status, 0, clean.err)
         try assertValidSarif(["check": check.out, "lint": lint.out, "diff": diff.out, "clean": clean.out])
         // A broken log is refused: the validator can fail.
-        try assertValidSarifFails(check.out.replacingOccurrences(of: "\"level\": \"error\"", with: "\"level\": \"fatal\""))
+        try assertValidSarifFails(check.out.replacingOccurrences(of: "\"level\": \"error\"",
+            with: "\"level\": \"fatal\""))
         XCTAssertTrue(results(try json(clean.out)).isEmpty)
     }
 
@@ -57,7 +61,8 @@ final class MachineFormatTests: XCTestCase {
         let dir = makeTempDir("sarif-bad")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try text.write(toFile: dir + "/bad.sarif", atomically: true, encoding: .utf8)
-        let r = try runProcess("/usr/bin/python3", ["scripts/validate-sarif.py", "Tests/Schemas/sarif-schema-2.1.0.json", dir + "/bad.sarif"],
+        let r = try runProcess("/usr/bin/python3", ["scripts/validate-sarif.py",
+            "Tests/Schemas/sarif-schema-2.1.0.json", dir + "/bad.sarif"],
                                cwd: packageRoot)
         XCTAssertEqual(r.status, 1, r.out + r.err)
         XCTAssertTrue(r.out.contains("'fatal' is not one of"), r.out)
@@ -68,11 +73,13 @@ final class MachineFormatTests: XCTestCase {
     func testSarifResultsAreTheDiagnostics() throws {
         let args = ["check", "Tests/Invalid/cycle.policy"]
         let sarif = try json(try kfpolicy(args + ["--format", "sarif"]).out)
-        let plain = try JSONSerialization.jsonObject(with: Data(try kfpolicy(args + ["--format", "json"]).out.utf8)) as! [[String: Any]]
+        let plain = try JSONSerialization.jsonObject(with: Data(try kfpolicy(args + ["--format",
+            "json"]).out.utf8)) as! [[String: Any]]
         let rs = results(sarif)
         XCTAssertEqual(rs.count, plain.count)
         XCTAssertEqual(sarif["version"] as? String, "2.1.0")
-        let rules = (((sarif["runs"] as! [[String: Any]])[0]["tool"] as! [String: Any])["driver"] as! [String: Any])["rules"] as! [[String: Any]]
+        let tool = (sarif["runs"] as! [[String: Any]])[0]["tool"] as! [String: Any]
+        let rules = (tool["driver"] as! [String: Any])["rules"] as! [[String: Any]]
         XCTAssertEqual(rules.map { $0["id"] as! String }, ["KFP501", "KFP502"])
         for (r, d) in zip(rs, plain) {
             XCTAssertEqual(r["ruleId"] as? String, d["id"] as? String)
@@ -96,7 +103,8 @@ final class MachineFormatTests: XCTestCase {
         let d = Diagnostic(.error, .invalidCharacter, "bad", at: SourceRange(file: id, start: start, end: start + 2))
         let log = try json(SarifRenderer.diagnostics([d], sources: sources))
         let loc = ((results(log)[0]["locations"] as! [[String: Any]])[0]["physicalLocation"] as! [String: Any])
-        XCTAssertEqual(loc["region"] as! [String: Int], ["startLine": 2, "startColumn": 9, "endLine": 2, "endColumn": 10])
+        XCTAssertEqual(loc["region"] as! [String: Int], ["startLine": 2, "startColumn": 9, "endLine": 2,
+            "endColumn": 10])
         XCTAssertEqual((loc["artifactLocation"] as! [String: String])["uri"], "dir%20with%20space/HEAD%3Ax.policy")
         XCTAssertEqual(uriReference(forPath: "/abs/p.policy"), "file:///abs/p.policy")
         try assertValidSarif(["escaped": SarifRenderer.diagnostics([d], sources: sources)])
@@ -124,21 +132,28 @@ final class MachineFormatTests: XCTestCase {
         XCTAssertEqual(r.status, 1)
         let lines = r.out.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 2, r.out)
-        XCTAssertTrue(lines[1].hasPrefix("::error file=Tests/Invalid/cycle.policy,line=11,col=11,endLine=11,endColumn=14,title=KFP501::"
+        XCTAssertTrue(lines[1].hasPrefix("::error file=Tests/Invalid/cycle.policy,line=11,col=11,"
+            + "endLine=11,endColumn=14,"
+            + "title=KFP501::"
             + "nesting graph is not a DAG: ops.enqueue -> kick"), lines[1])
-        XCTAssertTrue(lines[1].contains("%0Anote: Tests/Invalid/cycle.policy:12:5: 'kick' invokes ops.dispatch%0A"), lines[1])
-        XCTAssertTrue(lines[1].hasSuffix("%0Ahint: remove one of the 'invokes', 'nest' or 'allow' facts on this path"), lines[1])
+        XCTAssertTrue(lines[1].contains("%0Anote: Tests/Invalid/cycle.policy:12:5: 'kick' invokes ops.dispatch%0A"),
+            lines[1])
+        XCTAssertTrue(lines[1].hasSuffix("%0Ahint: remove one of the 'invokes', 'nest' or 'allow' facts on this path"),
+            lines[1])
 
         let sources = SourceManager()
         let id = sources.add(SourceFile(path: "a,b:c.policy", text: "context x;\n"))
-        let w = Diagnostic(.warning, .unusedContext, "100% unused\r\nreally", at: SourceRange(file: id, start: 8, end: 9))
+        let w = Diagnostic(.warning, .unusedContext, "100% unused\r\nreally", at: SourceRange(file: id, start: 8,
+            end: 9))
         XCTAssertEqual(GitHubAnnotations.diagnostics([w], sources: sources),
-                       "::warning file=a%2Cb%3Ac.policy,line=1,col=9,endLine=1,endColumn=10,title=KFP601::100%25 unused%0D%0Areally\n")
+                       "::warning file=a%2Cb%3Ac.policy,line=1,col=9,endLine=1,endColumn=10,title=KFP601::"
+                        + "100%25 unused%0D%0Areally\n")
 
         let lint = try kfpolicy(["lint", "--policy", "Policies/scx-6.12.policy", "--format", "github",
                                  "\(lintCases)/two_maps/two_maps.bpf.c", "--", "-I", "\(lintCases)/include"])
         XCTAssertEqual(lint.status, 1, lint.err)
-        XCTAssertTrue(lint.out.hasPrefix("::error file=Tests/LintCases/two_maps/two_maps.bpf.c,line=14,col=9,"), lint.out)
+        XCTAssertTrue(lint.out.hasPrefix("::error file=Tests/LintCases/two_maps/two_maps.bpf.c,line=14,col=9,"),
+            lint.out)
         XCTAssertTrue(lint.out.contains("title=KFP701::'scx_bpf_consume' is not allowed in ops.enqueue"), lint.out)
 
         let diff = try kfpolicy(["diff", "--format", "github", "--fail-on", "narrowing",
@@ -146,12 +161,16 @@ final class MachineFormatTests: XCTestCase {
         XCTAssertEqual(diff.status, 5)
         XCTAssertTrue(diff.out.contains("::error file=Tests/DiffCases/mixed-review/new.policy,line=45,col=11,"
             + "title=narrowing call-denied (policy demo)::'demo_insert' is now denied in ops.select_cpu%0A"), diff.out)
-        XCTAssertTrue(diff.out.contains("::warning file=Tests/DiffCases/mixed-review/new.policy,line=38,col=11,title=widening call-allowed"), diff.out)
-        XCTAssertTrue(diff.out.contains("::notice file=Tests/DiffCases/mixed-review/new.policy,line=73,col=7,title=other doc-changed"),
+        let mixed = "::%@ file=Tests/DiffCases/mixed-review/new.policy,"
+        XCTAssertTrue(diff.out.contains(mixed.replacingOccurrences(of: "%@", with: "warning")
+            + "line=38,col=11,title=widening call-allowed"), diff.out)
+        XCTAssertTrue(diff.out.contains(mixed.replacingOccurrences(of: "%@", with: "notice")
+            + "line=73,col=7,title=other doc-changed"),
                       diff.out)
         // A renamed kfunc is a narrowing that counts as a widening too: it fails either gate.
         let renamed = try kfpolicy(["diff", "--format", "github", "--fail-on", "widening",
-                                    "Tests/DiffCases/rename-declared/old.policy", "Tests/DiffCases/rename-declared/new.policy"])
+                                    "Tests/DiffCases/rename-declared/old.policy",
+                                        "Tests/DiffCases/rename-declared/new.policy"])
         XCTAssertTrue(renamed.out.hasPrefix("::error file=Tests/DiffCases/rename-declared/new.policy,line=73,col=7,"
             + "title=narrowing kfunc-renamed (policy demo)::"), renamed.out)
         XCTAssertTrue(renamed.out.contains("::warning file=Tests/DiffCases/rename-declared/new.policy,line=75,col=11,"

@@ -36,7 +36,8 @@ final class PolicySearchTests: XCTestCase {
         try text.write(toFile: dir + "/" + rel, atomically: true, encoding: .utf8)
     }
 
-    static let small = "policy mine for struct mine_ops;\ncontext a;\ncallback run: a;\nset ids: struct_ops;\nkfunc k {\n    in ids;\n    allow a;\n}\n"
+    static let small = "policy mine for struct mine_ops;\ncontext a;\ncallback run: a;\nset ids: struct_ops;\n"
+        + "kfunc k {\n    in ids;\n    allow a;\n}\n"
 
     /// A binary built in a checkout finds the checkout's Policies/, from any directory.
     func testCheckoutPoliciesByName() throws {
@@ -47,11 +48,13 @@ final class PolicySearchTests: XCTestCase {
         let explain = try runKfpolicy(["explain", "scx@6.12", "scx_bpf_consume", "dispatch"], cwd: dir)
         XCTAssertEqual(explain.status, 0, explain.err)
         XCTAssertTrue(explain.out.contains("Policies/scx-6.12.policy:"), explain.out)
-        let lint = try runKfpolicy(["lint", "--policy", "scx@6.12", "--color", "never", "Tests/LintCases/two_maps/two_maps.bpf.c",
+        let lint = try runKfpolicy(["lint", "--policy", "scx@6.12", "--color", "never",
+            "Tests/LintCases/two_maps/two_maps.bpf.c",
                                     "--", "-I", "Tests/LintCases/include"], cwd: packageRoot)
         XCTAssertEqual(lint.status, 1, lint.err)
         XCTAssertTrue(lint.err.contains("[KFP701]"), lint.err)
-        XCTAssertTrue(lint.err.contains("hint: 'kfpolicy explain scx@6.12 scx_bpf_consume enqueue' shows the rule"), lint.err)
+        XCTAssertTrue(lint.err.contains("hint: 'kfpolicy explain scx@6.12 scx_bpf_consume enqueue' shows the rule"),
+            lint.err)
         let gen = try runKfpolicy(["gen", "scx@6.12", "-o", "out"], cwd: dir)
         XCTAssertEqual(gen.status, 0, gen.err)
         XCTAssertEqual(try String(contentsOfFile: dir + "/out/scx-6.12_kfpolicy.h", encoding: .utf8),
@@ -95,7 +98,8 @@ final class PolicySearchTests: XCTestCase {
         XCTAssertTrue(bad.err.contains("not a policy name (NAME or NAME@VERSION)"), bad.err)
         let missingPath = try runKfpolicy(["check", "sub/none.policy"], cwd: dir)
         XCTAssertEqual(missingPath.status, 2)
-        XCTAssertTrue(missingPath.err.contains("cannot read sub/none.policy: No such file or directory"), missingPath.err)
+        XCTAssertTrue(missingPath.err.contains("cannot read sub/none.policy: No such file or directory"),
+            missingPath.err)
     }
 }
 
@@ -129,11 +133,13 @@ final class FmtStdinAndGraphCycleTests: XCTestCase {
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.err.contains("[KFP501]"), r.err)
         XCTAssertEqual(Self.cycleEdges(r.out), ["\"cb_enqueue\" -> \"kf_kick\"", "\"kf_kick\" -> \"cb_dispatch\"",
-                                                "\"cb_dispatch\" -> \"kf_consume\"", "\"kf_consume\" -> \"cb_enqueue\""])
+                                                "\"cb_dispatch\" -> \"kf_consume\"",
+                                                    "\"kf_consume\" -> \"cb_enqueue\""])
         XCTAssertTrue(r.out.contains("penwidth=3"), r.out)
         let dir = makeTempDir("graph-cycle")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let svg = try runKfpolicy(["graph", "Tests/Invalid/cycle.policy", "--format", "svg", "-o", dir + "/c.svg"], cwd: packageRoot)
+        let svg = try runKfpolicy(["graph", "Tests/Invalid/cycle.policy", "--format", "svg", "-o", dir + "/c.svg"],
+            cwd: packageRoot)
         XCTAssertEqual(svg.status, 1)
         XCTAssertTrue(try String(contentsOfFile: dir + "/c.svg", encoding: .utf8).contains("cycle: invokes"))
         // Other errors still refuse to draw.
