@@ -63,7 +63,8 @@ public enum GraphRenderer {
                           "grey arrow: may call; blue: invokes (the kfunc calls back into the callback); red dashed: the kernel runs one callback inside another"]
             if edges.isEmpty { legend.append("no nesting: no kfunc invokes a callback and no callback is nested") }
             if edges.contains(where: \.onCycle) {
-                legend.append("bold red, labelled 'cycle': an edge on a nesting cycle (the graph must be a DAG)")
+                legend.append("bold red, labelled 'cycle': an edge on a nesting cycle ("
+                              + (p.nesting == .dag ? "an error: the graph must be a DAG)" : "allowed by nesting per_instance)"))
             }
             // "\l" ends a left-justified line in DOT.
             let label = "\"" + legend.map { String(quote($0).dropFirst().dropLast()) }.joined(separator: "\\l") + "\\l\""
