@@ -229,7 +229,10 @@ static const struct {
 	{ &scx_cid_ctx_unlocked_sleepable, SCX_CID_CTX_UNLOCKED | SCX_CID_SLEEPABLE },
 };
 
-/* The contexts each callback runs in, by op index (member offset in function pointers). */
+/*
+ * The contexts each callback of struct sched_ext_ops_cid runs in, by op index (member offset in
+ * function pointers).
+ */
 #define SCX_CID_OP(member) \
 	(offsetof(struct sched_ext_ops_cid, member) / sizeof(void (*)(void)))
 
@@ -320,13 +323,13 @@ static int scx_cid_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
 		return 0;
 	if (prog->type != BPF_PROG_TYPE_STRUCT_OPS)
 		return 0; /* registered for this program type's kfunc hook */
+	if (!prog->aux->st_ops)
+		return 0; /* first verifier pass: decided again when the call is verified */
+	op = prog->aux->attach_st_ops_member_off / sizeof(void (*)(void));
 	if (prog->aux->attach_btf_id != scx_cid_struct_ids[0])
 		return -EACCES; /* another interface's struct_ops */
 	if (btf_id_set8_contains(&scx_kfunc_ids_cpu_only, kfunc_id))
 		return -EACCES;
-	if (!prog->aux->st_ops)
-		return 0; /* first verifier pass: decided again when the call is verified */
-	op = prog->aux->attach_st_ops_member_off / sizeof(void (*)(void));
 	op_ctx = scx_cid_op_contexts(op);
 	if (!(ctx & op_ctx & ~SCX_CID_SLEEPABLE))
 		return -EACCES;
@@ -354,21 +357,15 @@ static inline int scx_cid_check_member(const struct btf_type *t, const struct bt
 }
 
 static const struct btf_kfunc_id_set scx_kfunc_set_unlocked = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_unlocked,
-	.filter = scx_cid_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_unlocked, .filter = scx_cid_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set scx_kfunc_set_init_cids = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_init_cids,
-	.filter = scx_cid_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_init_cids, .filter = scx_cid_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set scx_kfunc_set_select_cpu = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_select_cpu,
-	.filter = scx_cid_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_select_cpu, .filter = scx_cid_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set scx_kfunc_set_enqueue_dispatch = {
@@ -378,33 +375,23 @@ static const struct btf_kfunc_id_set scx_kfunc_set_enqueue_dispatch = {
 };
 
 static const struct btf_kfunc_id_set scx_kfunc_set_dispatch = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_dispatch,
-	.filter = scx_cid_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_dispatch, .filter = scx_cid_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set scx_kfunc_set_cpu_release = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_cpu_release,
-	.filter = scx_cid_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_cpu_release, .filter = scx_cid_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set scx_kfunc_set_idle = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_idle,
-	.filter = scx_cid_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_idle, .filter = scx_cid_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set scx_kfunc_set_any = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_any,
-	.filter = scx_cid_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_any, .filter = scx_cid_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set scx_kfunc_set_cid = {
-	.owner = THIS_MODULE,
-	.set = &scx_kfunc_ids_cid,
-	.filter = scx_cid_kfunc_filter,
+	.owner = THIS_MODULE, .set = &scx_kfunc_ids_cid, .filter = scx_cid_kfunc_filter,
 };
 
 /**

@@ -76,7 +76,10 @@ static const struct {
 	{ &bpf_tcp_ca_check_kfunc_ids, BPF_TCP_CA_CTX_ATTACHABLE },
 };
 
-/* The contexts each callback runs in, by op index (member offset in function pointers). */
+/*
+ * The contexts each callback of struct tcp_congestion_ops runs in, by op index (member offset in
+ * function pointers).
+ */
 #define BPF_TCP_CA_OP(member) \
 	(offsetof(struct tcp_congestion_ops, member) / sizeof(void (*)(void)))
 
@@ -140,11 +143,11 @@ static int bpf_tcp_ca_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
 		return 0;
 	if (prog->type != BPF_PROG_TYPE_STRUCT_OPS)
 		return 0; /* registered for this program type's kfunc hook */
-	if (prog->aux->attach_btf_id != bpf_tcp_ca_struct_ids[0])
-		return -EACCES; /* another interface's struct_ops */
 	if (!prog->aux->st_ops)
 		return 0; /* first verifier pass: decided again when the call is verified */
 	op = prog->aux->attach_st_ops_member_off / sizeof(void (*)(void));
+	if (prog->aux->attach_btf_id != bpf_tcp_ca_struct_ids[0])
+		return -EACCES; /* another interface's struct_ops */
 	op_ctx = bpf_tcp_ca_op_contexts(op);
 	if (!(ctx & op_ctx & ~BPF_TCP_CA_SLEEPABLE))
 		return -EACCES;
@@ -172,9 +175,7 @@ static inline int bpf_tcp_ca_check_member(const struct btf_type *t, const struct
 }
 
 static const struct btf_kfunc_id_set bpf_tcp_ca_check_kfunc_set = {
-	.owner = THIS_MODULE,
-	.set = &bpf_tcp_ca_check_kfunc_ids,
-	.filter = bpf_tcp_ca_kfunc_filter,
+	.owner = THIS_MODULE, .set = &bpf_tcp_ca_check_kfunc_ids, .filter = bpf_tcp_ca_kfunc_filter,
 };
 
 /**

@@ -102,7 +102,10 @@ static const struct {
 	{ &demo_groups_ctx_none, 0 },
 };
 
-/* The contexts each callback runs in, by op index (member offset in function pointers). */
+/*
+ * The contexts each callback of struct demo_pktsched_ops runs in, by op index (member offset in
+ * function pointers).
+ */
 #define DEMO_GROUPS_OP(member) \
 	(offsetof(struct demo_pktsched_ops, member) / sizeof(void (*)(void)))
 
@@ -159,11 +162,11 @@ static int demo_groups_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
 		return 0;
 	if (prog->type != BPF_PROG_TYPE_STRUCT_OPS)
 		return 0; /* registered for this program type's kfunc hook */
-	if (prog->aux->attach_btf_id != demo_groups_struct_ids[0])
-		return -EACCES; /* another interface's struct_ops */
 	if (!prog->aux->st_ops)
 		return 0; /* first verifier pass: decided again when the call is verified */
 	op = prog->aux->attach_st_ops_member_off / sizeof(void (*)(void));
+	if (prog->aux->attach_btf_id != demo_groups_struct_ids[0])
+		return -EACCES; /* another interface's struct_ops */
 	op_ctx = demo_groups_op_contexts(op);
 	if (!(ctx & op_ctx & ~DEMO_GROUPS_SLEEPABLE))
 		return -EACCES;
@@ -192,9 +195,7 @@ static inline int demo_groups_check_member(const struct btf_type *t,
 }
 
 static const struct btf_kfunc_id_set demo_groups_kfunc_set = {
-	.owner = THIS_MODULE,
-	.set = &demo_groups_kfunc_ids,
-	.filter = demo_groups_kfunc_filter,
+	.owner = THIS_MODULE, .set = &demo_groups_kfunc_ids, .filter = demo_groups_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set demo_groups_syscall_kfunc_set = {

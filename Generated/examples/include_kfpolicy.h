@@ -71,7 +71,10 @@ static const struct {
 						DEMO_INCLUDE_SLEEPABLE },
 };
 
-/* The contexts each callback runs in, by op index (member offset in function pointers). */
+/*
+ * The contexts each callback of struct demo_netdev_ops runs in, by op index (member offset in
+ * function pointers).
+ */
 #define DEMO_INCLUDE_OP(member) \
 	(offsetof(struct demo_netdev_ops, member) / sizeof(void (*)(void)))
 
@@ -127,11 +130,11 @@ static int demo_include_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
 		return 0;
 	if (prog->type != BPF_PROG_TYPE_STRUCT_OPS)
 		return 0; /* registered for this program type's kfunc hook */
-	if (prog->aux->attach_btf_id != demo_include_struct_ids[0])
-		return -EACCES; /* another interface's struct_ops */
 	if (!prog->aux->st_ops)
 		return 0; /* first verifier pass: decided again when the call is verified */
 	op = prog->aux->attach_st_ops_member_off / sizeof(void (*)(void));
+	if (prog->aux->attach_btf_id != demo_include_struct_ids[0])
+		return -EACCES; /* another interface's struct_ops */
 	op_ctx = demo_include_op_contexts(op);
 	if (!(ctx & op_ctx & ~DEMO_INCLUDE_SLEEPABLE))
 		return -EACCES;
@@ -160,15 +163,11 @@ static inline int demo_include_check_member(const struct btf_type *t,
 }
 
 static const struct btf_kfunc_id_set demo_common_kfunc_set = {
-	.owner = THIS_MODULE,
-	.set = &demo_common_kfunc_ids,
-	.filter = demo_include_kfunc_filter,
+	.owner = THIS_MODULE, .set = &demo_common_kfunc_ids, .filter = demo_include_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set demo_include_kfunc_set = {
-	.owner = THIS_MODULE,
-	.set = &demo_include_kfunc_ids,
-	.filter = demo_include_kfunc_filter,
+	.owner = THIS_MODULE, .set = &demo_include_kfunc_ids, .filter = demo_include_kfunc_filter,
 };
 
 /**

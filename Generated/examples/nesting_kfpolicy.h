@@ -63,7 +63,10 @@ static const struct {
 	{ &demo_nest_ctx_enqueue_dequeue, DEMO_NEST_CTX_ENQUEUE | DEMO_NEST_CTX_DEQUEUE },
 };
 
-/* The contexts each callback runs in, by op index (member offset in function pointers). */
+/*
+ * The contexts each callback of struct demo_sched_ops runs in, by op index (member offset in
+ * function pointers).
+ */
 #define DEMO_NEST_OP(member) \
 	(offsetof(struct demo_sched_ops, member) / sizeof(void (*)(void)))
 
@@ -118,11 +121,11 @@ static int demo_nest_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
 		return 0;
 	if (prog->type != BPF_PROG_TYPE_STRUCT_OPS)
 		return 0; /* registered for this program type's kfunc hook */
-	if (prog->aux->attach_btf_id != demo_nest_struct_ids[0])
-		return -EACCES; /* another interface's struct_ops */
 	if (!prog->aux->st_ops)
 		return 0; /* first verifier pass: decided again when the call is verified */
 	op = prog->aux->attach_st_ops_member_off / sizeof(void (*)(void));
+	if (prog->aux->attach_btf_id != demo_nest_struct_ids[0])
+		return -EACCES; /* another interface's struct_ops */
 	op_ctx = demo_nest_op_contexts(op);
 	if (!(ctx & op_ctx & ~DEMO_NEST_SLEEPABLE))
 		return -EACCES;
@@ -150,9 +153,7 @@ static inline int demo_nest_check_member(const struct btf_type *t, const struct 
 }
 
 static const struct btf_kfunc_id_set demo_nest_kfunc_set = {
-	.owner = THIS_MODULE,
-	.set = &demo_nest_kfunc_ids,
-	.filter = demo_nest_kfunc_filter,
+	.owner = THIS_MODULE, .set = &demo_nest_kfunc_ids, .filter = demo_nest_kfunc_filter,
 };
 
 /**

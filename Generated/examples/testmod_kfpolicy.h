@@ -77,7 +77,10 @@ static const struct {
 	{ &kfp_testmod_ctx_complete_queue, KFP_TESTMOD_CTX_COMPLETE | KFP_TESTMOD_CTX_QUEUE },
 };
 
-/* The contexts each callback runs in, by op index (member offset in function pointers). */
+/*
+ * The contexts each callback of struct kfp_testmod_ops runs in, by op index (member offset in
+ * function pointers).
+ */
 #define KFP_TESTMOD_OP(member) \
 	(offsetof(struct kfp_testmod_ops, member) / sizeof(void (*)(void)))
 
@@ -132,11 +135,11 @@ static int kfp_testmod_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
 		return 0;
 	if (prog->type != BPF_PROG_TYPE_STRUCT_OPS)
 		return 0; /* registered for this program type's kfunc hook */
-	if (prog->aux->attach_btf_id != kfp_testmod_struct_ids[0])
-		return -EACCES; /* another interface's struct_ops */
 	if (!prog->aux->st_ops)
 		return 0; /* first verifier pass: decided again when the call is verified */
 	op = prog->aux->attach_st_ops_member_off / sizeof(void (*)(void));
+	if (prog->aux->attach_btf_id != kfp_testmod_struct_ids[0])
+		return -EACCES; /* another interface's struct_ops */
 	op_ctx = kfp_testmod_op_contexts(op);
 	if (!(ctx & op_ctx & ~KFP_TESTMOD_SLEEPABLE))
 		return -EACCES;
@@ -165,9 +168,7 @@ static inline int kfp_testmod_check_member(const struct btf_type *t,
 }
 
 static const struct btf_kfunc_id_set kfp_testmod_kfunc_set_any = {
-	.owner = THIS_MODULE,
-	.set = &kfp_testmod_kfunc_ids_any,
-	.filter = kfp_testmod_kfunc_filter,
+	.owner = THIS_MODULE, .set = &kfp_testmod_kfunc_ids_any, .filter = kfp_testmod_kfunc_filter,
 };
 
 static const struct btf_kfunc_id_set kfp_testmod_kfunc_set_queue = {

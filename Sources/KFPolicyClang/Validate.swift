@@ -219,6 +219,7 @@ struct HeaderValidation {
         for c in policy.contexts { e.append(n.ctx(c.name)) }
         for g in policy.groups { e.append(n.ctx(g.name)) }
         for c in policy.callbacks { e.append(opExpression(c.name)) }
+        for f in policy.forms { for c in f.policy.callbacks { e.append(opExpression(c.name, in: f.policy.structName)) } }
         for k in policy.ownKfuncs { e.append(n.kfuncIndex(policy.kfuncs[k].name)) }
         e.append(n.nrKfuncs)
         e.append(n.implDefault)
@@ -229,8 +230,8 @@ struct HeaderValidation {
     }
 
     /// The op index of a member, as the C compiler computes it.
-    func opExpression(_ member: String) -> String {
-        "__builtin_offsetof(struct \(policy.structName), \(member)) / sizeof(void (*)(void))"
+    func opExpression(_ member: String, in structName: String? = nil) -> String {
+        "__builtin_offsetof(struct \(structName ?? policy.structName), \(member)) / sizeof(void (*)(void))"
     }
 
     /// The validation unit: kernel headers, the policy's struct (unless the headers define
@@ -241,9 +242,11 @@ struct HeaderValidation {
             s += "#include <\(h)>\n"
         }
         if defineStruct {
-            s += "struct \(policy.structName) {\n"
-            for c in policy.callbacks { s += "\tvoid (*\(c.name))(void);\n" }
-            s += "};\n"
+            for q in [policy] + policy.forms.map(\.policy) {
+                s += "struct \(q.structName) {\n"
+                for c in q.callbacks { s += "\tvoid (*\(c.name))(void);\n" }
+                s += "};\n"
+            }
         }
         s += "#include \"\(virtualHeader.split(separator: "/").last!)\"\n"
         var lines: [Int: Int] = [:]

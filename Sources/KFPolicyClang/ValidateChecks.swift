@@ -17,11 +17,17 @@ extension HeaderValidation {
         if definitions[n.ctxAny] != nil { expect(n.ctxAny, Int64(policy.allContexts.bits), "every context", from: policy.range) }
     }
 
+    /// The callback table of the policy, and of each form.
     mutating func checkOps() {
-        guard !policy.callbacks.isEmpty, let table = array(n.opCtx, from: policy.range) else { return }
+        checkOps(policy, n.opCtx)
+        for f in policy.forms { checkOps(f.policy, CNamer(f.policy).opCtx) }
+    }
+
+    mutating func checkOps(_ policy: Policy, _ tableName: String) {
+        guard !policy.callbacks.isEmpty, let table = array(tableName, from: policy.range) else { return }
         var callbackOps = Set<Int64>()
         for c in policy.callbacks {
-            guard let op = opIndex(c) else {
+            guard let op = values[opExpression(c.name, in: policy.structName)] else {
                 checked += 1
                 mismatch("callback '\(c.name)' is no member of struct \(policy.structName)", at: nil, from: c.range)
                 continue
@@ -33,12 +39,12 @@ extension HeaderValidation {
             if (got?.value ?? 0) != want {
                 let what = "\(policy.describe(c.contexts))\(c.sleepable ? ", sleepable" : "")"
                 mismatch("the contexts of callback '\(c.name)' are \(got.map { hex($0.value ?? -1) } ?? "missing (0)"), the policy gives \(hex(want)) (\(what))",
-                         at: got?.offset ?? definitions[n.opCtx], from: c.maskRange)
+                         at: got?.offset ?? definitions[tableName], from: c.maskRange)
             }
         }
         for (op, e) in table.sorted(by: { $0.key < $1.key }) where !callbackOps.contains(op) && (e.value ?? 0) != 0 {
             checked += 1
-            mismatch("\(n.opCtx)[\(op)] is \(hex(e.value ?? 0)) but no callback of the policy has op index \(op)", at: e.offset, from: policy.range)
+            mismatch("\(tableName)[\(op)] is \(hex(e.value ?? 0)) but no callback of the policy has op index \(op)", at: e.offset, from: policy.range)
         }
     }
 
@@ -77,13 +83,15 @@ extension HeaderValidation {
             default: break
             }
         }
-        for s in policy.ownSets where !policy.sets[s].progTypes.isEmpty || policy.deniedSets.contains(where: { $0.set == s }) {
+        let denied = Set(([policy] + policy.forms.map(\.policy)).flatMap { q in q.deniedSets.map { q.sets[$0.set].name } })
+        for s in policy.ownSets where !policy.sets[s].progTypes.isEmpty || denied.contains(policy.sets[s].name) {
             checkKfuncSet(s)
         }
         checked += 1
         let structList = btfLists[n.structIDs]
-        if hasKfuncs, structList?.entries.first.map({ $0.kind == "struct" && $0.name == policy.structName }) != true {
-            mismatch("'\(n.structIDs)' does not hold the BTF id of struct \(policy.structName)", at: structList?.offset, from: policy.range)
+        let structs = [policy.structName] + policy.forms.map(\.policy.structName)
+        if hasKfuncs, structList?.entries.map({ "\($0.kind) \($0.name)" }) != structs.map({ "struct \($0)" }) {
+            mismatch("'\(n.structIDs)' does not hold the BTF ids of struct \(structs.joined(separator: ", struct "))", at: structList?.offset, from: policy.range)
         }
         let classPrefix = "\(n.lower)_ctx_"
         for name in order {

@@ -154,6 +154,30 @@ static void struct_ops_programs(struct bpf_prog *prog)
 		printf("X filter answers %d for a foreign id\n", FILTER(prog, 77777));
 }
 
+#ifdef HAS_FORM
+/* Struct_ops programs of the first form's struct: the same filter, the form's callback table. */
+static void form_programs(struct bpf_prog *prog)
+{
+	static const struct btf_type form_type = { ARRAY_SIZE(form_members), form_members };
+	static struct btf form_btf = { FORM_BTF_ID, &form_type };
+
+	for (unsigned int c = 0; c < ARRAY_SIZE(form_callbacks); c++) {
+		as_callback(prog, 0);
+		prog->aux->attach_btf_id = FORM_BTF_ID;
+		if (!MODULE_STRUCT)
+			prog->aux->attach_btf = &form_btf;
+		prog->expected_attach_type = form_callbacks[c].member;
+		prog->aux->attach_st_ops_member_off = form_callbacks[c].off;
+		for (unsigned int k = 0; k < ARRAY_SIZE(kfuncs); k++)
+			printf("D %s %s %d\n", kfuncs[k].name, form_callbacks[c].name, verifier_allows(prog, kfuncs[k].id));
+		prog->sleepable = 1;
+		printf("E %s %d\n", form_callbacks[c].name,
+		       FORM_CHECK_MEMBER(&form_type, &form_members[form_callbacks[c].member], prog) == 0);
+		prog->sleepable = 0;
+	}
+}
+#endif
+
 static void other_programs(struct bpf_prog *prog)
 {
 	as_callback(prog, 0);
@@ -253,6 +277,9 @@ int main(void)
 #ifdef HAS_KFUNCS
 	layout();
 	struct_ops_programs(&prog);
+#ifdef HAS_FORM
+	form_programs(&prog);
+#endif
 	other_programs(&prog);
 #endif
 #ifdef HAS_GUARDS

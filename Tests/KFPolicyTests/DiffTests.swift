@@ -91,7 +91,9 @@ final class DiffCorpusTests: XCTestCase {
             guard let d = try Self.report(name).diff else { continue }
             if name.hasPrefix("widen-") { XCTAssertTrue(d.hasWidenings && !d.hasNarrowings, name) }
             if name.hasPrefix("narrow-") { XCTAssertTrue(d.hasNarrowings && !d.hasWidenings, name) }
-            if name.hasPrefix("rename-") || name.hasPrefix("reformat") || name.hasPrefix("comment") || name.hasPrefix("include-moved") {
+            if name == "rename-kfunc" || name == "rename-declared" {
+                XCTAssertTrue(d.hasWidenings && d.hasNarrowings, "a renamed kfunc narrows its old name and widens its new one: \(name)")
+            } else if name.hasPrefix("rename-") || name.hasPrefix("reformat") || name.hasPrefix("comment") || name.hasPrefix("include-moved") {
                 XCTAssertFalse(d.hasWidenings || d.hasNarrowings, name)
             }
         }
@@ -115,7 +117,7 @@ final class DiffCorpusTests: XCTestCase {
         for (name, path, o, n) in expect {
             let d = try XCTUnwrap(Self.report(name).diff)
             XCTAssertEqual(d.renames[keyPath: path], [o: n], name)
-            XCTAssertEqual(d.changes.map(\.kind), [.renamed], name)
+            XCTAssertEqual(d.changes.map(\.kind), [name == "rename-kfunc" ? .kfuncRenamed : .renamed], name)
         }
     }
 
@@ -244,7 +246,8 @@ final class DiffCLITests: XCTestCase {
         XCTAssertEqual(try diff([side("widen-call-allowed", "old"), side("widen-call-allowed", "new")]).status, 4)
         XCTAssertEqual(try diff([side("narrow-call-denied", "old"), side("narrow-call-denied", "new")]).status, 5)
         XCTAssertEqual(try diff([side("mixed-review", "old"), side("mixed-review", "new")]).status, 6)
-        XCTAssertEqual(try diff([side("rename-kfunc", "old"), side("rename-kfunc", "new")]).status, 0)
+        // A renamed kfunc breaks programs that call the old name, and adds the new one.
+        XCTAssertEqual(try diff([side("rename-kfunc", "old"), side("rename-kfunc", "new")]).status, 6)
         let same = try diff([side("reformat-only", "old"), side("reformat-only", "new")])
         XCTAssertEqual(same.status, 0)
         XCTAssertTrue(same.out.contains("no semantic change"))

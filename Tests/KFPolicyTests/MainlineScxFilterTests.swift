@@ -241,6 +241,11 @@ final class MainlineScxFilterTests: XCTestCase {
                 for r in out.rows("P") where Mainline.allowed(form, .program(ProgType(rawValue: r[1])!), r[0]) != (r[2] == "1") {
                     problems.append(Self.describe(r[0], "a \(r[1]) program", want: r[2] != "1"))
                 }
+                // scx.policy's header serves the cid form too (form "scx_cid.policy").
+                for r in out.rows("D") where Mainline.allowed(.cid, .op(r[1]), r[0]) != (r[2] == "1") {
+                    problems.append(Self.describe(r[0], "cid-form ops.\(r[1])", want: r[2] != "1"))
+                }
+                if form == .cpu { XCTAssertGreaterThan(out.rows("D").count, 2_000, "the cid form through the cpu form's header") }
                 XCTAssertTrue(problems.isEmpty, "\(rel) (kernel \(q.kernel)): \(problems.joined(separator: "\n"))")
                 XCTAssertGreaterThan(out.rows("C").count + out.rows("P").count, 3_000, rel)
             }

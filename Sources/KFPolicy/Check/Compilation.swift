@@ -106,7 +106,38 @@ public struct Compilation: Sendable {
         bag.append(contentsOf: checker.diagnostics)
         var p = policy
         p.files = loader.paths
+        for (formPath, range) in loader.forms {
+            guard let form = compileForm(formPath, at: range, of: p, sources: sources, reader: reader, into: &bag) else { continue }
+            p.forms.append(form)
+            for f in form.policy.files where !p.files.contains(f) { p.files.append(f) }
+        }
         return Compilation(sources: sources, policy: p, diagnostics: bag, rootSyntax: root)
+    }
+
+    /// A form's own policy, compiled in the same sources, checked to agree with `p` on what
+    /// the shared header holds. Nil (reported) when it cannot be read or has errors.
+    static func compileForm(_ path: String, at range: SourceRange, of p: Policy, sources: SourceManager,
+                            reader: @escaping (String) throws(FileError) -> [UInt8], into bag: inout DiagnosticBag) -> Form? {
+        let bytes: [UInt8]
+        do { bytes = try reader(path) } catch {
+            bag.error(.includeNotFound, "cannot read form '\(path)': \(error.reason)", at: range,
+                      hint: "form paths are relative to the policy's file")
+            return nil
+        }
+        let c = compile(path: path, bytes: bytes, sources: sources, reader: reader)
+        bag.append(contentsOf: c.diagnostics)
+        if c.diagnostics.hasErrors { return nil }
+        if !c.policy.forms.isEmpty {
+            bag.error(.formMismatch, "form '\(path)' has forms of its own", at: range, hint: "one policy names every form")
+            return nil
+        }
+        let mismatches = FormCheck(p, c.policy).mismatches()
+        for m in mismatches.prefix(8) {
+            bag.error(.formMismatch, "form '\(c.policy.name)' cannot share this header: \(m.message)", at: range,
+                      notes: m.range.isNone ? [] : [DiagnosticNote("the form says so here", at: m.range)],
+                      hint: "a form shares the contexts, sets and kfuncs (include them from one file), and its callbacks sit at the offsets of this policy's first ones with the same contexts")
+        }
+        return mismatches.isEmpty ? Form(policy: c.policy, range: range) : nil
     }
 }
 

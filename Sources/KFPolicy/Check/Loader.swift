@@ -22,6 +22,8 @@ struct Loader {
     var stack: [(path: String, via: SourceRange)] = []
     /// A `policy` declaration of the root file failed to parse (reported already).
     var brokenPolicy = false
+    /// `form` statements: the file (resolved like an include) and the statement.
+    var forms: [(path: String, range: SourceRange)] = []
     static let maxIncludeDepth = 64
 
     init(sources: SourceManager, reader: @escaping (String) throws(FileError) -> [UInt8]) {
@@ -54,14 +56,26 @@ struct Loader {
                     continue
                 }
                 if !item.damaged { include(rel, at: r, dir: dir) } // a path that did not lex is reported already
+            case .form(let rel, let r):
+                if !condition.isEmpty || stack.count > 1 {
+                    diagnostics.error(.notAllowedInConditional, "'form' outside the policy's own file, or inside an 'if' block",
+                                      at: item.keyword.range, hint: "name forms in the file that declares the policy")
+                    continue
+                }
+                if !item.damaged { forms.append((resolve(rel, dir: dir), r)) }
             default:
                 declarations.append(Declaration(item: item, condition: condition))
             }
         }
     }
 
+    /// A path as written in `include` or `form`: relative to the file that names it.
+    func resolve(_ rel: String, dir: String) -> String {
+        rel.hasPrefix("/") || dir.isEmpty ? normalizePath(rel) : normalizePath(dir + "/" + rel)
+    }
+
     mutating func include(_ rel: String, at r: SourceRange, dir: String) {
-        let full = rel.hasPrefix("/") || dir.isEmpty ? normalizePath(rel) : normalizePath(dir + "/" + rel)
+        let full = resolve(rel, dir: dir)
         if let at = stack.firstIndex(where: { $0.path == full }) {
             var notes: [DiagnosticNote] = []
             for j in (at + 1)..<stack.count {

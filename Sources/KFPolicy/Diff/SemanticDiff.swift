@@ -346,9 +346,15 @@ struct Differ {
                 return cbs.joined(separator: ",") + ";" + d.allowedProgTypes(k).map(\.rawValue).joined(separator: ",")
             }
             // Renames the new side declares (`was OLD`) first, then those that decide the same.
+            // (Either side may say it: a diff read backwards sees the rename backwards.)
             var declared: [String: String] = [:]
             for k in np.kfuncs where op.kfunc(named: k.name) == nil {
                 for o in k.was where op.kfunc(named: o) != nil && np.kfunc(named: o) == nil && declared[o] == nil { declared[o] = k.name }
+            }
+            for k in op.kfuncs where np.kfunc(named: k.name) == nil && declared[k.name] == nil {
+                if let n = k.was.first(where: { np.kfunc(named: $0) != nil && op.kfunc(named: $0) == nil && !declared.values.contains($0) }) {
+                    declared[k.name] = n
+                }
             }
             let (r, a) = Differ.removedAdded(op.kfuncs.map(\.name), np.kfuncs.map(\.name)) { $0 }
             let found = Differ.match(removed: r.filter { declared[$0] == nil }, added: a.filter { !declared.values.contains($0) },
@@ -442,10 +448,12 @@ struct Differ {
         // A kfunc's name is what BPF programs call: a renamed kfunc breaks those that call the old one.
         for (o, n) in renames.kfuncs.sorted(by: { $0.key < $1.key }) {
             let ok = old.p.kfuncs[old.p.kfunc(named: o)!], nk = new.p.kfuncs[new.p.kfunc(named: n)!]
-            var locs: [(SourceRange, String)] = [(nk.range, "kfunc '\(n)'")]
-            if nk.was.contains(o) { locs.append((nk.wasRange, "'\(n)' was '\(o)'")) }
+            var oldLocs: [(SourceRange, String)] = [(ok.range, "kfunc '\(o)'")]
+            var newLocs: [(SourceRange, String)] = [(nk.range, "kfunc '\(n)'")]
+            if nk.was.contains(o) { newLocs.append((nk.wasRange, "'\(n)' was '\(o)'")) }
+            if ok.was.contains(n) { oldLocs.append((ok.wasRange, "'\(o)' was '\(n)'")) }
             add(.kfuncRenamed, n, "kfunc '\(o)' renamed to '\(n)': programs that call '\(o)' no longer load",
-                old: old.evidence("kfunc \(o)", [(ok.range, "kfunc '\(o)'")]), new: new.evidence("kfunc \(n)", locs), key: n)
+                old: old.evidence("kfunc \(o)", oldLocs), new: new.evidence("kfunc \(n)", newLocs), key: n)
         }
         let op = old.p, np = new.p
         one("context", renames.contexts, { n in op.contexts.first { $0.name == n }!.range }, { n in np.contexts.first { $0.name == n }!.range })

@@ -228,6 +228,14 @@ public struct Nest: Sendable {
     public let range: SourceRange
 }
 
+/// Another struct that shares a policy's header (`form "file.policy";`): its own policy, whose
+/// callbacks sit at the offsets of the first ones of the sharing policy, with the same contexts.
+public struct Form: Sendable {
+    public let policy: Policy
+    /// The `form` statement.
+    public let range: SourceRange
+}
+
 /// A checked policy.
 public struct Policy: Sendable {
     public var name = ""
@@ -245,6 +253,8 @@ public struct Policy: Sendable {
     public var nesting = NestingMode.dag
     /// Whether the header carries run-time nesting guards (`runtime_guards;`).
     public var runtimeGuards = false
+    /// Other structs this policy's header serves too.
+    public var forms: [Form] = []
     public var contexts: [Context] = []
     public var groups: [Group] = []
     public var callbacks: [Callback] = []

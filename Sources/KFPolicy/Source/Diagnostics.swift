@@ -107,6 +107,7 @@ public enum DiagID: String, Sendable, CaseIterable {
     case nestingTooDeep = "KFP106"
     case notAllowedInConditional = "KFP107"
     case badStatementValue = "KFP108"
+    case formMismatch = "KFP109"
     // Names
     case unknownName = "KFP201"
     case duplicateName = "KFP202"

@@ -70,6 +70,7 @@ public enum Formatter {
         case .runtimeGuards: return "runtime_guards;"
         case .deny(let set): return "deny set \(set.text);"
         case .include(let path, _): return "include \(quote(path));"
+        case .form(let path, _): return "form \(quote(path));"
         case .context(let n): return "context \(n.text);"
         case .requirement(let n): return "requirement \(n.text);"
         case .group(let n, let e): return "group \(n.text) = \(mask(e));"

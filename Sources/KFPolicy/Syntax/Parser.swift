@@ -17,7 +17,7 @@ public struct Parser {
 
     /// Keywords that start a top-level declaration; recovery stops at one that starts a line.
     static let itemKeywords: Set<String> = ["policy", "prefix", "kernel", "module", "nesting", "runtime_guards", "deny",
-                                             "include", "context", "group", "callback", "requirement", "external",
+                                             "include", "form", "context", "group", "callback", "requirement", "external",
                                              "set", "kfunc", "nest", "if"]
     static let statementKeywords: Set<String> = ["in", "flags", "allow", "requires", "invokes", "impl", "was"]
 
@@ -227,9 +227,9 @@ public struct Parser {
             guard isKeyword("set") else { expected("'set'", hint: "write 'deny set NAME;'"); throw Recovery() }
             advance()
             kind = .deny(set: try expectName("a set name"))
-        case "include":
+        case "include", "form":
             guard tok.kind == .string else { expected("a quoted path"); throw Recovery() }
-            kind = .include(path: text, range: tok.range)
+            kind = kw.text == "include" ? .include(path: text, range: tok.range) : .form(path: text, range: tok.range)
             includeBroken = lexerError(in: tok.range.start...tok.range.start)
             advance()
         case "context":

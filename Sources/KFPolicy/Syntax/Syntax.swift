@@ -126,6 +126,9 @@ public struct Item: Sendable {
         /// `deny set NAME;`: no callback of this struct may call the set's kfuncs.
         case deny(set: Name)
         case include(path: String, range: SourceRange)
+        /// `form "other.policy";`: another struct whose callbacks sit at the same offsets with the
+        /// same contexts shares this policy's header (one filter, one set of kfunc sets).
+        case form(path: String, range: SourceRange)
         case context(Name)
         case group(Name, MaskExpr)
         case callback([Name], MaskExpr, properties: [Name])

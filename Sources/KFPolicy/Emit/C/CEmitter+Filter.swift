@@ -4,7 +4,12 @@
 extension HeaderEmitter {
     mutating func ownership() {
         out.line()
-        out.line("BTF_ID_LIST_SINGLE(\(n.structIDs), struct, \(p.structName))")
+        if p.forms.isEmpty {
+            out.line("BTF_ID_LIST_SINGLE(\(n.structIDs), struct, \(p.structName))")
+        } else {
+            out.line("BTF_ID_LIST(\(n.structIDs))")
+            for s in [p.structName] + p.forms.map(\.policy.structName) { out.line("BTF_ID(struct, \(s))") }
+        }
         if !p.structInVmlinux {
             out.line()
             out.line("static const struct btf *\(n.structBTF);")
@@ -67,7 +72,7 @@ extension HeaderEmitter {
                     : "0 to allow the call, -EACCES to refuse it.")
         out.line("static int \(n.filter)(const struct bpf_prog *prog, u32 kfunc_id)")
         out.line("{")
-        out.line(p.kernel.hasMemberOffset ? "\tu32 ctx, op, op_ctx;" : "\tu32 ctx, op_ctx;")
+        out.line("\tu32 ctx, op, op_ctx;")
         out.line()
         out.line("\tif (!\(n.ctxLookup)(kfunc_id, &ctx))")
         if p.module == nil {
@@ -77,27 +82,34 @@ extension HeaderEmitter {
         }
         out.line("\tif (prog->type != BPF_PROG_TYPE_STRUCT_OPS)")
         out.line("\t\treturn 0; /* registered for this program type's kfunc hook */")
-        if p.structInVmlinux {
-            out.line("\tif (prog->aux->attach_btf_id != \(n.structIDs)[0])")
-        } else {
+        if !p.structInVmlinux {
             // Module BTF ids start where vmlinux's end, so ids of two modules can be equal.
-            out.line("\tif (prog->aux->attach_btf_id != \(n.structIDs)[0] ||")
-            out.line("\t    prog->aux->attach_btf != READ_ONCE(\(n.structBTF)))")
-        }
-        out.line("\t\treturn -EACCES; /* another interface's struct_ops */")
-        for d in p.deniedSets {
-            out.line("\tif (btf_id_set8_contains(&\(p.sets[d.set].name), kfunc_id))", from: d.range)
-            out.line("\t\treturn -EACCES;", from: d.range)
+            out.line("\tif (prog->aux->attach_btf != READ_ONCE(\(n.structBTF)))")
+            out.line("\t\treturn -EACCES; /* another module's struct_ops */")
         }
         if p.kernel.hasMemberOffset {
             out.line("\tif (!prog->aux->st_ops)")
             out.line("\t\treturn 0; /* first verifier pass: decided again when the call is verified */")
-        }
-        if p.kernel.hasMemberOffset {
             out.line("\top = prog->aux->attach_st_ops_member_off / sizeof(void (*)(void));")
+        } else {
+            out.line("\top = \(n.progOp)(prog);")
+        }
+        if p.forms.isEmpty {
+            out.line("\tif (prog->aux->attach_btf_id != \(n.structIDs)[0])")
+            out.line("\t\treturn -EACCES; /* another interface's struct_ops */")
+            denials(p.deniedSets.map { p.sets[$0.set].name }, indent: "\t", from: p.range)
             out.line("\top_ctx = \(n.opContexts)(op);")
         } else {
-            out.line("\top_ctx = \(n.opContexts)(\(n.progOp)(prog));")
+            // Each struct has its callback table; a form's programs are refused what it denies.
+            let structs = [(p, n, p.range)] + p.forms.map { ($0.policy, CNamer($0.policy), $0.range) }
+            for (i, (q, qn, range)) in structs.enumerated() {
+                out.line("\t\(i == 0 ? "if" : "} else if") (prog->aux->attach_btf_id == \(n.structIDs)[\(i)]) {", from: range)
+                denials(q.deniedSets.map { q.sets[$0.set].name }, indent: "\t\t", from: range)
+                out.line("\t\top_ctx = \(qn.opContexts)(op);")
+            }
+            out.line("\t} else {")
+            out.line("\t\treturn -EACCES; /* another interface's struct_ops */")
+            out.line("\t}")
         }
         out.line("\tif (!(ctx & op_ctx & ~\(n.sleepable)))")
         out.line("\t\treturn -EACCES;")
@@ -107,18 +119,34 @@ extension HeaderEmitter {
         out.line("}")
     }
 
+    /// One check_member for the struct and its forms: a form's programs are told apart by the
+    /// struct they attach to, as the filter tells them apart.
     mutating func checkMember() {
+        let forms = p.forms.map { CNamer($0.policy) }
+        let structs = ([structType] + p.forms.map { "struct \($0.policy.structName)" }).joined(separator: " or ")
         out.line()
         kernelDoc("\(n.checkMember)() - the sleepable rule, as struct bpf_struct_ops.check_member",
-                  params: [("t", "\(structType) in BTF"), ("member", "the member a program implements"),
+                  params: [("t", "\(structs) in BTF"), ("member", "the member a program implements"),
                            ("prog", "the program")],
                   returns: "0, or -EINVAL for a sleepable program in a callback that does not accept one.")
         wrappedLine("static inline int \(n.checkMember)(", ["const struct btf_type *t", "const struct btf_member *member",
                     "const struct bpf_prog *prog"], joiner: ",", tail: ")")
         out.line("{")
         out.line("\tu32 op = __btf_member_bit_offset(t, member) / BITS_PER_BYTE / sizeof(void (*)(void));")
-        out.line()
-        out.line("\tif (prog->sleepable && !(\(n.opContexts)(op) & \(n.sleepable)))")
+        if forms.isEmpty {
+            out.line()
+            out.line("\tif (prog->sleepable && !(\(n.opContexts)(op) & \(n.sleepable)))")
+        } else {
+            out.line("\tu32 op_ctx;")
+            out.line()
+            for (i, f) in forms.enumerated() {
+                out.line("\t\(i == 0 ? "if" : "else if") (prog->aux->attach_btf_id == \(n.structIDs)[\(i + 1)])")
+                out.line("\t\top_ctx = \(f.opContexts)(op);")
+            }
+            out.line("\telse")
+            out.line("\t\top_ctx = \(n.opContexts)(op);")
+            out.line("\tif (prog->sleepable && !(op_ctx & \(n.sleepable)))")
+        }
         out.line("\t\treturn -EINVAL;")
         out.line("\treturn 0;")
         out.line("}")
@@ -130,9 +158,14 @@ extension HeaderEmitter {
             let set = p.sets[s]
             out.line()
             out.line("static const struct btf_kfunc_id_set \(n.idSet(set.name)) = {", from: set.range)
-            out.line("\t.owner = THIS_MODULE,")
-            out.line("\t.set = &\(set.name),")
-            out.line("\t.filter = \(n.filter),")
+            let fields = ["\t.owner = THIS_MODULE,", ".set = &\(set.name),", ".filter = \(n.filter),"]
+            let oneLine = fields.joined(separator: " ")
+            if oneLine.replacingAll("\t", with: "        ").count <= 100 {
+                out.line(oneLine)
+            } else {
+                out.line(fields[0])
+                for f in fields.dropFirst() { out.line("\t" + f) }
+            }
             out.line("};")
         }
         out.line()
@@ -161,6 +194,14 @@ extension HeaderEmitter {
         out.line("\t}")
         out.line("\treturn 0;")
         out.line("}")
+    }
+
+    /// Refusals of the kfuncs of `sets` (`deny set`).
+    mutating func denials(_ sets: [String], indent: String, from range: SourceRange) {
+        for s in sets {
+            out.line("\(indent)if (btf_id_set8_contains(&\(s), kfunc_id))", from: range)
+            out.line("\(indent)\treturn -EACCES;", from: range)
+        }
     }
 
     /// A kernel-doc comment for a function.
