@@ -6,8 +6,8 @@ import KFPolicy
 
 enum Completion {
     static let topLevelKeywords = ["policy", "prefix", "kernel", "module", "nesting", "runtime_guards", "deny",
-                                   "include", "context", "group", "callback", "requirement", "external", "set",
-                                   "kfunc", "nest", "if"]
+                                   "include", "form", "context", "group", "callback", "requirement", "external",
+                                   "set", "kfunc", "nest", "if"]
     static let kfuncKeywords = ["in", "flags", "allow", "requires", "invokes", "impl", "was"]
 
     /// LSP CompletionItemKind values.

@@ -29,7 +29,8 @@ struct Occurrence: Sendable {
     let end: Int
 }
 
-/// The names of one file, and its includes (path as written, and the string's byte range).
+/// The names of one file, and the files it names (`include` and `form` paths as written, and
+/// the string's byte range).
 struct FileSymbols {
     var occurrences: [Occurrence] = []
     var includes: [(path: String, start: Int, end: Int)] = []
@@ -77,7 +78,7 @@ struct FileSymbols {
         case .nesting(let m): note(m, .nestingMode)
         case .deny(let set): note(set, .set)
         case .runtimeGuards, .conditional, .broken: break
-        case .include(let path, let r): includes.append((path, r.start, r.end))
+        case .include(let path, let r), .form(let path, let r): includes.append((path, r.start, r.end))
         case .context(let n): note(n, .context, declared: true)
         case .group(let n, let e):
             note(n, .group, declared: true)

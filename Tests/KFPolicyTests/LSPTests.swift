@@ -250,9 +250,8 @@ final class LSPTests: XCTestCase {
             "demo_dev_alloc_state"]))
         // At the top level, after a complete declaration: the declaration keywords.
         XCTAssertEqual(try labels(good + "ne\u{0}", at: "\u{0}"),
-                       ["policy", "prefix", "kernel", "module", "nesting", "runtime_guards", "deny", "include",
-                           "context",
-                        "group", "callback", "requirement", "external", "set", "kfunc", "nest", "if"])
+                       ["policy", "prefix", "kernel", "module", "nesting", "runtime_guards", "deny", "include", "form",
+                        "context", "group", "callback", "requirement", "external", "set", "kfunc", "nest", "if"])
         // Inside `if CONFIG_FOO { ... }` declarations go on, not kfunc statements.
         XCTAssertTrue(try labels(good + "if CONFIG_X {\n    ca\u{0}\n}\n", at: "\u{0}").contains("callback"))
         XCTAssertEqual(try labels(good + "nesting \u{0}", at: "\u{0}"), ["dag", "per_instance"])
