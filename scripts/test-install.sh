@@ -75,9 +75,11 @@ check_runs /usr/bin/kfpolicy
 # The man page renders without warnings and documents the subcommands.
 man_out=$(clean sh -c 'MANWIDTH=100 man -l /usr/share/man/man1/kfpolicy.1.gz' 2> "$tmp/man.err")
 [ ! -s "$tmp/man.err" ] || fail "man page warnings: $(head -3 "$tmp/man.err")"
-for word in "kfpolicy" "lint" "lsp" "--format" "KFPOLICY_POLICY_PATH"; do
+for word in "kfpolicy" "lint" "lsp" "--format"; do
     echo "$man_out" | grep -q -- "$word" || fail "man page lacks $word"
 done
+# (The renderer may hyphenate a long word: look for it in the page's source.)
+zcat /usr/share/man/man1/kfpolicy.1.gz | grep -q 'KFPOLICY_POLICY_PATH' || fail "man page lacks the policy search path"
 # Completions: each shell completes the subcommand names.
 bash_words=$(clean bash -c 'source /usr/share/bash-completion/completions/kfpolicy
     COMP_WORDS=(kfpolicy li); COMP_CWORD=1; COMP_LINE="kfpolicy li"; COMP_POINT=${#COMP_LINE}

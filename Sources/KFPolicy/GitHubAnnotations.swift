@@ -3,6 +3,7 @@
 // finding; notes, hints and the other side of a diff go into the message, which GitHub shows
 // on several lines.
 
+/// GitHub workflow commands (annotations) for diagnostics and semantic diffs.
 public enum GitHubAnnotations {
     /// One command per diagnostic: `error`, `warning` or `notice` by severity, titled with the
     /// diagnostic id; its notes (with their positions) and hint follow the message.

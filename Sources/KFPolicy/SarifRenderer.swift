@@ -2,6 +2,7 @@
 // for code-scanning services: diagnostics of `check` and `lint`, and the changes `diff` finds.
 // Keys are sorted and arrays keep the report's order, so a log is byte-identical across runs.
 
+/// SARIF 2.1.0 logs of diagnostics and of semantic diffs.
 public enum SarifRenderer {
     /// The schema a log names in `$schema`: SARIF 2.1.0 with Errata 01, as OASIS publishes it.
     public static let schemaURI =

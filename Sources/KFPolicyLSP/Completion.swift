@@ -4,6 +4,7 @@
 
 import KFPolicy
 
+/// The completion list at a cursor: keywords and names the grammar allows there.
 enum Completion {
     static let topLevelKeywords = ["policy", "prefix", "kernel", "module", "nesting", "runtime_guards", "deny",
                                    "include", "form", "context", "group", "callback", "requirement", "external",

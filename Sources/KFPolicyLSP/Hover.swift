@@ -5,6 +5,7 @@
 
 import KFPolicy
 
+/// The markdown shown on hover, by the kind of name under the cursor.
 enum HoverText {
     /// The markdown for a name of `kind`, or nil when the model does not know it.
     static func markdown(_ name: String, _ kind: SymbolKind, _ p: Policy, path: String) -> String? {

@@ -3,6 +3,7 @@
 import ArgumentParser
 import KFPolicyLSP
 
+/// `kfpolicy lsp`: the Language Server on standard input and output.
 struct LSP: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lsp",
