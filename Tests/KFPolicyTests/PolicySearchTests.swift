@@ -8,7 +8,7 @@ func runKfpolicy(_ args: [String], cwd: String, environment: [String: String] = 
     -> (status: Int32, out: String, err: String) {
     let dir = makeTempDir("run")
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    for f in ["in", "out", "err"] { FileManager.default.createFile(atPath: dir + "/" + f, contents: nil) }
+    for f in ["in", "out", "err"] { _ = FileManager.default.createFile(atPath: dir + "/" + f, contents: nil) }
     try (stdin ?? "").write(toFile: dir + "/in", atomically: true, encoding: .utf8)
     let p = Process()
     p.executableURL = URL(fileURLWithPath: kfpolicyBinary)
