@@ -32,7 +32,7 @@
  * @SCX_CTX_ANY: Every context.
  *
  * A callback may call a kfunc when their contexts meet. SCX_SLEEPABLE marks a callback
- * that accepts sleepable programs, and a kfunc that needs one.
+ * that accepts sleepable programs, the only ones that may call a KF_SLEEPABLE kfunc.
  */
 enum scx_ctx {
 	SCX_CTX_UNLOCKED = BIT(0),
@@ -205,25 +205,23 @@ BTF_ID_FLAGS(func, scx_bpf_task_cpu, KF_RCU)
 BTF_ID_FLAGS(func, scx_bpf_cpu_curr, KF_RET_NULL | KF_RCU_PROTECTED | KF_IMPLICIT_ARGS)
 BTF_KFUNCS_END(scx_kfunc_ids_cpu_only)
 
-BTF_SET8_START(scx_ctx_unlocked_sleepable)
-BTF_ID_FLAGS(func, scx_bpf_create_dsq)
-BTF_SET8_END(scx_ctx_unlocked_sleepable)
-
-/* The contexts a kfunc may be called from: the union of those of the sets here that hold it. */
+/*
+ * The contexts a kfunc may be called from: the union of those of the sets here that hold it.
+ * Widest first.
+ */
 static const struct {
 	const struct btf_id_set8 *set;
 	u32 ctx;
 } scx_kfunc_ctx[] = {
-	{ &scx_kfunc_ids_unlocked, SCX_CTX_UNLOCKED },
-	{ &scx_kfunc_ids_init_cids, SCX_CTX_INIT_CIDS | SCX_SLEEPABLE },
-	{ &scx_kfunc_ids_select_cpu, SCX_CTX_UNLOCKED | SCX_CTX_SELECT_CPU },
-	{ &scx_kfunc_ids_enqueue_dispatch, SCX_CTX_ENQUEUE },
-	{ &scx_kfunc_ids_dispatch, SCX_CTX_DISPATCH },
-	{ &scx_kfunc_ids_cpu_release, SCX_CTX_CPU_RELEASE },
 	{ &scx_kfunc_ids_idle, SCX_CTX_ANY },
 	{ &scx_kfunc_ids_any, SCX_CTX_ANY },
 	{ &scx_kfunc_ids_cid, SCX_CTX_ANY },
-	{ &scx_ctx_unlocked_sleepable, SCX_CTX_UNLOCKED | SCX_SLEEPABLE },
+	{ &scx_kfunc_ids_select_cpu, SCX_CTX_UNLOCKED | SCX_CTX_SELECT_CPU },
+	{ &scx_kfunc_ids_unlocked, SCX_CTX_UNLOCKED },
+	{ &scx_kfunc_ids_init_cids, SCX_CTX_INIT_CIDS },
+	{ &scx_kfunc_ids_enqueue_dispatch, SCX_CTX_ENQUEUE },
+	{ &scx_kfunc_ids_dispatch, SCX_CTX_DISPATCH },
+	{ &scx_kfunc_ids_cpu_release, SCX_CTX_CPU_RELEASE },
 };
 
 /*
@@ -350,10 +348,12 @@ static inline bool scx_kfunc_ctx_lookup(u32 kfunc_id, u32 *ctx)
 
 	*ctx = 0;
 	for (i = 0; i < ARRAY_SIZE(scx_kfunc_ctx); i++) {
-		if (btf_id_set8_contains(scx_kfunc_ctx[i].set, kfunc_id)) {
-			*ctx |= scx_kfunc_ctx[i].ctx;
-			found = true;
-		}
+		if (!btf_id_set8_contains(scx_kfunc_ctx[i].set, kfunc_id))
+			continue;
+		*ctx |= scx_kfunc_ctx[i].ctx;
+		found = true;
+		if (*ctx == SCX_CTX_ANY)
+			break; /* every context: the narrower rows below add nothing */
 	}
 	return found;
 }
@@ -364,9 +364,10 @@ static inline bool scx_kfunc_ctx_lookup(u32 kfunc_id, u32 *ctx)
  * @kfunc_id: the BTF id of a kfunc it calls
  *
  * A struct_ops program of struct sched_ext_ops may call a kfunc when the contexts of its
- * callback meet the kfunc's (and it accepts sleepable programs if the kfunc needs
- * one); struct_ops programs of other interfaces may call none of them. Programs of
- * other types reach a kfunc through the sets registered for their kfunc hook.
+ * callback meet the kfunc's; struct_ops programs of other interfaces may call none
+ * of them. Programs of other types reach a kfunc through the sets registered for
+ * their kfunc hook. The verifier itself keeps KF_SLEEPABLE kfuncs to sleepable
+ * programs, and scx_check_member() keeps those to the callbacks that accept them.
  *
  * Return: 0 to allow the call or for a kfunc of another policy, -EACCES to refuse it.
  */
@@ -390,11 +391,7 @@ static int scx_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
 	} else {
 		return -EACCES; /* another interface's struct_ops */
 	}
-	if (!(ctx & op_ctx & ~SCX_SLEEPABLE))
-		return -EACCES;
-	if ((ctx & SCX_SLEEPABLE) && !(op_ctx & SCX_SLEEPABLE))
-		return -EACCES;
-	return 0;
+	return ctx & op_ctx ? 0 : -EACCES;
 }
 
 /**

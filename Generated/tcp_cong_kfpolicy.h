@@ -43,7 +43,7 @@
  * @BPF_TCP_CA_CTX_ATTACHABLE: Every context a BPF program can run in: all but ca_diag.
  *
  * A callback may call a kfunc when their contexts meet. BPF_TCP_CA_SLEEPABLE marks a callback
- * that accepts sleepable programs, and a kfunc that needs one.
+ * that accepts sleepable programs, the only ones that may call a KF_SLEEPABLE kfunc.
  */
 enum bpf_tcp_ca_ctx {
 	BPF_TCP_CA_CTX_CA_ACTIVE = BIT(0),
@@ -68,7 +68,10 @@ BTF_ID_FLAGS(func, tcp_slow_start)
 BTF_ID_FLAGS(func, tcp_cong_avoid_ai)
 BTF_KFUNCS_END(bpf_tcp_ca_check_kfunc_ids)
 
-/* The contexts a kfunc may be called from: the union of those of the sets here that hold it. */
+/*
+ * The contexts a kfunc may be called from: the union of those of the sets here that hold it.
+ * Widest first.
+ */
 static const struct {
 	const struct btf_id_set8 *set;
 	u32 ctx;
@@ -115,10 +118,10 @@ static inline bool bpf_tcp_ca_kfunc_ctx_lookup(u32 kfunc_id, u32 *ctx)
 
 	*ctx = 0;
 	for (i = 0; i < ARRAY_SIZE(bpf_tcp_ca_kfunc_ctx); i++) {
-		if (btf_id_set8_contains(bpf_tcp_ca_kfunc_ctx[i].set, kfunc_id)) {
-			*ctx |= bpf_tcp_ca_kfunc_ctx[i].ctx;
-			found = true;
-		}
+		if (!btf_id_set8_contains(bpf_tcp_ca_kfunc_ctx[i].set, kfunc_id))
+			continue;
+		*ctx |= bpf_tcp_ca_kfunc_ctx[i].ctx;
+		found = true;
 	}
 	return found;
 }
@@ -129,9 +132,10 @@ static inline bool bpf_tcp_ca_kfunc_ctx_lookup(u32 kfunc_id, u32 *ctx)
  * @kfunc_id: the BTF id of a kfunc it calls
  *
  * A struct_ops program of struct tcp_congestion_ops may call a kfunc when the contexts of its
- * callback meet the kfunc's (and it accepts sleepable programs if the kfunc needs
- * one); struct_ops programs of other interfaces may call none of them. Programs of
- * other types reach a kfunc through the sets registered for their kfunc hook.
+ * callback meet the kfunc's; struct_ops programs of other interfaces may call none
+ * of them. Programs of other types reach a kfunc through the sets registered for
+ * their kfunc hook. The verifier itself keeps KF_SLEEPABLE kfuncs to sleepable
+ * programs, and bpf_tcp_ca_check_member() keeps those to the callbacks that accept them.
  *
  * Return: 0 to allow the call or for a kfunc of another policy, -EACCES to refuse it.
  */
@@ -149,11 +153,7 @@ static int bpf_tcp_ca_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
 	if (prog->aux->attach_btf_id != bpf_tcp_ca_struct_ids[0])
 		return -EACCES; /* another interface's struct_ops */
 	op_ctx = bpf_tcp_ca_op_contexts(op);
-	if (!(ctx & op_ctx & ~BPF_TCP_CA_SLEEPABLE))
-		return -EACCES;
-	if ((ctx & BPF_TCP_CA_SLEEPABLE) && !(op_ctx & BPF_TCP_CA_SLEEPABLE))
-		return -EACCES;
-	return 0;
+	return ctx & op_ctx ? 0 : -EACCES;
 }
 
 /**

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Writes the prelude a generated kfpolicy header needs in userspace (bench/filter_bench.c):
-the policy's struct with one function pointer per callback, an absolute symbol per BTF id the
-header names, and short macros for the generated names. Everything is read from the header.
+"""Writes what bench/filter_bench.c needs besides the generated header: an absolute symbol
+per BTF id the header names (kfuncs descending from 5000, so that resolving the sets really
+reorders them; structs from 42 in the order of the header's id list), and the kfuncs in a table.
 
     bench/prelude.py GENERATED_HEADER > prelude.h
 """
@@ -13,28 +13,17 @@ import sys
 def main():
     path = sys.argv[1]
     h = open(path).read()
-    p = re.search(r"enum (\w+)_kfp_op \{", h).group(1)
-    P = p.upper()
-    members = re.findall(rf"\b{P}_KFP_OP_\w+ = {P}_KFP_OP_IDX\((\w+)\)", h)
-    kfuncs = re.findall(rf'\[{P}_KFP_K_\w+\] = "([^"]+)"', h)
-    impls = [s for s in dict.fromkeys(re.findall(r"BTF_ID\(func, (\w+)\)", h)) if s not in kfuncs]
-    struct = re.search(r"BTF_ID\(struct, (\w+)\)", h).group(1)
-    n = len(kfuncs) + len(impls)
-    out = ["#ifndef PRELUDE_H", "#define PRELUDE_H", f"struct {struct} {{"]
-    out += [f"\tvoid (*{m})(void);" for m in members]
-    out += ["\tchar name[128];", "};"]
-    # Ids descending, so that resolving the sets (sorting by id) really reorders them.
-    ids = {}
-    for i, name in enumerate(kfuncs + impls):
-        ids[name] = 100 + 7 * (n - i)
-        out.append(f'asm(".globl __kfp_id_{name}\\n.set __kfp_id_{name}, {ids[name]}");')
-    out.append(f'asm(".globl __kfp_id_{struct}\\n.set __kfp_id_{struct}, 42");')
-    out.append("#define STRUCT_BTF_ID 42")
-    out.append("static const u32 kfunc_ids[] = { " + "".join(f"{ids[k]}, " for k in kfuncs) + "0 };")
+    kfuncs = list(dict.fromkeys(re.findall(r"BTF_ID(?:_FLAGS)?\(func, (\w+)", h)))
+    structs = re.findall(r"BTF_ID\(struct, (\w+)\)", h) + re.findall(r"BTF_ID_LIST_SINGLE\(\w+, struct, (\w+)\)", h)
+    out = ["#ifndef PRELUDE_H", "#define PRELUDE_H"]
+    for i, name in enumerate(kfuncs):
+        out.append(f'asm(".globl __kfp_id_{name}\\n.set __kfp_id_{name}, {5000 - 7 * i}");')
+    for i, name in enumerate(structs):
+        out.append(f'asm(".globl __kfp_id_{name}\\n.set __kfp_id_{name}, {42 + i}");')
+    out.append("static const struct { const char *name; u32 id; } kfuncs[] = {")
+    out += [f'\t{{ "{name}", {5000 - 7 * i} }},' for i, name in enumerate(kfuncs)]
+    out.append("};")
     out.append(f'#include "{os.path.basename(path)}"')
-    out.append(f"#define KP(x) {P}_KFP_##x")
-    out.append(f"#define kp(x) {p}_kfp_##x")
-    out.append(f"#define FILTER {p}_kfunc_filter")
     out.append("#endif")
     print("\n".join(out))
 

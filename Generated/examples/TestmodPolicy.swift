@@ -5,7 +5,7 @@
 // and nesting graph, and decision functions that answer as kfpolicy's model does.
 
 /// A made-up block-request interface that a test module defines, used to check the
-/// generated header in a real kernel build.
+/// generated header in a real kernel.
 ///
 /// The tables of policy `kfp_testmod` for `struct kfp_testmod_ops`. Raw values match the C header
 /// (testmod_kfpolicy.h): a context's is its bit number, a kfunc's its index in declaration order, a
@@ -117,30 +117,43 @@ extension TestmodPolicy {
     public enum Kfunc: Int, CaseIterable, Hashable, Sendable {
         /// Allocate a request buffer; NULL when memory is short.
         ///
-        /// Allowed in: setup | queue. Sets: kfp_testmod_kfunc_ids_any. Flags: KF_ACQUIRE |
+        /// Allowed in: setup | queue. Sets: kfp_testmod_kfunc_ids_ops,
+        /// kfp_testmod_kfunc_ids_syscall, kfp_testmod_kfunc_ids_tracing. Flags: KF_ACQUIRE |
         /// KF_RET_NULL.
         case kfp_testmod_alloc = 0
-        /// Release a buffer from kfp_testmod_alloc().
+        /// Release a buffer from kfp_testmod_alloc(), in the contexts that can allocate one.
         ///
-        /// Allowed in: setup | complete | queue. Sets: kfp_testmod_kfunc_ids_any. Flags:
-        /// KF_RELEASE.
+        /// Allowed in: setup | queue. Sets: kfp_testmod_kfunc_ids_ops,
+        /// kfp_testmod_kfunc_ids_syscall, kfp_testmod_kfunc_ids_tracing. Flags: KF_RELEASE.
         case kfp_testmod_release = 1
         /// Wait for in-flight requests; may sleep. `setup` also reaches report, which is not
         /// sleepable, so the requirement keeps it to init.
         ///
-        /// Allowed in: setup; requires sleepable. Sets: kfp_testmod_kfunc_ids_any. Flags:
-        /// KF_SLEEPABLE.
+        /// Allowed in: setup; requires sleepable. Sets: kfp_testmod_kfunc_ids_ops,
+        /// kfp_testmod_kfunc_ids_syscall, kfp_testmod_kfunc_ids_tracing. Flags: KF_SLEEPABLE.
         case kfp_testmod_wait = 2
         /// Insert a request into the submission queue. From complete the queue lock is not
         /// held, so the kernel binds the name to a deferring implementation there.
         ///
-        /// Allowed in: complete | queue. Sets: kfp_testmod_kfunc_ids_queue,
-        /// kfp_testmod_kfunc_ids_any. Flags: KF_RCU.
+        /// Allowed in: complete | queue. Sets: kfp_testmod_kfunc_ids_ops,
+        /// kfp_testmod_kfunc_ids_syscall, kfp_testmod_kfunc_ids_tracing. Flags: KF_RCU.
         case kfp_testmod_insert = 3
         /// Resubmit a completed request: the kernel runs ops.submit before this returns.
         ///
-        /// Allowed in: complete. Sets: kfp_testmod_kfunc_ids_queue. Flags: KF_TRUSTED_ARGS.
+        /// Allowed in: complete. Sets: kfp_testmod_kfunc_ids_ops. Flags: KF_TRUSTED_ARGS.
         case kfp_testmod_resubmit = 4
+        /// Complete a request at once from the submission path: the kernel runs ops.complete
+        /// before this returns. With ops.complete resubmitting, that loops (submit -> complete ->
+        /// submit): the instance check refuses an instance whose programs would close the loop.
+        ///
+        /// Allowed in: queue. Sets: kfp_testmod_kfunc_ids_ops. Flags: KF_TRUSTED_ARGS.
+        case kfp_testmod_complete_now = 5
+        /// Run the registered instance's callbacks once, as the subsystem would for one request,
+        /// and fill `stats` with what happened (callbacks run, requests queued and deferred,
+        /// nestings and kfunc calls the run-time guards refused). For syscall programs only.
+        ///
+        /// Allowed in: none. Sets: kfp_testmod_kfunc_ids_syscall.
+        case kfp_testmod_kick = 6
 
         /// The kfunc's name: the BPF-visible kernel function.
         public var name: String { TestmodPolicy.kfuncTable[rawValue].name }
@@ -181,10 +194,12 @@ extension TestmodPolicy {
 extension TestmodPolicy {
     /// A BTF kfunc set. The raw value is its place in declaration order.
     public enum KfuncSet: Int, CaseIterable, Hashable, Sendable {
-        /// Registered for: struct_ops, syscall.
-        case kfp_testmod_kfunc_ids_any = 0
         /// Registered for: struct_ops.
-        case kfp_testmod_kfunc_ids_queue = 1
+        case kfp_testmod_kfunc_ids_ops = 0
+        /// Registered for: syscall.
+        case kfp_testmod_kfunc_ids_syscall = 1
+        /// Registered for: tracing.
+        case kfp_testmod_kfunc_ids_tracing = 2
 
         /// The set's name (the C symbol of its BTF id set).
         public var name: String { TestmodPolicy.setTable[rawValue].name }
@@ -298,8 +313,10 @@ extension TestmodPolicy {
 
     /// Every edge, grouped by source node: callbacks in declaration order, then kfuncs.
     public static let nestingGraph: [NestingEdge] = [
+        .calls(.submit, .kfp_testmod_complete_now),
         .calls(.complete, .kfp_testmod_resubmit),
         .invokes(.kfp_testmod_resubmit, .submit),
+        .invokes(.kfp_testmod_complete_now, .complete),
     ]
 }
 
@@ -418,8 +435,8 @@ extension TestmodPolicy {
     }
     static let callbackTable: [CallbackRow] = [
         CallbackRow(name: "init", contexts: [.setup], sleepable: true, nests: [], nested: []),
-        CallbackRow(name: "submit", contexts: [.queue], sleepable: false, nests: [], nested: []),
-        CallbackRow(name: "complete", contexts: [.complete], sleepable: false, nests: [], nested: [.submit]),
+        CallbackRow(name: "submit", contexts: [.queue], sleepable: false, nests: [], nested: [.submit, .complete]),
+        CallbackRow(name: "complete", contexts: [.complete], sleepable: false, nests: [], nested: [.submit, .complete]),
         CallbackRow(name: "report", contexts: [.setup], sleepable: false, nests: [], nested: []),
     ]
 
@@ -428,17 +445,20 @@ extension TestmodPolicy {
         let programTypes: [ProgramType], invokes: [Callback], implementations: [Implementation]
     }
     static let kfuncTable: [KfuncRow] = [
-        KfuncRow(name: "kfp_testmod_alloc", flags: [.KF_ACQUIRE, .KF_RET_NULL], contexts: [.setup, .queue], requirements: [], sets: [.kfp_testmod_kfunc_ids_any], programTypes: [.struct_ops, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "kfp_testmod_release", flags: [.KF_RELEASE], contexts: [.setup, .complete, .queue], requirements: [], sets: [.kfp_testmod_kfunc_ids_any], programTypes: [.struct_ops, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "kfp_testmod_wait", flags: [.KF_SLEEPABLE], contexts: [.setup], requirements: [.sleepable], sets: [.kfp_testmod_kfunc_ids_any], programTypes: [.struct_ops, .syscall], invokes: [], implementations: []),
-        KfuncRow(name: "kfp_testmod_insert", flags: [.KF_RCU], contexts: [.complete, .queue], requirements: [], sets: [.kfp_testmod_kfunc_ids_queue, .kfp_testmod_kfunc_ids_any], programTypes: [.struct_ops, .syscall], invokes: [], implementations: [Implementation(callbacks: [.complete], symbol: "kfp_testmod_insert_deferred")]),
-        KfuncRow(name: "kfp_testmod_resubmit", flags: [.KF_TRUSTED_ARGS], contexts: [.complete], requirements: [], sets: [.kfp_testmod_kfunc_ids_queue], programTypes: [.struct_ops], invokes: [.submit], implementations: []),
+        KfuncRow(name: "kfp_testmod_alloc", flags: [.KF_ACQUIRE, .KF_RET_NULL], contexts: [.setup, .queue], requirements: [], sets: [.kfp_testmod_kfunc_ids_ops, .kfp_testmod_kfunc_ids_syscall, .kfp_testmod_kfunc_ids_tracing], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "kfp_testmod_release", flags: [.KF_RELEASE], contexts: [.setup, .queue], requirements: [], sets: [.kfp_testmod_kfunc_ids_ops, .kfp_testmod_kfunc_ids_syscall, .kfp_testmod_kfunc_ids_tracing], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "kfp_testmod_wait", flags: [.KF_SLEEPABLE], contexts: [.setup], requirements: [.sleepable], sets: [.kfp_testmod_kfunc_ids_ops, .kfp_testmod_kfunc_ids_syscall, .kfp_testmod_kfunc_ids_tracing], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: []),
+        KfuncRow(name: "kfp_testmod_insert", flags: [.KF_RCU], contexts: [.complete, .queue], requirements: [], sets: [.kfp_testmod_kfunc_ids_ops, .kfp_testmod_kfunc_ids_syscall, .kfp_testmod_kfunc_ids_tracing], programTypes: [.struct_ops, .tracing, .syscall, .lsm, .tracepoint, .perf_event], invokes: [], implementations: [Implementation(callbacks: [.complete], symbol: "kfp_testmod_insert_deferred")]),
+        KfuncRow(name: "kfp_testmod_resubmit", flags: [.KF_TRUSTED_ARGS], contexts: [.complete], requirements: [], sets: [.kfp_testmod_kfunc_ids_ops], programTypes: [.struct_ops], invokes: [.submit], implementations: []),
+        KfuncRow(name: "kfp_testmod_complete_now", flags: [.KF_TRUSTED_ARGS], contexts: [.queue], requirements: [], sets: [.kfp_testmod_kfunc_ids_ops], programTypes: [.struct_ops], invokes: [.complete], implementations: []),
+        KfuncRow(name: "kfp_testmod_kick", flags: [], contexts: [], requirements: [], sets: [.kfp_testmod_kfunc_ids_syscall], programTypes: [.syscall], invokes: [], implementations: []),
     ]
 
     struct SetRow: Sendable { let name: String, programTypes: [ProgramType] }
     static let setTable: [SetRow] = [
-        SetRow(name: "kfp_testmod_kfunc_ids_any", programTypes: [.struct_ops, .syscall]),
-        SetRow(name: "kfp_testmod_kfunc_ids_queue", programTypes: [.struct_ops]),
+        SetRow(name: "kfp_testmod_kfunc_ids_ops", programTypes: [.struct_ops]),
+        SetRow(name: "kfp_testmod_kfunc_ids_syscall", programTypes: [.syscall]),
+        SetRow(name: "kfp_testmod_kfunc_ids_tracing", programTypes: [.tracing]),
     ]
 }
 

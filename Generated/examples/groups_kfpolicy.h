@@ -28,7 +28,7 @@
  * @DEMO_GROUPS_CTX_ANY: Every context.
  *
  * A callback may call a kfunc when their contexts meet. DEMO_GROUPS_SLEEPABLE marks a callback
- * that accepts sleepable programs, and a kfunc that needs one.
+ * that accepts sleepable programs, the only ones that may call a KF_SLEEPABLE kfunc.
  */
 enum demo_groups_ctx {
 	DEMO_GROUPS_CTX_SETUP = BIT(0),
@@ -63,42 +63,45 @@ BTF_SET8_START(demo_groups_ctx_any)
 BTF_ID_FLAGS(func, demo_qlen)
 BTF_SET8_END(demo_groups_ctx_any)
 
-BTF_SET8_START(demo_groups_ctx_datapath)
-BTF_ID_FLAGS(func, demo_schedule)
-BTF_SET8_END(demo_groups_ctx_datapath)
-
 BTF_SET8_START(demo_groups_ctx_locked)
 BTF_ID_FLAGS(func, demo_drop)
 BTF_SET8_END(demo_groups_ctx_locked)
-
-BTF_SET8_START(demo_groups_ctx_draining)
-BTF_ID_FLAGS(func, demo_flush_done)
-BTF_SET8_END(demo_groups_ctx_draining)
 
 BTF_SET8_START(demo_groups_ctx_setup_enqueue_dequeue)
 BTF_ID_FLAGS(func, demo_peek_head)
 BTF_SET8_END(demo_groups_ctx_setup_enqueue_dequeue)
 
-BTF_SET8_START(demo_groups_ctx_setup_sleepable)
+BTF_SET8_START(demo_groups_ctx_datapath)
+BTF_ID_FLAGS(func, demo_schedule)
+BTF_SET8_END(demo_groups_ctx_datapath)
+
+BTF_SET8_START(demo_groups_ctx_draining)
+BTF_ID_FLAGS(func, demo_flush_done)
+BTF_SET8_END(demo_groups_ctx_draining)
+
+BTF_SET8_START(demo_groups_ctx_setup)
 BTF_ID_FLAGS(func, demo_alloc_state)
-BTF_SET8_END(demo_groups_ctx_setup_sleepable)
+BTF_SET8_END(demo_groups_ctx_setup)
 
 BTF_SET8_START(demo_groups_ctx_none)
 BTF_ID_FLAGS(func, demo_fill_test_packets)
 BTF_SET8_END(demo_groups_ctx_none)
 
-/* The contexts a kfunc may be called from: the union of those of the sets here that hold it. */
+/*
+ * The contexts a kfunc may be called from: the union of those of the sets here that hold it.
+ * Widest first.
+ */
 static const struct {
 	const struct btf_id_set8 *set;
 	u32 ctx;
 } demo_groups_kfunc_ctx[] = {
 	{ &demo_groups_ctx_any, DEMO_GROUPS_CTX_ANY },
-	{ &demo_groups_ctx_datapath, DEMO_GROUPS_CTX_DATAPATH },
 	{ &demo_groups_ctx_locked, DEMO_GROUPS_CTX_LOCKED },
-	{ &demo_groups_ctx_draining, DEMO_GROUPS_CTX_FLUSH },
 	{ &demo_groups_ctx_setup_enqueue_dequeue, DEMO_GROUPS_CTX_SETUP | DEMO_GROUPS_CTX_ENQUEUE |
 						  DEMO_GROUPS_CTX_DEQUEUE },
-	{ &demo_groups_ctx_setup_sleepable, DEMO_GROUPS_CTX_SETUP | DEMO_GROUPS_SLEEPABLE },
+	{ &demo_groups_ctx_datapath, DEMO_GROUPS_CTX_DATAPATH },
+	{ &demo_groups_ctx_draining, DEMO_GROUPS_CTX_FLUSH },
+	{ &demo_groups_ctx_setup, DEMO_GROUPS_CTX_SETUP },
 	{ &demo_groups_ctx_none, 0 },
 };
 
@@ -134,10 +137,12 @@ static inline bool demo_groups_kfunc_ctx_lookup(u32 kfunc_id, u32 *ctx)
 
 	*ctx = 0;
 	for (i = 0; i < ARRAY_SIZE(demo_groups_kfunc_ctx); i++) {
-		if (btf_id_set8_contains(demo_groups_kfunc_ctx[i].set, kfunc_id)) {
-			*ctx |= demo_groups_kfunc_ctx[i].ctx;
-			found = true;
-		}
+		if (!btf_id_set8_contains(demo_groups_kfunc_ctx[i].set, kfunc_id))
+			continue;
+		*ctx |= demo_groups_kfunc_ctx[i].ctx;
+		found = true;
+		if (*ctx == DEMO_GROUPS_CTX_ANY)
+			break; /* every context: the narrower rows below add nothing */
 	}
 	return found;
 }
@@ -148,9 +153,10 @@ static inline bool demo_groups_kfunc_ctx_lookup(u32 kfunc_id, u32 *ctx)
  * @kfunc_id: the BTF id of a kfunc it calls
  *
  * A struct_ops program of struct demo_pktsched_ops may call a kfunc when the contexts of its
- * callback meet the kfunc's (and it accepts sleepable programs if the kfunc needs
- * one); struct_ops programs of other interfaces may call none of them. Programs of
- * other types reach a kfunc through the sets registered for their kfunc hook.
+ * callback meet the kfunc's; struct_ops programs of other interfaces may call none
+ * of them. Programs of other types reach a kfunc through the sets registered for
+ * their kfunc hook. The verifier itself keeps KF_SLEEPABLE kfuncs to sleepable
+ * programs, and demo_groups_check_member() keeps those to the callbacks that accept them.
  *
  * Return: 0 to allow the call or for a kfunc of another policy, -EACCES to refuse it.
  */
@@ -168,11 +174,7 @@ static int demo_groups_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
 	if (prog->aux->attach_btf_id != demo_groups_struct_ids[0])
 		return -EACCES; /* another interface's struct_ops */
 	op_ctx = demo_groups_op_contexts(op);
-	if (!(ctx & op_ctx & ~DEMO_GROUPS_SLEEPABLE))
-		return -EACCES;
-	if ((ctx & DEMO_GROUPS_SLEEPABLE) && !(op_ctx & DEMO_GROUPS_SLEEPABLE))
-		return -EACCES;
-	return 0;
+	return ctx & op_ctx ? 0 : -EACCES;
 }
 
 /**

@@ -26,7 +26,7 @@
  * @DEMO_IMPL_CTX_ANY: Every context.
  *
  * A callback may call a kfunc when their contexts meet. DEMO_IMPL_SLEEPABLE marks a callback
- * that accepts sleepable programs, and a kfunc that needs one.
+ * that accepts sleepable programs, the only ones that may call a KF_SLEEPABLE kfunc.
  */
 enum demo_impl_ctx {
 	DEMO_IMPL_CTX_SELECT = BIT(0),
@@ -42,7 +42,10 @@ BTF_ID_FLAGS(func, demo_insert)
 BTF_ID_FLAGS(func, demo_now)
 BTF_KFUNCS_END(demo_impl_kfunc_ids)
 
-/* The contexts a kfunc may be called from: the union of those of the sets here that hold it. */
+/*
+ * The contexts a kfunc may be called from: the union of those of the sets here that hold it.
+ * Widest first.
+ */
 static const struct {
 	const struct btf_id_set8 *set;
 	u32 ctx;
@@ -80,10 +83,12 @@ static inline bool demo_impl_kfunc_ctx_lookup(u32 kfunc_id, u32 *ctx)
 
 	*ctx = 0;
 	for (i = 0; i < ARRAY_SIZE(demo_impl_kfunc_ctx); i++) {
-		if (btf_id_set8_contains(demo_impl_kfunc_ctx[i].set, kfunc_id)) {
-			*ctx |= demo_impl_kfunc_ctx[i].ctx;
-			found = true;
-		}
+		if (!btf_id_set8_contains(demo_impl_kfunc_ctx[i].set, kfunc_id))
+			continue;
+		*ctx |= demo_impl_kfunc_ctx[i].ctx;
+		found = true;
+		if (*ctx == DEMO_IMPL_CTX_ANY)
+			break; /* every context: the narrower rows below add nothing */
 	}
 	return found;
 }
@@ -94,9 +99,10 @@ static inline bool demo_impl_kfunc_ctx_lookup(u32 kfunc_id, u32 *ctx)
  * @kfunc_id: the BTF id of a kfunc it calls
  *
  * A struct_ops program of struct demo_sched_ops may call a kfunc when the contexts of its
- * callback meet the kfunc's (and it accepts sleepable programs if the kfunc needs
- * one); struct_ops programs of other interfaces may call none of them. Programs of
- * other types reach a kfunc through the sets registered for their kfunc hook.
+ * callback meet the kfunc's; struct_ops programs of other interfaces may call none
+ * of them. Programs of other types reach a kfunc through the sets registered for
+ * their kfunc hook. The verifier itself keeps KF_SLEEPABLE kfuncs to sleepable
+ * programs, and demo_impl_check_member() keeps those to the callbacks that accept them.
  *
  * Return: 0 to allow the call or for a kfunc of another policy, -EACCES to refuse it.
  */
@@ -114,11 +120,7 @@ static int demo_impl_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
 	if (prog->aux->attach_btf_id != demo_impl_struct_ids[0])
 		return -EACCES; /* another interface's struct_ops */
 	op_ctx = demo_impl_op_contexts(op);
-	if (!(ctx & op_ctx & ~DEMO_IMPL_SLEEPABLE))
-		return -EACCES;
-	if ((ctx & DEMO_IMPL_SLEEPABLE) && !(op_ctx & DEMO_IMPL_SLEEPABLE))
-		return -EACCES;
-	return 0;
+	return ctx & op_ctx ? 0 : -EACCES;
 }
 
 /**

@@ -26,7 +26,7 @@
  * @DEMO_INCLUDE_CTX_QUEUE_LOCKED: Any context in which one of the device's queue locks is held.
  *
  * A callback may call a kfunc when their contexts meet. DEMO_INCLUDE_SLEEPABLE marks a callback
- * that accepts sleepable programs, and a kfunc that needs one.
+ * that accepts sleepable programs, the only ones that may call a KF_SLEEPABLE kfunc.
  */
 enum demo_include_ctx {
 	DEMO_INCLUDE_CTX_UNLOCKED = BIT(0),
@@ -55,11 +55,14 @@ BTF_SET8_START(demo_include_ctx_queue_locked)
 BTF_ID_FLAGS(func, demo_dev_schedule_reset)
 BTF_SET8_END(demo_include_ctx_queue_locked)
 
-BTF_SET8_START(demo_include_ctx_unlocked_sleepable)
+BTF_SET8_START(demo_include_ctx_unlocked)
 BTF_ID_FLAGS(func, demo_dev_alloc_state)
-BTF_SET8_END(demo_include_ctx_unlocked_sleepable)
+BTF_SET8_END(demo_include_ctx_unlocked)
 
-/* The contexts a kfunc may be called from: the union of those of the sets here that hold it. */
+/*
+ * The contexts a kfunc may be called from: the union of those of the sets here that hold it.
+ * Widest first.
+ */
 static const struct {
 	const struct btf_id_set8 *set;
 	u32 ctx;
@@ -67,8 +70,7 @@ static const struct {
 	{ &demo_common_kfunc_ids, DEMO_INCLUDE_CTX_TX_LOCKED | DEMO_INCLUDE_CTX_RX_LOCKED |
 				  DEMO_INCLUDE_CTX_RESETTING },
 	{ &demo_include_ctx_queue_locked, DEMO_INCLUDE_CTX_QUEUE_LOCKED },
-	{ &demo_include_ctx_unlocked_sleepable, DEMO_INCLUDE_CTX_UNLOCKED |
-						DEMO_INCLUDE_SLEEPABLE },
+	{ &demo_include_ctx_unlocked, DEMO_INCLUDE_CTX_UNLOCKED },
 };
 
 /*
@@ -102,10 +104,10 @@ static inline bool demo_include_kfunc_ctx_lookup(u32 kfunc_id, u32 *ctx)
 
 	*ctx = 0;
 	for (i = 0; i < ARRAY_SIZE(demo_include_kfunc_ctx); i++) {
-		if (btf_id_set8_contains(demo_include_kfunc_ctx[i].set, kfunc_id)) {
-			*ctx |= demo_include_kfunc_ctx[i].ctx;
-			found = true;
-		}
+		if (!btf_id_set8_contains(demo_include_kfunc_ctx[i].set, kfunc_id))
+			continue;
+		*ctx |= demo_include_kfunc_ctx[i].ctx;
+		found = true;
 	}
 	return found;
 }
@@ -116,9 +118,10 @@ static inline bool demo_include_kfunc_ctx_lookup(u32 kfunc_id, u32 *ctx)
  * @kfunc_id: the BTF id of a kfunc it calls
  *
  * A struct_ops program of struct demo_netdev_ops may call a kfunc when the contexts of its
- * callback meet the kfunc's (and it accepts sleepable programs if the kfunc needs
- * one); struct_ops programs of other interfaces may call none of them. Programs of
- * other types reach a kfunc through the sets registered for their kfunc hook.
+ * callback meet the kfunc's; struct_ops programs of other interfaces may call none
+ * of them. Programs of other types reach a kfunc through the sets registered for
+ * their kfunc hook. The verifier itself keeps KF_SLEEPABLE kfuncs to sleepable
+ * programs, and demo_include_check_member() keeps those to the callbacks that accept them.
  *
  * Return: 0 to allow the call or for a kfunc of another policy, -EACCES to refuse it.
  */
@@ -136,11 +139,7 @@ static int demo_include_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
 	if (prog->aux->attach_btf_id != demo_include_struct_ids[0])
 		return -EACCES; /* another interface's struct_ops */
 	op_ctx = demo_include_op_contexts(op);
-	if (!(ctx & op_ctx & ~DEMO_INCLUDE_SLEEPABLE))
-		return -EACCES;
-	if ((ctx & DEMO_INCLUDE_SLEEPABLE) && !(op_ctx & DEMO_INCLUDE_SLEEPABLE))
-		return -EACCES;
-	return 0;
+	return ctx & op_ctx ? 0 : -EACCES;
 }
 
 /**

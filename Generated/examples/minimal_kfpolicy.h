@@ -21,7 +21,7 @@
  * @DEMO_MIN_CTX_HOOK: The only context; being the first it is bit 0.
  *
  * A callback may call a kfunc when their contexts meet. DEMO_MIN_SLEEPABLE marks a callback
- * that accepts sleepable programs, and a kfunc that needs one.
+ * that accepts sleepable programs, the only ones that may call a KF_SLEEPABLE kfunc.
  */
 enum demo_min_ctx {
 	DEMO_MIN_CTX_HOOK = BIT(0),

@@ -24,7 +24,7 @@
  * @DEMO_NEST_CTX_DEQUEUE: Taking a task off a queue.
  *
  * A callback may call a kfunc when their contexts meet. DEMO_NEST_SLEEPABLE marks a callback
- * that accepts sleepable programs, and a kfunc that needs one.
+ * that accepts sleepable programs, the only ones that may call a KF_SLEEPABLE kfunc.
  */
 enum demo_nest_ctx {
 	DEMO_NEST_CTX_BALANCE = BIT(0),
@@ -41,6 +41,10 @@ BTF_ID_FLAGS(func, demo_take_task, KF_RET_NULL)
 BTF_ID_FLAGS(func, demo_note_task)
 BTF_KFUNCS_END(demo_nest_kfunc_ids)
 
+BTF_SET8_START(demo_nest_ctx_enqueue_dequeue)
+BTF_ID_FLAGS(func, demo_note_task)
+BTF_SET8_END(demo_nest_ctx_enqueue_dequeue)
+
 BTF_SET8_START(demo_nest_ctx_balance)
 BTF_ID_FLAGS(func, demo_requeue_local)
 BTF_SET8_END(demo_nest_ctx_balance)
@@ -49,18 +53,17 @@ BTF_SET8_START(demo_nest_ctx_pick)
 BTF_ID_FLAGS(func, demo_take_task)
 BTF_SET8_END(demo_nest_ctx_pick)
 
-BTF_SET8_START(demo_nest_ctx_enqueue_dequeue)
-BTF_ID_FLAGS(func, demo_note_task)
-BTF_SET8_END(demo_nest_ctx_enqueue_dequeue)
-
-/* The contexts a kfunc may be called from: the union of those of the sets here that hold it. */
+/*
+ * The contexts a kfunc may be called from: the union of those of the sets here that hold it.
+ * Widest first.
+ */
 static const struct {
 	const struct btf_id_set8 *set;
 	u32 ctx;
 } demo_nest_kfunc_ctx[] = {
+	{ &demo_nest_ctx_enqueue_dequeue, DEMO_NEST_CTX_ENQUEUE | DEMO_NEST_CTX_DEQUEUE },
 	{ &demo_nest_ctx_balance, DEMO_NEST_CTX_BALANCE },
 	{ &demo_nest_ctx_pick, DEMO_NEST_CTX_PICK },
-	{ &demo_nest_ctx_enqueue_dequeue, DEMO_NEST_CTX_ENQUEUE | DEMO_NEST_CTX_DEQUEUE },
 };
 
 /*
@@ -93,10 +96,10 @@ static inline bool demo_nest_kfunc_ctx_lookup(u32 kfunc_id, u32 *ctx)
 
 	*ctx = 0;
 	for (i = 0; i < ARRAY_SIZE(demo_nest_kfunc_ctx); i++) {
-		if (btf_id_set8_contains(demo_nest_kfunc_ctx[i].set, kfunc_id)) {
-			*ctx |= demo_nest_kfunc_ctx[i].ctx;
-			found = true;
-		}
+		if (!btf_id_set8_contains(demo_nest_kfunc_ctx[i].set, kfunc_id))
+			continue;
+		*ctx |= demo_nest_kfunc_ctx[i].ctx;
+		found = true;
 	}
 	return found;
 }
@@ -107,9 +110,10 @@ static inline bool demo_nest_kfunc_ctx_lookup(u32 kfunc_id, u32 *ctx)
  * @kfunc_id: the BTF id of a kfunc it calls
  *
  * A struct_ops program of struct demo_sched_ops may call a kfunc when the contexts of its
- * callback meet the kfunc's (and it accepts sleepable programs if the kfunc needs
- * one); struct_ops programs of other interfaces may call none of them. Programs of
- * other types reach a kfunc through the sets registered for their kfunc hook.
+ * callback meet the kfunc's; struct_ops programs of other interfaces may call none
+ * of them. Programs of other types reach a kfunc through the sets registered for
+ * their kfunc hook. The verifier itself keeps KF_SLEEPABLE kfuncs to sleepable
+ * programs, and demo_nest_check_member() keeps those to the callbacks that accept them.
  *
  * Return: 0 to allow the call or for a kfunc of another policy, -EACCES to refuse it.
  */
@@ -127,11 +131,7 @@ static int demo_nest_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
 	if (prog->aux->attach_btf_id != demo_nest_struct_ids[0])
 		return -EACCES; /* another interface's struct_ops */
 	op_ctx = demo_nest_op_contexts(op);
-	if (!(ctx & op_ctx & ~DEMO_NEST_SLEEPABLE))
-		return -EACCES;
-	if ((ctx & DEMO_NEST_SLEEPABLE) && !(op_ctx & DEMO_NEST_SLEEPABLE))
-		return -EACCES;
-	return 0;
+	return ctx & op_ctx ? 0 : -EACCES;
 }
 
 /**

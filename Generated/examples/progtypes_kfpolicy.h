@@ -23,7 +23,7 @@
  * @DEMO_PROGTYPES_CTX_ANY: Every context.
  *
  * A callback may call a kfunc when their contexts meet. DEMO_PROGTYPES_SLEEPABLE marks a callback
- * that accepts sleepable programs, and a kfunc that needs one.
+ * that accepts sleepable programs, the only ones that may call a KF_SLEEPABLE kfunc.
  */
 enum demo_progtypes_ctx {
 	DEMO_PROGTYPES_CTX_CLASSIFY = BIT(0),
@@ -69,14 +69,17 @@ BTF_ID_FLAGS(func, demo_skb_set_hint)
 BTF_ID_FLAGS(func, demo_class_table_replace)
 BTF_SET8_END(demo_progtypes_ctx_none)
 
-/* The contexts a kfunc may be called from: the union of those of the sets here that hold it. */
+/*
+ * The contexts a kfunc may be called from: the union of those of the sets here that hold it.
+ * Widest first.
+ */
 static const struct {
 	const struct btf_id_set8 *set;
 	u32 ctx;
 } demo_progtypes_kfunc_ctx[] = {
+	{ &demo_progtypes_ctx_any, DEMO_PROGTYPES_CTX_ANY },
 	{ &demo_classifier_kfunc_ids, DEMO_PROGTYPES_CTX_CLASSIFY },
 	{ &demo_classifier_common_kfunc_ids, DEMO_PROGTYPES_CTX_CLASSIFY },
-	{ &demo_progtypes_ctx_any, DEMO_PROGTYPES_CTX_ANY },
 	{ &demo_progtypes_ctx_none, 0 },
 };
 
@@ -109,10 +112,12 @@ static inline bool demo_progtypes_kfunc_ctx_lookup(u32 kfunc_id, u32 *ctx)
 
 	*ctx = 0;
 	for (i = 0; i < ARRAY_SIZE(demo_progtypes_kfunc_ctx); i++) {
-		if (btf_id_set8_contains(demo_progtypes_kfunc_ctx[i].set, kfunc_id)) {
-			*ctx |= demo_progtypes_kfunc_ctx[i].ctx;
-			found = true;
-		}
+		if (!btf_id_set8_contains(demo_progtypes_kfunc_ctx[i].set, kfunc_id))
+			continue;
+		*ctx |= demo_progtypes_kfunc_ctx[i].ctx;
+		found = true;
+		if (*ctx == DEMO_PROGTYPES_CTX_ANY)
+			break; /* every context: the narrower rows below add nothing */
 	}
 	return found;
 }
@@ -123,9 +128,10 @@ static inline bool demo_progtypes_kfunc_ctx_lookup(u32 kfunc_id, u32 *ctx)
  * @kfunc_id: the BTF id of a kfunc it calls
  *
  * A struct_ops program of struct demo_classifier_ops may call a kfunc when the contexts of its
- * callback meet the kfunc's (and it accepts sleepable programs if the kfunc needs
- * one); struct_ops programs of other interfaces may call none of them. Programs of
- * other types reach a kfunc through the sets registered for their kfunc hook.
+ * callback meet the kfunc's; struct_ops programs of other interfaces may call none
+ * of them. Programs of other types reach a kfunc through the sets registered for
+ * their kfunc hook. The verifier itself keeps KF_SLEEPABLE kfuncs to sleepable
+ * programs, and demo_progtypes_check_member() keeps those to the callbacks that accept them.
  *
  * Return: 0 to allow the call or for a kfunc of another policy, -EACCES to refuse it.
  */
@@ -143,11 +149,7 @@ static int demo_progtypes_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id
 	if (prog->aux->attach_btf_id != demo_progtypes_struct_ids[0])
 		return -EACCES; /* another interface's struct_ops */
 	op_ctx = demo_progtypes_op_contexts(op);
-	if (!(ctx & op_ctx & ~DEMO_PROGTYPES_SLEEPABLE))
-		return -EACCES;
-	if ((ctx & DEMO_PROGTYPES_SLEEPABLE) && !(op_ctx & DEMO_PROGTYPES_SLEEPABLE))
-		return -EACCES;
-	return 0;
+	return ctx & op_ctx ? 0 : -EACCES;
 }
 
 /**

@@ -24,7 +24,7 @@
  * @DEMO_REQ_CTX_QUEUE: The request queue lock is held (atomic).
  *
  * A callback may call a kfunc when their contexts meet. DEMO_REQ_SLEEPABLE marks a callback
- * that accepts sleepable programs, and a kfunc that needs one.
+ * that accepts sleepable programs, the only ones that may call a KF_SLEEPABLE kfunc.
  */
 enum demo_req_ctx {
 	DEMO_REQ_CTX_SETUP = BIT(0),
@@ -41,10 +41,10 @@ BTF_ID_FLAGS(func, demo_set_request_prio, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, demo_tag_request, KF_TRUSTED_ARGS | KF_SLEEPABLE)
 BTF_KFUNCS_END(demo_req_kfunc_ids)
 
-BTF_SET8_START(demo_req_ctx_setup_process_sleepable)
+BTF_SET8_START(demo_req_ctx_setup_process)
 BTF_ID_FLAGS(func, demo_alloc_sched_data)
 BTF_ID_FLAGS(func, demo_tag_request)
-BTF_SET8_END(demo_req_ctx_setup_process_sleepable)
+BTF_SET8_END(demo_req_ctx_setup_process)
 
 BTF_SET8_START(demo_req_ctx_setup)
 BTF_ID_FLAGS(func, demo_drain_queue)
@@ -54,13 +54,15 @@ BTF_SET8_START(demo_req_ctx_queue)
 BTF_ID_FLAGS(func, demo_set_request_prio)
 BTF_SET8_END(demo_req_ctx_queue)
 
-/* The contexts a kfunc may be called from: the union of those of the sets here that hold it. */
+/*
+ * The contexts a kfunc may be called from: the union of those of the sets here that hold it.
+ * Widest first.
+ */
 static const struct {
 	const struct btf_id_set8 *set;
 	u32 ctx;
 } demo_req_kfunc_ctx[] = {
-	{ &demo_req_ctx_setup_process_sleepable, DEMO_REQ_CTX_SETUP | DEMO_REQ_CTX_PROCESS |
-						 DEMO_REQ_SLEEPABLE },
+	{ &demo_req_ctx_setup_process, DEMO_REQ_CTX_SETUP | DEMO_REQ_CTX_PROCESS },
 	{ &demo_req_ctx_setup, DEMO_REQ_CTX_SETUP },
 	{ &demo_req_ctx_queue, DEMO_REQ_CTX_QUEUE },
 };
@@ -97,10 +99,10 @@ static inline bool demo_req_kfunc_ctx_lookup(u32 kfunc_id, u32 *ctx)
 
 	*ctx = 0;
 	for (i = 0; i < ARRAY_SIZE(demo_req_kfunc_ctx); i++) {
-		if (btf_id_set8_contains(demo_req_kfunc_ctx[i].set, kfunc_id)) {
-			*ctx |= demo_req_kfunc_ctx[i].ctx;
-			found = true;
-		}
+		if (!btf_id_set8_contains(demo_req_kfunc_ctx[i].set, kfunc_id))
+			continue;
+		*ctx |= demo_req_kfunc_ctx[i].ctx;
+		found = true;
 	}
 	return found;
 }
@@ -111,9 +113,10 @@ static inline bool demo_req_kfunc_ctx_lookup(u32 kfunc_id, u32 *ctx)
  * @kfunc_id: the BTF id of a kfunc it calls
  *
  * A struct_ops program of struct demo_iosched_ops may call a kfunc when the contexts of its
- * callback meet the kfunc's (and it accepts sleepable programs if the kfunc needs
- * one); struct_ops programs of other interfaces may call none of them. Programs of
- * other types reach a kfunc through the sets registered for their kfunc hook.
+ * callback meet the kfunc's; struct_ops programs of other interfaces may call none
+ * of them. Programs of other types reach a kfunc through the sets registered for
+ * their kfunc hook. The verifier itself keeps KF_SLEEPABLE kfuncs to sleepable
+ * programs, and demo_req_check_member() keeps those to the callbacks that accept them.
  *
  * Return: 0 to allow the call or for a kfunc of another policy, -EACCES to refuse it.
  */
@@ -131,11 +134,7 @@ static int demo_req_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
 	if (prog->aux->attach_btf_id != demo_req_struct_ids[0])
 		return -EACCES; /* another interface's struct_ops */
 	op_ctx = demo_req_op_contexts(op);
-	if (!(ctx & op_ctx & ~DEMO_REQ_SLEEPABLE))
-		return -EACCES;
-	if ((ctx & DEMO_REQ_SLEEPABLE) && !(op_ctx & DEMO_REQ_SLEEPABLE))
-		return -EACCES;
-	return 0;
+	return ctx & op_ctx ? 0 : -EACCES;
 }
 
 /**

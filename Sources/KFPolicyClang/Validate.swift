@@ -367,7 +367,8 @@ struct HeaderValidation {
 
     // MARK: Helpers for the checks (ValidateChecks.swift)
 
-    func ctxWord(_ k: Kfunc) -> Int64 { Int64(k.mask.bits) | (k.requiresSleepable ? 0x8000_0000 : 0) }
+    /// A kfunc's row word: its contexts (needing a sleepable program is its KF_SLEEPABLE flag).
+    func ctxWord(_ k: Kfunc) -> Int64 { Int64(k.mask.bits) }
 
     /// The KF_ flags value of a list of flags in this translation unit's kernel headers.
     func flagsValue(_ flags: [KFFlag]) -> Int64? {

@@ -181,7 +181,7 @@ extension HeaderValidation {
             }
             let word = holding.reduce(Int64(0)) { $0 | ($1.word ?? 0) }
             if word != ctxWord(kf) {
-                let what = "\(policy.describe(kf.mask))\(kf.requiresSleepable ? ", requires sleepable" : "")"
+                let what = policy.describe(kf.mask)
                 let from = holding.map(\.set).joined(separator: ", ")
                 mismatch("kfunc '\(kf.name)' gets the contexts \(hex(word)) from \(from), the policy gives \(hex(ctxWord(kf))) (\(what))",
                          at: holding[0].offset, from: kf.maskRange)

@@ -49,16 +49,20 @@ static int hook_of(enum bpf_prog_type t)
 	}
 }
 
-/* 1 when the verifier would let prog call the kfunc with this id. */
+/*
+ * 1 when the verifier would let prog call the kfunc with this id: a set registered for the
+ * program's kfunc hook holds it, a KF_SLEEPABLE kfunc is called from a sleepable program, and
+ * no filter of the hook refuses it.
+ */
 static int verifier_allows(const struct bpf_prog *prog, u32 id)
 {
 	int hook = hook_of(prog->type);
-	bool visible = false;
+	const u32 *pair = NULL;
 
-	for (int i = 0; i < nregs; i++)
-		if (hook >= 0 && hook_of(regs[i].type) == hook && btf_id_set8_contains(regs[i].set->set, id))
-			visible = true;
-	if (!visible)
+	for (int i = 0; i < nregs && !pair; i++)
+		if (hook >= 0 && hook_of(regs[i].type) == hook)
+			pair = btf_id_set8_contains(regs[i].set->set, id);
+	if (!pair || ((pair[1] & KF_SLEEPABLE) && !prog->sleepable))
 		return 0;
 	for (int i = 0; i < nregs; i++)
 		if (hook_of(regs[i].type) == hook && regs[i].set->filter && regs[i].set->filter(prog, id))
@@ -116,10 +120,12 @@ static void struct_ops_programs(struct bpf_prog *prog)
 		const struct btf_member *m = &struct_members[callbacks[c].member];
 
 		as_callback(prog, c);
+		/* The program is sleepable when the callback accepts one (the model's reading). */
+		prog->sleepable = 1;
+		prog->sleepable = CHECK_MEMBER(&struct_type, m, prog) == 0;
+		printf("S %s %d\n", callbacks[c].name, prog->sleepable);
 		for (unsigned int k = 0; k < ARRAY_SIZE(kfuncs); k++)
 			printf("C %s %s %d\n", kfuncs[k].name, callbacks[c].name, verifier_allows(prog, kfuncs[k].id));
-		prog->sleepable = 1;
-		printf("S %s %d\n", callbacks[c].name, CHECK_MEMBER(&struct_type, m, prog) == 0);
 		prog->sleepable = 0;
 		if (CHECK_MEMBER(&struct_type, m, prog))
 			printf("X check_member refuses a non-sleepable program in %s\n", callbacks[c].name);
@@ -168,19 +174,21 @@ static void form_programs(struct bpf_prog *prog)
 			prog->aux->attach_btf = &form_btf;
 		prog->expected_attach_type = form_callbacks[c].member;
 		prog->aux->attach_st_ops_member_off = form_callbacks[c].off;
+		prog->sleepable = 1;
+		prog->sleepable = FORM_CHECK_MEMBER(&form_type, &form_members[form_callbacks[c].member], prog) == 0;
+		printf("E %s %d\n", form_callbacks[c].name, prog->sleepable);
 		for (unsigned int k = 0; k < ARRAY_SIZE(kfuncs); k++)
 			printf("D %s %s %d\n", kfuncs[k].name, form_callbacks[c].name, verifier_allows(prog, kfuncs[k].id));
-		prog->sleepable = 1;
-		printf("E %s %d\n", form_callbacks[c].name,
-		       FORM_CHECK_MEMBER(&form_type, &form_members[form_callbacks[c].member], prog) == 0);
 		prog->sleepable = 0;
 	}
 }
 #endif
 
+/* Programs of other types, and of other interfaces' structs: sleepable ones, where they may be. */
 static void other_programs(struct bpf_prog *prog)
 {
 	as_callback(prog, 0);
+	prog->sleepable = 1;
 	prog->aux->attach_btf_id = STRUCT_BTF_ID + 1;
 	for (unsigned int k = 0; k < ARRAY_SIZE(kfuncs); k++)
 		printf("P %s struct_ops %d\n", kfuncs[k].name, verifier_allows(prog, kfuncs[k].id));
@@ -189,6 +197,7 @@ static void other_programs(struct bpf_prog *prog)
 		for (unsigned int k = 0; k < ARRAY_SIZE(kfuncs); k++)
 			printf("P %s %s %d\n", kfuncs[k].name, prog_type_names[t], verifier_allows(prog, kfuncs[k].id));
 	}
+	prog->sleepable = 0;
 }
 
 #endif

@@ -150,9 +150,36 @@ static inline int kfp_cmp_pair(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * As the kernel searches a set: its bsearch() is out of line (lib/bsearch.c) and compares
+ * through a function pointer; libc's may be inlined, which would flatter a filter that calls
+ * it often (bench/filter_bench.c).
+ */
+__attribute__((noinline)) static void *kfp_bsearch(const void *key, const void *base, size_t num, size_t size,
+						   int (*cmp)(const void *, const void *))
+{
+	const char *p = base;
+
+	while (num > 0) {
+		const char *pivot = p + (num >> 1) * size;
+		int r = cmp(key, pivot);
+
+		if (r == 0)
+			return (void *)pivot;
+		if (r > 0) {
+			p = pivot + size;
+			num--;
+		}
+		num >>= 1;
+	}
+	return NULL;
+}
+
 static inline void *btf_id_set8_contains(const struct btf_id_set8 *set, u32 id)
 {
-	return bsearch(&id, set->pairs, set->cnt, sizeof(set->pairs[0]), kfp_cmp_pair);
+	int (*volatile cmp)(const void *, const void *) = kfp_cmp_pair;
+
+	return kfp_bsearch(&id, set->pairs, set->cnt, sizeof(set->pairs[0]), cmp);
 }
 
 struct module;

@@ -118,7 +118,7 @@ final class HarnessTests: XCTestCase {
         // Layout: each kfunc's contexts as the filter finds them, its KF_ flags in each set.
         for r in out.rows("W") {
             let k = p.kfuncs[kf[r[0]]!]
-            let want = k.mask.bits | (k.requiresSleepable ? 0x8000_0000 : 0)
+            let want = k.mask.bits
             XCTAssertEqual(r[1], "found", "\(r[0]) missing from the context table", file: file, line: line)
             XCTAssertEqual(UInt32(r[2]), want, "contexts of \(r[0])", file: file, line: line)
         }

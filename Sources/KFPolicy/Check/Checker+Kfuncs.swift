@@ -26,6 +26,9 @@ extension Checker {
                 if !apply(s, to: &kf) { incompleteKfuncs.insert(k) }
             }
             if d.item.damaged { incompleteKfuncs.insert(k) }
+            // `requires sleepable` is the verifier's KF_SLEEPABLE: it then refuses the kfunc to
+            // programs that are not sleepable, so the generated filter need not.
+            if kf.requiresSleepable, !kf.has(.KF_SLEEPABLE) { kf.flags = (kf.flags + [.KF_SLEEPABLE]).sorted() }
             if first["in"] == nil {
                 diagnostics.error(.kfuncNotInSet, "kfunc '\(n.text)' is in no set", at: n.range,
                                   hint: "add 'in SET;' naming the BTF kfunc set that registers it")

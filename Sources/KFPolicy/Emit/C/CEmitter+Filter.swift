@@ -53,10 +53,14 @@ extension HeaderEmitter {
         out.line()
         out.line("\t*ctx = 0;")
         out.line("\tfor (i = 0; i < ARRAY_SIZE(\(n.kfuncCtx)); i++) {")
-        out.line("\t\tif (btf_id_set8_contains(\(n.kfuncCtx)[i].set, kfunc_id)) {")
-        out.line("\t\t\t*ctx |= \(n.kfuncCtx)[i].ctx;")
-        out.line("\t\t\tfound = true;")
-        out.line("\t\t}")
+        out.line("\t\tif (!btf_id_set8_contains(\(n.kfuncCtx)[i].set, kfunc_id))")
+        out.line("\t\t\tcontinue;")
+        out.line("\t\t*ctx |= \(n.kfuncCtx)[i].ctx;")
+        out.line("\t\tfound = true;")
+        if rows.contains(where: { $0.mask == p.allContexts }) {
+            out.line("\t\tif (*ctx == \(maskExpr(p.allContexts)))")
+            out.line("\t\t\tbreak; /* every context: the narrower rows below add nothing */")
+        }
         out.line("\t}")
         out.line("\treturn found;")
         out.line("}")
@@ -64,9 +68,10 @@ extension HeaderEmitter {
         kernelDoc("\(n.filter)() - the verifier's filter for the kfunc sets of this policy",
                   params: [("prog", "the program being verified"), ("kfunc_id", "the BTF id of a kfunc it calls")],
                   body: ["A struct_ops program of \(structType) may call a kfunc when the contexts of its",
-                         "callback meet the kfunc's (and it accepts sleepable programs if the kfunc needs",
-                         "one); struct_ops programs of other interfaces may call none of them. Programs of",
-                         "other types reach a kfunc through the sets registered for their kfunc hook."],
+                         "callback meet the kfunc's; struct_ops programs of other interfaces may call none",
+                         "of them. Programs of other types reach a kfunc through the sets registered for",
+                         "their kfunc hook. The verifier itself keeps KF_SLEEPABLE kfuncs to sleepable",
+                         "programs, and \(n.checkMember)() keeps those to the callbacks that accept them."],
                   returns: p.module == nil
                     ? "0 to allow the call or for a kfunc of another policy, -EACCES to refuse it."
                     : "0 to allow the call, -EACCES to refuse it.")
@@ -111,11 +116,7 @@ extension HeaderEmitter {
             out.line("\t\treturn -EACCES; /* another interface's struct_ops */")
             out.line("\t}")
         }
-        out.line("\tif (!(ctx & op_ctx & ~\(n.sleepable)))")
-        out.line("\t\treturn -EACCES;")
-        out.line("\tif ((ctx & \(n.sleepable)) && !(op_ctx & \(n.sleepable)))")
-        out.line("\t\treturn -EACCES;")
-        out.line("\treturn 0;")
+        out.line("\treturn ctx & op_ctx ? 0 : -EACCES;")
         out.line("}")
     }
 

@@ -85,7 +85,6 @@ extension HeaderEmitter {
         out.line()
         out.line("\tif (!\(n.ctxLookup)(\(n.kfuncIDs)[k], &mask))")
         out.line("\t\treturn false;")
-        out.line("\tmask &= ~\(n.sleepable);")
         out.line("\tif (!(cur & mask))")
         out.line("\t\treturn false;")
         out.line("\treturn !(cur & \(n.mayNest)[fls(mask) - 1]);")

@@ -61,7 +61,6 @@ extension CEmitter {
 /// the groups of its sets.
 struct ContextRow {
     let mask: ContextMask
-    let sleepable: Bool
     /// A set of the policy, or nil for a plain set8 of the header's own holding `kfuncs`.
     let set: Int?
     let kfuncs: [Int]
@@ -85,32 +84,35 @@ struct HeaderEmitter {
 
     /// The context table: each own set grants the contexts every one of its kfuncs has; a kfunc
     /// that the union of its sets' rows does not describe exactly gets a plain set8 of its own
-    /// context word (shared with the other kfuncs of that word).
+    /// context word (shared with the other kfuncs of that word). Widest rows first, so that the
+    /// lookup can stop once a kfunc has every context. (Whether a kfunc needs a sleepable program
+    /// is its KF_SLEEPABLE flag, which the verifier checks itself.)
     static func contextRows(_ p: Policy) -> [ContextRow] {
-        func word(_ k: Int) -> UInt64 { UInt64(p.kfuncs[k].mask.bits) | (p.kfuncs[k].requiresSleepable ? 1 << 32 : 0) }
+        func word(_ k: Int) -> UInt32 { p.kfuncs[k].mask.bits }
         let own = p.ownKfuncs
         var rows: [ContextRow] = []
-        var granted: [Int: UInt64] = [:]
+        var granted: [Int: UInt32] = [:]
         for s in p.ownSets where !p.sets[s].progTypes.isEmpty {
             let members = own.filter { p.kfuncs[$0].sets.contains(s) }
             guard let first = members.first else { continue }
             let w = members.reduce(word(first)) { $0 & word($1) }
             guard w != 0 else { continue }
-            rows.append(ContextRow(mask: ContextMask(bits: UInt32(w & 0xffff_ffff)), sleepable: w >> 32 != 0, set: s, kfuncs: members))
+            rows.append(ContextRow(mask: ContextMask(bits: w), set: s, kfuncs: members))
             for k in members { granted[k, default: 0] |= w }
         }
-        var byWord: [UInt64: Int] = [:]
-        var extra: [(word: UInt64, kfuncs: [Int])] = []
+        var byWord: [UInt32: Int] = [:]
+        var extra: [(word: UInt32, kfuncs: [Int])] = []
         for k in own where granted[k] != word(k) {
             if let i = byWord[word(k)] { extra[i].kfuncs.append(k); continue }
             byWord[word(k)] = extra.count
             extra.append((word(k), [k]))
         }
         for e in extra {
-            rows.append(ContextRow(mask: ContextMask(bits: UInt32(e.word & 0xffff_ffff)), sleepable: e.word >> 32 != 0,
-                                   set: nil, kfuncs: e.kfuncs))
+            rows.append(ContextRow(mask: ContextMask(bits: e.word), set: nil, kfuncs: e.kfuncs))
         }
-        return rows
+        return rows.enumerated().sorted {
+            ($0.element.mask.indices.count, -$0.offset) > ($1.element.mask.indices.count, -$1.offset)
+        }.map(\.element)
     }
 
     var hasKfuncs: Bool { !p.ownKfuncs.isEmpty }
@@ -195,7 +197,7 @@ struct HeaderEmitter {
 
     /// The set8 a context row looks kfuncs up in.
     func rowSet(_ r: ContextRow) -> String {
-        r.set.map { p.sets[$0].name } ?? n.ctxClass(r.mask, sleepable: r.sleepable, in: p)
+        r.set.map { p.sets[$0].name } ?? n.ctxClass(r.mask, in: p)
     }
 
     /// `#if IS_ENABLED(...)` around the lines `body` prints when `config` is not empty.
@@ -255,7 +257,7 @@ struct HeaderEmitter {
         if usesAny { docMember(n.ctxAny, "Every context.", from: p.range) }
         out.line(" *")
         out.line(" * A callback may call a kfunc when their contexts meet. \(n.sleepable) marks a callback")
-        out.line(" * that accepts sleepable programs, and a kfunc that needs one.")
+        out.line(" * that accepts sleepable programs, the only ones that may call a KF_SLEEPABLE kfunc.")
         out.line(" */")
         out.line("enum \(n.ctxEnum) {")
         for (i, c) in p.contexts.enumerated() { out.line("\t\(n.ctx(c.name)) = BIT(\(i)),", from: c.range) }
@@ -305,13 +307,16 @@ struct HeaderEmitter {
 
     mutating func contextTable() {
         out.line()
-        out.comment("The contexts a kfunc may be called from: the union of those of the sets here that hold it.")
+        out.comment("""
+            The contexts a kfunc may be called from: the union of those of the sets here that hold it.
+            Widest first.
+            """)
         out.line("static const struct {")
         out.line("\tconst struct btf_id_set8 *set;")
         out.line("\tu32 ctx;")
         out.line("} \(n.kfuncCtx)[] = {")
         for r in rows {
-            wrappedLine("\t{ &\(rowSet(r)), ", maskTerms(r.mask, sleepable: r.sleepable), tail: " },",
+            wrappedLine("\t{ &\(rowSet(r)), ", maskTerms(r.mask), tail: " },",
                         from: r.set.map { p.sets[$0].range } ?? p.kfuncs[r.kfuncs[0]].maskRange)
         }
         out.line("};")

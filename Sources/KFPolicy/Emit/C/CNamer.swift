@@ -36,9 +36,9 @@ public struct CNamer: Sendable {
     public var opContexts: String { "\(lower)_op_contexts" }
     public var kfuncCtx: String { "\(lower)_kfunc_ctx" }
     public var ctxLookup: String { "\(lower)_kfunc_ctx_lookup" }
-    /// A plain BTF set of the kfuncs whose contexts are `mask` (plus the sleepable bit).
-    public func ctxClass(_ mask: ContextMask, sleepable: Bool, in p: Policy) -> String {
-        "\(lower)_ctx_\(wordName(mask, in: p))\(sleepable ? "_sleepable" : "")"
+    /// A plain BTF set of the kfuncs whose contexts are `mask`.
+    public func ctxClass(_ mask: ContextMask, in p: Policy) -> String {
+        "\(lower)_ctx_\(wordName(mask, in: p))"
     }
 
     /// A mask as a name: a group with exactly these contexts, `any`, or the contexts joined.
@@ -123,11 +123,11 @@ public struct CNamer: Sendable {
             add(s.name, "set '\(s.name)'", s.range)
             add(idSet(s.name), "the id set of '\(s.name)'", s.range)
         }
-        var words = Set<UInt64>()
+        var words = Set<UInt32>()
         for k in p.ownKfuncs {
             let kf = p.kfuncs[k]
-            if words.insert(UInt64(kf.mask.bits) | (kf.requiresSleepable ? 1 << 32 : 0)).inserted {
-                add(ctxClass(kf.mask, sleepable: kf.requiresSleepable, in: p), "the context class of '\(kf.name)'", kf.range)
+            if words.insert(kf.mask.bits).inserted {
+                add(ctxClass(kf.mask, in: p), "the context class of '\(kf.name)'", kf.range)
             }
             add(kf.name, "kfunc '\(kf.name)'", kf.range)
             add(kctx(kf.name), "the context word of kfunc '\(kf.name)'", kf.range)
