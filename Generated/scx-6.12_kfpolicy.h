@@ -434,10 +434,10 @@ BTF_ID(func, scx_bpf_cpu_rq)
 BTF_ID(func, scx_bpf_task_cgroup)
 
 /*
- * Run-time nesting guards, for a kernel that keeps the contexts of the running callbacks in a
- * per-task word: scx_enter() before it calls a callback, scx_leave() after, scx_allowed() in a
- * kfunc. scx_may_nest[c] holds the contexts of the callbacks that may run inside one that runs in
- * context c (the policy's nesting graph).
+ * Run-time nesting guards, for a kernel that keeps the running callbacks per task: scx_enter()
+ * before it calls a callback, scx_leave() after, scx_allowed() in a kfunc. scx_may_nest[c] holds
+ * the contexts of the callbacks that may run inside one that runs in context c (the policy's
+ * nesting graph).
  */
 static const u32 scx_may_nest[] = {
 	[0] = 0, /* inside unlocked */
@@ -448,68 +448,67 @@ static const u32 scx_may_nest[] = {
 	[5] = 0, /* inside rest */
 };
 
-/* The running contexts that no other running context is nested inside. */
-static inline u32 scx_innermost(u32 cur)
-{
-	u32 inner = 0;
-	unsigned int c;
-
-	for (c = 0; c < ARRAY_SIZE(scx_may_nest); c++) {
-		if ((cur & BIT(c)) && !(cur & scx_may_nest[c] & ~BIT(c)))
-			inner |= BIT(c);
-	}
-	return inner;
-}
+/**
+ * struct scx_running - the callbacks running on a task
+ * @ctx: the contexts of all of them
+ * @inner: the contexts of the innermost one, the one whose program calls kfuncs
+ */
+struct scx_running {
+	u32 ctx;
+	u32 inner;
+};
 
 /**
  * scx_enter() - enter a callback that runs in contexts ctx
- * @cur: the running contexts
+ * @cur: the running callbacks
  * @ctx: the callback's contexts (scx_op_contexts())
+ * @saved: where to keep what scx_leave() restores
  *
- * Return: true, or false (and *cur unchanged) when the nesting graph does not allow it here.
+ * The callback may run when none of its contexts is running already and the nesting
+ * graph lets it run inside the innermost running callback.
+ *
+ * Return: true, or false (and *cur unchanged) when it may not run here.
  */
-static inline bool scx_enter(u32 *cur, u32 ctx)
+static inline bool scx_enter(struct scx_running *cur, u32 ctx, struct scx_running *saved)
 {
-	u32 inner = scx_innermost(*cur);
 	unsigned int c;
 
 	ctx &= ~SCX_SLEEPABLE;
-	if (*cur & ctx)
+	if (cur->ctx & ctx)
 		return false;
 	for (c = 0; c < ARRAY_SIZE(scx_may_nest); c++) {
-		if ((inner & BIT(c)) && (ctx & ~scx_may_nest[c]))
+		if ((cur->inner & BIT(c)) && (ctx & ~scx_may_nest[c]))
 			return false;
 	}
-	*cur |= ctx;
+	*saved = *cur;
+	cur->ctx |= ctx;
+	cur->inner = ctx;
 	return true;
 }
 
 /* Leave a callback entered with scx_enter(). */
-static inline void scx_leave(u32 *cur, u32 ctx)
+static inline void scx_leave(struct scx_running *cur, const struct scx_running *saved)
 {
-	*cur &= ~ctx;
+	*cur = *saved;
 }
 
 /**
  * scx_allowed() - may a kfunc run now
- * @cur: the running contexts
+ * @cur: the running callbacks
  * @k: the kfunc
  *
- * Some running context must be one of the kfunc's, and no callback may run nested
- * inside the last of them: a dispatch-only kfunc is refused while ops.dequeue runs
- * inside ops.dispatch.
+ * The innermost running callback calls it: a dispatch-only kfunc is refused while
+ * ops.dequeue runs inside ops.dispatch.
  *
- * Return: whether it may.
+ * Return: whether the kfunc may be called in a context of that callback.
  */
-static inline bool scx_allowed(u32 cur, enum scx_kfunc k)
+static inline bool scx_allowed(const struct scx_running *cur, enum scx_kfunc k)
 {
 	u32 mask;
 
 	if (!scx_kfunc_ctx_lookup(scx_kfunc_btf_ids[k], &mask))
 		return false;
-	if (!(cur & mask))
-		return false;
-	return !(cur & scx_may_nest[fls(mask) - 1]);
+	return cur->inner & mask;
 }
 
 #endif /* _SCX_KFPOLICY_H */

@@ -9,7 +9,10 @@ packages=(libclang-dev linux-source-6.12 linux-headers-6.12-amd64 linux-headers-
           dpkg-dev binutils man-db zsh fish # make deb and scripts/test-install.sh
           # scripts/e2e-kernel.sh: the 6.12 kernel booted in qemu, BPF programs, libbpf's build
           linux-image-6.12-amd64 qemu-system-x86 clang busybox-static cpio xz-utils
-          libelf-dev zlib1g-dev libzstd-dev)
+          libelf-dev zlib1g-dev libzstd-dev
+          # scripts/lint-corpus.sh: bpftool dumps the lint corpus's vmlinux.h from the 6.12
+          # image's BTF; zstd decompresses the image
+          bpftool zstd)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -11,7 +11,7 @@ swift test
 k=.build/debug/kfpolicy
 $k check Policies/*.policy Policies/examples/*.policy
 $k check Policies/scx-6.12.policy Policies/tcp_cong.policy --kernel-src "$kernel_src"
-$k fmt --check Policies/*.policy Policies/examples/*.policy Policies/examples/common/*.policy
+$k fmt --check Policies/*.policy Policies/*/*.policy Policies/examples/common/*.policy
 $k gen --check Policies/*.policy --emit c swift
 $k gen --check -o Generated/examples Policies/examples/*.policy --emit c swift
 # The generated C in a real kernel: Debian's 6.12 booted in qemu (about 4 minutes cold, 1 warm).

@@ -283,10 +283,10 @@ BTF_ID(func, kfp_testmod_complete_now)
 BTF_ID(func, kfp_testmod_kick)
 
 /*
- * Run-time nesting guards, for a kernel that keeps the contexts of the running callbacks in a
- * per-task word: kfp_testmod_enter() before it calls a callback, kfp_testmod_leave() after,
- * kfp_testmod_allowed() in a kfunc. kfp_testmod_may_nest[c] holds the contexts of the callbacks
- * that may run inside one that runs in context c (the policy's nesting graph).
+ * Run-time nesting guards, for a kernel that keeps the running callbacks per task:
+ * kfp_testmod_enter() before it calls a callback, kfp_testmod_leave() after, kfp_testmod_allowed()
+ * in a kfunc. kfp_testmod_may_nest[c] holds the contexts of the callbacks that may run inside one
+ * that runs in context c (the policy's nesting graph).
  */
 static const u32 kfp_testmod_may_nest[] = {
 	[0] = 0, /* inside setup */
@@ -294,68 +294,70 @@ static const u32 kfp_testmod_may_nest[] = {
 	[2] = KFP_TESTMOD_CTX_COMPLETE | KFP_TESTMOD_CTX_QUEUE, /* inside queue */
 };
 
-/* The running contexts that no other running context is nested inside. */
-static inline u32 kfp_testmod_innermost(u32 cur)
-{
-	u32 inner = 0;
-	unsigned int c;
-
-	for (c = 0; c < ARRAY_SIZE(kfp_testmod_may_nest); c++) {
-		if ((cur & BIT(c)) && !(cur & kfp_testmod_may_nest[c] & ~BIT(c)))
-			inner |= BIT(c);
-	}
-	return inner;
-}
+/**
+ * struct kfp_testmod_running - the callbacks running on a task
+ * @ctx: the contexts of all of them
+ * @inner: the contexts of the innermost one, the one whose program calls kfuncs
+ */
+struct kfp_testmod_running {
+	u32 ctx;
+	u32 inner;
+};
 
 /**
  * kfp_testmod_enter() - enter a callback that runs in contexts ctx
- * @cur: the running contexts
+ * @cur: the running callbacks
  * @ctx: the callback's contexts (kfp_testmod_op_contexts())
+ * @saved: where to keep what kfp_testmod_leave() restores
  *
- * Return: true, or false (and *cur unchanged) when the nesting graph does not allow it here.
+ * The callback may run when none of its contexts is running already and the nesting
+ * graph lets it run inside the innermost running callback.
+ *
+ * Return: true, or false (and *cur unchanged) when it may not run here.
  */
-static inline bool kfp_testmod_enter(u32 *cur, u32 ctx)
+static inline bool kfp_testmod_enter(struct kfp_testmod_running *cur, u32 ctx,
+				     struct kfp_testmod_running *saved)
 {
-	u32 inner = kfp_testmod_innermost(*cur);
 	unsigned int c;
 
 	ctx &= ~KFP_TESTMOD_SLEEPABLE;
-	if (*cur & ctx)
+	if (cur->ctx & ctx)
 		return false;
 	for (c = 0; c < ARRAY_SIZE(kfp_testmod_may_nest); c++) {
-		if ((inner & BIT(c)) && (ctx & ~kfp_testmod_may_nest[c]))
+		if ((cur->inner & BIT(c)) && (ctx & ~kfp_testmod_may_nest[c]))
 			return false;
 	}
-	*cur |= ctx;
+	*saved = *cur;
+	cur->ctx |= ctx;
+	cur->inner = ctx;
 	return true;
 }
 
 /* Leave a callback entered with kfp_testmod_enter(). */
-static inline void kfp_testmod_leave(u32 *cur, u32 ctx)
+static inline void kfp_testmod_leave(struct kfp_testmod_running *cur,
+				     const struct kfp_testmod_running *saved)
 {
-	*cur &= ~ctx;
+	*cur = *saved;
 }
 
 /**
  * kfp_testmod_allowed() - may a kfunc run now
- * @cur: the running contexts
+ * @cur: the running callbacks
  * @k: the kfunc
  *
- * Some running context must be one of the kfunc's, and no callback may run nested
- * inside the last of them: a dispatch-only kfunc is refused while ops.dequeue runs
- * inside ops.dispatch.
+ * The innermost running callback calls it: a dispatch-only kfunc is refused while
+ * ops.dequeue runs inside ops.dispatch.
  *
- * Return: whether it may.
+ * Return: whether the kfunc may be called in a context of that callback.
  */
-static inline bool kfp_testmod_allowed(u32 cur, enum kfp_testmod_kfunc k)
+static inline bool kfp_testmod_allowed(const struct kfp_testmod_running *cur,
+				       enum kfp_testmod_kfunc k)
 {
 	u32 mask;
 
 	if (!kfp_testmod_kfunc_ctx_lookup(kfp_testmod_kfunc_btf_ids[k], &mask))
 		return false;
-	if (!(cur & mask))
-		return false;
-	return !(cur & kfp_testmod_may_nest[fls(mask) - 1]);
+	return cur->inner & mask;
 }
 
 #define KFP_TESTMOD_NR_OPS (sizeof(struct kfp_testmod_ops) / sizeof(void (*)(void)))

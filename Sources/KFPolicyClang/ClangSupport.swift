@@ -69,6 +69,8 @@ struct ClangParseOptions: OptionSet, Sendable {
     static let singleFileParse = ClangParseOptions(rawValue: CXTranslationUnit_SingleFileParse.rawValue)
     /// The translation unit is a fragment (no warnings about unused things).
     static let incomplete = ClangParseOptions(rawValue: CXTranslationUnit_Incomplete.rawValue)
+    /// The unit will be saved as a precompiled header.
+    static let forSerialization = ClangParseOptions(rawValue: CXTranslationUnit_ForSerialization.rawValue)
 }
 
 /// A parsed translation unit. Not thread-safe; dispose by dropping the last reference.
@@ -89,9 +91,11 @@ final class ClangTranslationUnit {
 
     /// Parses `path` with `arguments` (compiler flags, not including the file). Files in
     /// `unsaved` (path, contents) are read from memory instead of disk; `path` itself may be one.
+    /// With `excludingPrecompiled`, visiting the unit skips the declarations that come from a
+    /// precompiled header (`-include-pch`).
     static func parse(_ path: String, arguments: [String] = [], unsaved: [(path: String, contents: String)] = [],
-                      options: ClangParseOptions = [.keepGoing]) throws -> ClangTranslationUnit {
-        guard let index = clang_createIndex(0, 0) else { throw ClangError(description: "libclang: cannot create an index") }
+                      options: ClangParseOptions = [.keepGoing], excludingPrecompiled: Bool = false) throws -> ClangTranslationUnit {
+        guard let index = clang_createIndex(excludingPrecompiled ? 1 : 0, 0) else { throw ClangError(description: "libclang: cannot create an index") }
         // Copies that stay valid for the duration of the call; libclang copies unsaved buffers.
         let argBuffers = arguments.map { strdup($0)! }
         let nameBuffers = unsaved.map { strdup($0.path)! }
@@ -123,6 +127,11 @@ final class ClangTranslationUnit {
             throw ClangError(description: "libclang could not parse '\(path)' (error \(code.rawValue))")
         }
         return ClangTranslationUnit(index: index, raw: tu, mainFile: path)
+    }
+
+    /// Writes the unit as a precompiled header that `-include-pch path` reads; false on failure.
+    func save(to path: String) -> Bool {
+        clang_saveTranslationUnit(raw, path, clang_defaultSaveOptions(raw)) == 0
     }
 
     /// Every diagnostic, in the order clang reported them.

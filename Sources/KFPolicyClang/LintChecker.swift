@@ -11,6 +11,12 @@ public struct LintFinding: Sendable {
     /// The entry (`map.member` or a program's section), then each function, macros in
     /// brackets, and the kfunc or function the diagnostic is about. Empty when not about a call.
     public let chain: [String]
+    /// Where each call of the chain is written (a suppression comment at any of them applies).
+    let stepSites: [SourceRange]
+
+    init(diagnostic: Diagnostic, chain: [String], stepSites: [SourceRange] = []) {
+        self.diagnostic = diagnostic; self.chain = chain; self.stepSites = stepSites
+    }
 }
 
 /// A program kfpolicy checks: where its kfunc calls are judged from.
@@ -43,7 +49,8 @@ struct LintChecker {
 
     mutating func run() -> [LintFinding] {
         for e in index.clangErrors {
-            add(.error, .lintClangError, e.message, at: e.site, hint: "kfpolicy lint parses each file with '-target bpf -D__TARGET_ARCH_x86' and the clang arguments given after '--' (include paths, defines)")
+            add(.error, .lintClangError, e.message, at: e.site,
+                hint: "'kfpolicy lint --print-clang-args' shows how each file is parsed; give the flags of the program's own build after '--'")
         }
         let entries = makeEntries()
         var judged: Set<String> = []
@@ -56,14 +63,15 @@ struct LintChecker {
             }
             for (steps, edge) in paths.unresolved where !unresolved.contains(edge.site) {
                 unresolved.insert(edge.site)
-                let (notes, chain) = chainNotes(entry, steps, edge)
+                let chain = chainNotes(entry, steps, edge), notes = chain.notes
                 add(.warning, .lintUnresolvedCall,
                     "cannot follow the call to '\(edge.spelled)' from \(entry.callerText): no file given defines it, so kfunc calls inside it are not checked",
                     at: edge.site, notes: notes, hint: "pass the file that defines '\(edge.spelled)' to kfpolicy lint with the others", chain: chain)
             }
         }
         escapes()
-        if entries.isEmpty && index.clangErrors.isEmpty {
+        // A map that binds no callback (the kernel's defaults run) is a program with nothing to check.
+        if entries.isEmpty && index.maps.isEmpty && index.clangErrors.isEmpty {
             add(.warning, .lintNothingChecked,
                 "no struct_ops map of struct \(policy.structName) and no program was found, so nothing was checked",
                 at: index.fileStarts.first ?? .none,
@@ -73,8 +81,9 @@ struct LintChecker {
     }
 
     mutating func add(_ severity: Severity, _ id: DiagID, _ message: String, at range: SourceRange,
-                      notes: [DiagnosticNote] = [], hint: String? = nil, chain: [String] = []) {
-        findings.append(LintFinding(diagnostic: Diagnostic(severity, id, message, at: range, notes: notes, hint: hint), chain: chain))
+                      notes: [DiagnosticNote] = [], hint: String? = nil, chain: LintChain = LintChain()) {
+        findings.append(LintFinding(diagnostic: Diagnostic(severity, id, message, at: range, notes: notes, hint: hint),
+                                    chain: chain.names, stepSites: chain.sites))
     }
 
     // MARK: Entries
@@ -114,7 +123,7 @@ struct LintChecker {
                         notes: [DiagnosticNote("'\(f.name)' is defined here", at: f.site),
                                 DiagnosticNote("ops.\(c.name) is not declared sleepable", at: c.range)],
                         hint: "define it with BPF_STRUCT_OPS (section struct_ops/...) instead of BPF_STRUCT_OPS_SLEEPABLE",
-                        chain: [label, f.name])
+                        chain: LintChain(names: [label, f.name]))
                 }
                 entries.append(LintEntry(label: label, caller: .callback(cb), function: f, sleepable: sleepable, site: b.site,
                                          note: "ops.\(c.name) is '\(b.functionName)' in struct_ops map '\(m.name)'",
@@ -137,86 +146,6 @@ struct LintChecker {
         return entries
     }
 
-    // MARK: Reaching kfuncs
-
-    struct Reach {
-        var kfuncCalls: [(steps: [LintStep], edge: LintEdge)] = []
-        var unresolved: [(steps: [LintStep], edge: LintEdge)] = []
-    }
-
-    func isKfunc(_ edge: LintEdge) -> Bool {
-        index.kfuncs[edge.spelled] != nil && !(index.functions[edge.target]?.isDefined ?? false)
-    }
-
-    /// Every kfunc call and unresolved call reachable from `start`, each with the shortest path.
-    func reach(from start: LintFunction) -> Reach {
-        var r = Reach()
-        var pathTo: [String: [LintStep]] = [start.key: []]
-        var queue = [start]
-        var head = 0
-        while head < queue.count {
-            let f = queue[head]
-            head += 1
-            let here = pathTo[f.key]!
-            for e in f.edges {
-                if isKfunc(e) {
-                    r.kfuncCalls.append((here, e))
-                } else if let g = index.functions[e.target], g.isDefined {
-                    if pathTo[g.key] == nil {
-                        pathTo[g.key] = here + [(f, e)]
-                        queue.append(g)
-                    }
-                } else {
-                    r.unresolved.append((here + [(f, e)], e))
-                }
-            }
-        }
-        return r
-    }
-
-    /// Two functions made by one macro invocation (BPF_STRUCT_OPS's outer function and the body
-    /// it calls) are one function to the reader.
-    func isGlue(_ a: LintFunction, _ b: LintFunction) -> Bool {
-        guard let x = a.expansion, let y = b.expansion else { return false }
-        return a.unit == b.unit && x.file == y.file && x.offset == y.offset
-    }
-
-    /// Notes for each step from the entry to `last` (the call the diagnostic is about), and the
-    /// chain of names.
-    func chainNotes(_ entry: LintEntry, _ steps: [LintStep], _ last: LintEdge) -> ([DiagnosticNote], [String]) {
-        var notes = [DiagnosticNote(entry.note, at: entry.site)]
-        var chain = [entry.label, entry.function.name]
-        var shown = entry.function.name
-        for (from, e) in steps {
-            guard let to = index.functions[e.target] else { continue }
-            if isGlue(from, to) { continue }
-            notes.append(DiagnosticNote(stepText(shown, e), at: e.site))
-            for m in e.macros {
-                notes.append(DiagnosticNote("macro '\(m.name)' expands to '\(m.next)'", at: m.range))
-                chain.append("[\(m.name)]")
-            }
-            shown = to.name
-            chain.append(shown)
-        }
-        // The last call: its site is the diagnostic's own location; only its macros need notes.
-        if case .call = last.kind {} else { notes.append(DiagnosticNote(stepText(shown, last), at: last.site)) }
-        for m in last.macros {
-            notes.append(DiagnosticNote("macro '\(m.name)' expands to '\(m.next)'", at: m.range))
-            chain.append("[\(m.name)]")
-        }
-        chain.append(last.spelled)
-        return (notes, chain)
-    }
-
-    func stepText(_ from: String, _ e: LintEdge) -> String {
-        let via = e.macros.first.map { " through macro '\($0.name)'" } ?? ""
-        switch e.kind {
-        case .call: return "'\(from)' calls '\(e.spelled)'\(via)"
-        case .callback(let helper): return "'\(from)' passes '\(e.spelled)' to \(helper), which calls it"
-        case .cleanup(let v): return "'\(from)' calls '\(e.spelled)'\(via) when '\(v)' goes out of scope (cleanup attribute)"
-        }
-    }
-
     // MARK: Judging kfunc calls
 
     /// The kernel's name for a kfunc: libbpf ignores everything from `___` on.
@@ -230,9 +159,11 @@ struct LintChecker {
         let name = Self.kernelName(edge.spelled)
         let flavour = name == edge.spelled ? "" : "; called as '\(edge.spelled)'"
         guard let k = policy.kfunc(named: name) else {
-            if unknown.insert(name).inserted {
-                let decl = index.kfuncs[edge.spelled]
-                let (notes, chain) = chainNotes(entry, steps, edge)
+            // A weak kfunc the target kernel lacks is resolved to 0 by libbpf, and a call to it
+            // that the verifier reaches fails the load: a program that loads never makes it.
+            let decl = index.kfuncs[edge.spelled]
+            if decl?.isWeak != true, unknown.insert(name).inserted {
+                let chain = chainNotes(entry, steps, edge), notes = chain.notes
                 let called = name == edge.spelled ? "" : " (called as '\(edge.spelled)', which libbpf binds to '\(name)')"
                 add(.warning, .lintUnknownKfunc,
                     "kfunc '\(name)'\(called) is not in policy '\(policy.name)', so its calls are not checked",
@@ -247,7 +178,7 @@ struct LintChecker {
         let d = policy.decide(k, entry.caller)
         let kf = policy.kfuncs[k]
         if !d.allowed {
-            let (notes, chain) = chainNotes(entry, steps, edge)
+            let chain = chainNotes(entry, steps, edge), notes = chain.notes
             let reasons = d.reasons.map { DiagnosticNote($0.message, at: $0.range) }
             var hint: String?
             if case .callback(let c) = entry.caller {
@@ -259,7 +190,7 @@ struct LintChecker {
             return
         }
         if (kf.requiresSleepable || kf.has(.KF_SLEEPABLE)) && !entry.sleepable {
-            let (notes, chain) = chainNotes(entry, steps, edge)
+            let chain = chainNotes(entry, steps, edge), notes = chain.notes
             let range = kf.requiresSleepable ? kf.requiresRange : kf.flagsRange
             let sec = entry.function.section.map { " (SEC(\"\($0)\"))" } ?? ""
             add(.error, .lintSleepableKfunc,
@@ -274,7 +205,9 @@ struct LintChecker {
     /// `dispatch` or `select_cpu, enqueue; tracing, syscall programs`.
     func allowedText(_ k: Int) -> String {
         let cbs = policy.allowedCallbacks(of: k).map { policy.callbacks[$0].name }
-        let types = policy.progTypes(of: k).filter { $0 != .struct_ops }.map(\.rawValue)
+        let others = policy.progTypes(of: k).filter { $0 != .struct_ops }
+        let every = ProgType.allCases.filter { $0 != .struct_ops && $0.hook != nil }
+        let types = every.allSatisfy(others.contains) ? ["every"] : others.map(\.rawValue)
         var parts: [String] = []
         if cbs.count == policy.callbacks.count {
             parts.append("every callback")
@@ -283,66 +216,12 @@ struct LintChecker {
         } else if !cbs.isEmpty {
             parts.append(cbs.joined(separator: ", "))
         }
-        if !types.isEmpty { parts.append(types.joined(separator: ", ") + " programs") }
+        if types == ["every"] {
+            parts.append("every program type")
+        } else if !types.isEmpty {
+            parts.append(types.joined(separator: ", ") + " programs")
+        }
         return parts.isEmpty ? "no callback" : parts.joined(separator: "; ")
-    }
-
-    // MARK: Addresses taken
-
-    /// kfuncs a function can reach by calls (names, sorted), memoized.
-    func kfuncsReached(from f: LintFunction, memo: inout [String: [String]]) -> [String] {
-        if let m = memo[f.key] { return m }
-        var names: Set<String> = []
-        var seen: Set<String> = [f.key]
-        var stack = [f]
-        while let g = stack.popLast() {
-            for e in g.edges {
-                if isKfunc(e) { names.insert(e.spelled) }
-                else if let h = index.functions[e.target], h.isDefined, seen.insert(h.key).inserted { stack.append(h) }
-            }
-        }
-        let out = names.sorted()
-        memo[f.key] = out
-        return out
-    }
-
-    /// The name a reader knows a function by: the body of a BPF_STRUCT_OPS program is shown as
-    /// the program.
-    func displayNames() -> [String: String] {
-        var out: [String: String] = [:]
-        for key in index.functionOrder {
-            guard let a = index.functions[key] else { continue }
-            for e in a.edges { if let b = index.functions[e.target], isGlue(a, b) { out[b.key] = a.name } }
-        }
-        return out
-    }
-
-    mutating func escapes() {
-        let shown = displayNames()
-        var memo: [String: [String]] = [:]
-        var seen: Set<SourceRange> = []
-        var all: [(LintFunction?, LintEscape)] = []
-        for key in index.functionOrder { if let f = index.functions[key] { for e in f.escapes { all.append((f, e)) } } }
-        for e in index.globalEscapes { all.append((nil, e)) }
-        for (owner, e) in all where seen.insert(e.site).inserted {
-            let inside = owner.map { " in '\(shown[$0.key] ?? $0.name)'" } ?? ""
-            if index.kfuncs[e.spelled] != nil, !(index.functions[e.target]?.isDefined ?? false) {
-                add(.warning, .lintAddressTaken,
-                    "the address of kfunc '\(e.spelled)' is taken here\(inside); a call through the pointer cannot be checked",
-                    at: e.site, hint: "call '\(e.spelled)' directly so kfpolicy lint can check the callback it runs in",
-                    chain: [e.spelled])
-                continue
-            }
-            guard let target = index.functions[e.target], target.isDefined else { continue }
-            let ks = kfuncsReached(from: target, memo: &memo)
-            if ks.isEmpty { continue }
-            let list = ks.prefix(3).map { "'\($0)'" }.joined(separator: ", ") + (ks.count > 3 ? ", ..." : "")
-            add(.warning, .lintAddressTaken,
-                "the address of '\(target.name)' is taken here\(inside); it calls kfuncs (\(list)) that are not checked when it is called through the pointer",
-                at: e.site, notes: [DiagnosticNote("'\(target.name)' is defined here", at: target.site)],
-                hint: "kfpolicy lint follows direct calls and callbacks passed to bpf_loop; the context a timer or other callback runs in is not known",
-                chain: [target.name])
-        }
     }
 }
 

@@ -10,13 +10,7 @@ import Glibc
 extension ClangCursor {
     /// Where the cursor's token was written: inside a macro argument when it came from one,
     /// else where the macro that produced it was expanded (libclang's file location).
-    var fileLocation: ClangLocation {
-        var file: CXFile?
-        var line: UInt32 = 0, col: UInt32 = 0, off: UInt32 = 0
-        clang_getFileLocation(clang_getCursorLocation(raw), &file, &line, &col, &off)
-        let name = file.map { ClangTranslationUnit.string(clang_getFileName($0)) } ?? ""
-        return ClangLocation(file: name, line: Int(line), column: Int(col), offset: Int(off))
-    }
+    var fileLocation: ClangLocation { Self.fileLocation(clang_getCursorLocation(raw)) }
 
     var isAttribute: Bool { clang_isAttribute(kind) != 0 }
     var isFunctionDecl: Bool { kind == CXCursor_FunctionDecl }
@@ -38,6 +32,34 @@ extension ClangCursor {
     var isConditionStatement: Bool { kind == CXCursor_IfStmt || kind == CXCursor_WhileStmt }
     /// sizeof/alignof and static assertions: code that is never run.
     var isUnevaluated: Bool { kind == CXCursor_UnaryExpr || kind == CXCursor_StaticAssert }
+    var isIfStatement: Bool { kind == CXCursor_IfStmt }
+    var isStatementExpression: Bool { kind == CXCursor_StmtExpr }
+    var isParameter: Bool { kind == CXCursor_ParmDecl }
+    var isCompoundAssignment: Bool { kind == CXCursor_CompoundAssignOperator }
+    var isEnumConstant: Bool { kind == CXCursor_EnumConstantDecl }
+    var isLiteral: Bool { kind == CXCursor_IntegerLiteral || kind == CXCursor_CharacterLiteral }
+    /// `return`, `break` or `continue`: control does not reach the next statement.
+    var leavesBlock: Bool { kind == CXCursor_ReturnStmt || kind == CXCursor_BreakStmt || kind == CXCursor_ContinueStmt }
+    /// `(void)expr`.
+    var isVoidCast: Bool { kind == CXCursor_CStyleCastExpr && clang_getCursorType(raw).kind == CXType_Void }
+
+    /// True when both cursors denote the same entity.
+    func same(as other: ClangCursor) -> Bool { clang_equalCursors(raw, other.raw) != 0 }
+
+    /// The start and end of the cursor's extent as file locations (inside a macro argument where
+    /// the text comes from one, else the macro's use).
+    var fileExtent: (start: ClangLocation, end: ClangLocation) {
+        let e = clang_getCursorExtent(raw)
+        return (Self.fileLocation(clang_getRangeStart(e)), Self.fileLocation(clang_getRangeEnd(e)))
+    }
+
+    static func fileLocation(_ loc: CXSourceLocation) -> ClangLocation {
+        var file: CXFile?
+        var line: UInt32 = 0, col: UInt32 = 0, off: UInt32 = 0
+        clang_getFileLocation(loc, &file, &line, &col, &off)
+        let name = file.map { ClangTranslationUnit.string(clang_getFileName($0)) } ?? ""
+        return ClangLocation(file: name, line: Int(line), column: Int(col), offset: Int(off))
+    }
 
     /// True when the declaration has internal linkage (`static`).
     var hasInternalLinkage: Bool { clang_getCursorLinkage(raw) == CXLinkage_Internal }
@@ -150,4 +172,33 @@ func parsingArguments(_ args: [String], file: String) -> [String] {
 func lastPathComponent(_ p: String) -> String {
     guard let s = p.lastIndex(of: "/") else { return p }
     return String(p[p.index(after: s)...])
+}
+
+/// A file a translation unit read.
+struct ClangInclusion {
+    let path: String
+    /// 0 for the main file, 1 for a file it includes, and so on.
+    let depth: Int
+    /// Found in a system include directory.
+    let isSystem: Bool
+    /// Has an include guard or `#pragma once`: including it again changes nothing.
+    let isGuarded: Bool
+}
+
+extension ClangTranslationUnit {
+    /// The files the unit read, in the order clang reports them.
+    func inclusions() -> [ClangInclusion] {
+        var found: [(CXFile, Int)] = []
+        withUnsafeMutablePointer(to: &found) { ptr in
+            clang_getInclusions(raw, { file, _, depth, data in
+                guard let file, let data else { return }
+                data.assumingMemoryBound(to: [(CXFile, Int)].self).pointee.append((file, Int(depth)))
+            }, UnsafeMutableRawPointer(ptr))
+        }
+        return found.map { f, depth in
+            ClangInclusion(path: Self.string(clang_getFileName(f)), depth: depth,
+                           isSystem: clang_Location_isInSystemHeader(clang_getLocationForOffset(raw, f, 0)) != 0,
+                           isGuarded: clang_isFileMultipleIncludeGuarded(raw, f) != 0)
+        }
+    }
 }

@@ -24,34 +24,92 @@ public struct LintReport: Sendable {
 }
 
 public enum Linter {
-    /// What every file is parsed with before the user's arguments: BPF C as libbpf programs
-    /// are built (bpf_tracing.h wants an architecture).
-    public static let baseArguments = ["-target", "bpf", "-D__TARGET_ARCH_x86"]
+    /// The full clang argument list for a file: BPF C as libbpf programs are built (`-target
+    /// bpf`, `-D__TARGET_ARCH_<host>` for bpf_tracing.h) unless the file's own arguments choose
+    /// otherwise, the file's arguments, then clang's builtin headers and the system include
+    /// directories (LintToolchain).
+    public static func clangArguments(_ own: [String], toolchain: LintToolchain = .current) -> [String] {
+        var out: [String] = []
+        if !own.contains(where: { $0 == "-target" || $0.hasPrefix("--target=") }) { out += ["-target", "bpf"] }
+        let definesArch = own.indices.contains { i in
+            own[i].hasPrefix("-D__TARGET_ARCH_")
+                || (own[i] == "-D" && i + 1 < own.count && own[i + 1].hasPrefix("__TARGET_ARCH_"))
+        }
+        if !definesArch { out.append("-D__TARGET_ARCH_" + toolchain.targetArch) }
+        return out + own + toolchain.arguments(after: own)
+    }
 
     /// Lints `inputs` as one program (calls between the files are followed). C files are added
     /// to `sources` so diagnostics can show their lines. `policyPath` names the policy in hints.
-    public static func lint(_ inputs: [LintInput], policy: Policy, policyPath: String,
-                            sources: SourceManager) throws(LintError) -> LintReport {
-        let index = LintIndex()
-        let map = LintSourceMap(sources: sources)
-        for (i, input) in inputs.enumerated() {
-            let bytes: [UInt8]
-            do { bytes = try readFileBytes(input.path) } catch {
+    public static func lint(_ inputs: [LintInput], policy: Policy, policyPath: String, sources: SourceManager,
+                            options: LintOptions = LintOptions(),
+                            timer: PhaseTimer = PhaseTimer()) throws(LintError) -> LintReport {
+        var texts: [[UInt8]] = []
+        for input in inputs {
+            do { texts.append(try readFileBytes(input.path)) } catch {
                 throw LintError(description: "cannot read \(error)")
             }
+        }
+        let arguments = inputs.map { clangArguments($0.arguments) }
+        let index = LintIndex()
+        let map = LintSourceMap(sources: sources)
+        let scratch = LintScratchDirectory()
+        var leads: [Int: (lead: LintPrecompiledLead, context: LintLeadContext)] = [:]
+        defer {
+            leads.removeAll() // the precompiled headers go before their directory
+            scratch?.remove()
+        }
+        // KFPOLICY_LINT_NO_PCH=1 parses every file on its own (scripts/bench-lint.sh compares).
+        if let scratch, getenv("KFPOLICY_LINT_NO_PCH") == nil {
+            for (n, group) in precompiledGroups(inputs, arguments: arguments, texts: texts).enumerated() {
+                let first = group.members[0]
+                guard let lead = timer.measure("precompile shared includes", {
+                    LintPrecompiledLead.build(group.directives, nextTo: inputs[first].path, arguments: arguments[first],
+                                              number: n, into: scratch.path)
+                }) else { continue }
+                let leadIndex = inputs.count + n
+                map.spelling.merge(lead.files) { a, _ in a }
+                let builder = LintIndexBuilder(unit: lead.unit, unitIndex: leadIndex, index: index, map: map,
+                                               isLead: true)
+                timer.measure("index", builder.build)
+                map.precompiledUnits.append(lead.unit)
+                let context = LintLeadContext(unitIndex: leadIndex, files: Set(lead.files.keys), macros: builder.macros)
+                for m in group.members { leads[m] = (lead, context) }
+            }
+        }
+        var suppressions: [LintSuppression] = []
+        var scanned: Set<String> = []
+        for (i, input) in inputs.enumerated() {
+            let lead = leads[i]
             let unit: ClangTranslationUnit
             do {
-                unit = try ClangTranslationUnit.parse(input.path, arguments: baseArguments + input.arguments,
-                                                      unsaved: [(input.path, String(decoding: bytes, as: UTF8.self))],
-                                                      options: [.keepGoing, .detailedPreprocessingRecord])
+                let pch = lead.map { ["-include-pch", $0.lead.path] } ?? []
+                unit = try timer.measure("parse") {
+                    try ClangTranslationUnit.parse(input.path, arguments: arguments[i] + pch,
+                                                   unsaved: [(input.path, String(decoding: texts[i], as: UTF8.self))],
+                                                   options: [.keepGoing, .detailedPreprocessingRecord],
+                                                   excludingPrecompiled: lead != nil)
+                }
             } catch {
                 throw LintError(description: "\(error)")
             }
-            var builder = LintIndexBuilder(unit: unit, unitIndex: i, index: index, map: map)
-            builder.build()
+            let builder = LintIndexBuilder(unit: unit, unitIndex: i, index: index, map: map, lead: lead?.context)
+            timer.measure("index", builder.build)
+            let files = (lead.map { [$0.lead.unit] } ?? []) + [unit]
+            for u in files {
+                for path in u.inclusions().filter({ !$0.isSystem }).map(\.path) where scanned.insert(path).inserted {
+                    guard let text = u.contents(of: path),
+                          text.firstIndex(of: LintSuppressionScanner.marker, from: 0) != nil,
+                          let id = map.fileID(path, unit: u),
+                          let file = sources.file(SourceRange(file: id, start: 0, end: 0)) else { continue }
+                    suppressions += LintSuppressionScanner.scan(text, file: id, source: file)
+                }
+            }
         }
         var checker = LintChecker(policy: policy, index: index, policyPath: policyPath)
-        let found = checker.run()
+        let found = timer.measure("check") {
+            control(checker.run(), suppressions: suppressions, options: options, sources: sources)
+        }
         // Source order, as DiagnosticBag.sorted does.
         let sorted = found.enumerated().sorted { a, b in
             let x = a.element.diagnostic.range, y = b.element.diagnostic.range
@@ -62,10 +120,33 @@ public enum Linter {
         return LintReport(findings: sorted)
     }
 
+    /// Files that can share a precompiled lead: two or more with the same clang arguments, in
+    /// one directory (where their quoted includes are looked up first), whose leading
+    /// directives start alike; with the directives they share.
+    static func precompiledGroups(_ inputs: [LintInput], arguments: [[String]], texts: [[UInt8]])
+        -> [(members: [Int], directives: [String])] {
+        var byKey: [String: [Int]] = [:]
+        var order: [String] = []
+        for i in inputs.indices {
+            let key = arguments[i].joined(separator: "\u{0}") + "\u{1}" + parentDirectory(inputs[i].path)
+            if byKey[key] == nil { order.append(key) }
+            byKey[key, default: []].append(i)
+        }
+        var out: [(members: [Int], directives: [String])] = []
+        for key in order {
+            let members = byKey[key]!
+            guard members.count > 1 else { continue }
+            let shared = LintLead.shared(members.map { LintLead.directives(texts[$0]) })
+            if !shared.isEmpty { out.append((members, shared)) }
+        }
+        return out
+    }
+
     /// Lint inputs from a compilation database: the commands for `files` (matched by path, or
     /// by file name when only one entry has it), or every `.bpf.c` entry when `files` is empty.
     /// Each file is parsed in its command's directory, under its full path.
-    public static func inputs(compileCommands path: String, files: [String], extraArguments: [String]) throws(LintError) -> [LintInput] {
+    public static func inputs(compileCommands path: String, files: [String],
+                              extraArguments: [String]) throws(LintError) -> [LintInput] {
         let commands: [CompileCommand]
         do { commands = try readCompileCommands(path) } catch { throw LintError(description: error.description) }
         func full(_ c: CompileCommand) -> String { c.file.hasPrefix("/") ? c.file : c.directory + "/" + c.file }
@@ -106,8 +187,38 @@ func normalize(_ p: String) -> String {
 import Glibc
 #endif
 
+/// `path` made absolute against the working directory, lexically normalized.
+func absolutePath(_ path: String) -> String {
+    normalize(path.hasPrefix("/") ? path : currentDirectory() + "/" + path)
+}
+
 func currentDirectory() -> String {
     var buf = [CChar](repeating: 0, count: 4096)
     guard getcwd(&buf, buf.count) != nil else { return "." }
     return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+extension Linter {
+    /// Compiles the policy at `path` with each file of `extra` included as if the policy named it
+    /// at its end (the generic kfuncs of its kernel, say), unless the policy already includes it.
+    public static func compilePolicy(_ path: String, with extra: [String],
+                                     sources: SourceManager) throws(FileError) -> Compilation {
+        let bytes = try readFileBytes(path)
+        guard !extra.isEmpty else { return Compilation.compile(path: path, bytes: bytes, sources: sources) }
+        let included = Set(Compilation.compile(path: path, bytes: bytes).policy.files.map(absolutePath))
+        var text = bytes
+        for file in extra where !included.contains(absolutePath(file)) {
+            text += Array("\ninclude \"\(relativePath(file, from: parentDirectory(path)))\";\n".utf8)
+        }
+        return Compilation.compile(path: path, bytes: text, sources: sources)
+    }
+}
+
+/// `path` as seen from directory `from` (both made absolute first): `../generic/x.policy`.
+func relativePath(_ path: String, from: String) -> String {
+    let to = absolutePath(path).split(separator: "/"), base = absolutePath(from).split(separator: "/")
+    var common = 0
+    while common < to.count, common < base.count, to[common] == base[common] { common += 1 }
+    let up = [Substring](repeating: "..", count: base.count - common)
+    return (up + to[common...]).joined(separator: "/")
 }

@@ -5,13 +5,18 @@
 
 import KFPolicy
 internal import CLibClang
+import Glibc
 
 /// How a function reaches another.
 enum LintEdgeKind: Equatable {
     /// A direct call.
     case call
-    /// The function's address is passed to a helper that calls it synchronously (bpf_loop).
+    /// The function's address is passed to a helper or kfunc that calls it (bpf_loop, a timer,
+    /// bpf_rbtree_add): the verifier checks it as part of the program that passes it.
     case callback(helper: String)
+    /// The function's address is taken some other way: only a callback argument can use it,
+    /// and it belongs to the program that takes it.
+    case addressTaken
     /// A variable's `cleanup` attribute calls the function when the variable goes out of scope.
     case cleanup(variable: String)
 }
@@ -35,6 +40,10 @@ struct LintEdge {
     let site: SourceRange
     /// Macros between the site and the called name, outermost first.
     let macros: [LintMacroStep]
+    /// The conditions the call runs under, outermost first.
+    let guards: [LintGuard]
+    /// The values passed, for a direct call.
+    let arguments: [LintValue]
 }
 
 /// A place where the address of a function or kfunc is taken (not called, not tested).
@@ -56,6 +65,11 @@ final class LintFunction {
     /// (BPF_STRUCT_OPS's outer function and its body) share it.
     var expansion: ClangLocation?
     var section: String?
+    /// `static`: the verifier follows it with its callers' arguments.
+    var isStatic = false
+    /// Parameters the function assigns or takes the address of: their values are not the
+    /// caller's after that.
+    var mutatedParameters: Set<Int> = []
     var edges: [LintEdge] = []
     var escapes: [LintEscape] = []
     init(key: String, name: String, unit: Int, site: SourceRange) {
@@ -67,6 +81,8 @@ final class LintFunction {
 struct LintKfuncDecl {
     let name: String
     let site: SourceRange
+    /// `__weak`: libbpf loads the program without it when the kernel lacks it (the address is 0).
+    let isWeak: Bool
 }
 
 /// `.member = (void *)function` in a struct_ops map.
@@ -125,14 +141,24 @@ final class LintSourceMap {
     let sources: SourceManager
     private var ids: [String: Int] = [:]
     private var bytes: [Int: [UInt8]] = [:]
+    /// Units of precompiled leads: they hold the headers a unit parsed with one read from it.
+    var precompiledUnits: [ClangTranslationUnit] = []
+    /// How the lead spelled the headers it read, by absolute path.
+    var spelling: [String: String] = [:]
     init(sources: SourceManager) { self.sources = sources }
 
+    /// A file's id, by its absolute path: a unit parsed with a precompiled header names the
+    /// headers it took from it by absolute path, the unit that read them (the lead) as spelled;
+    /// such a file is shown as the lead spelled it.
     func fileID(_ path: String, unit: ClangTranslationUnit) -> Int? {
         if path.isEmpty { return nil }
         if let id = ids[path] { return id }
-        guard let b = unit.contents(of: path) else { return nil }
-        let id = sources.add(SourceFile(path: path, bytes: b))
+        let absolute = absolutePath(path)
+        if let id = ids[absolute] { ids[path] = id; return id }
+        guard let b = unit.contents(of: path) ?? precompiledUnits.lazy.compactMap({ $0.contents(of: path) }).first else { return nil }
+        let id = sources.add(SourceFile(path: spelling[absolute] ?? path, bytes: b))
         ids[path] = id
+        ids[absolute] = id
         bytes[id] = b
         return id
     }
@@ -141,6 +167,12 @@ final class LintSourceMap {
     func range(_ loc: ClangLocation, unit: ClangTranslationUnit) -> SourceRange {
         guard let id = fileID(loc.file, unit: unit) else { return .none }
         return SourceRange(file: id, start: loc.offset, end: loc.offset + identifier(at: loc.offset, file: id).utf8.count)
+    }
+
+    /// The bytes `from..<to` of a file the unit read, or nil when out of range.
+    func bytes(of path: String, _ from: Int, _ to: Int, unit: ClangTranslationUnit) -> ArraySlice<UInt8>? {
+        guard let id = fileID(path, unit: unit), let b = bytes[id], from >= 0, from <= to, to <= b.count else { return nil }
+        return b[from..<to]
     }
 
     /// The identifier at a byte offset, or "".
@@ -155,9 +187,57 @@ final class LintSourceMap {
     }
 }
 
-/// BPF helpers that call a function they are given before they return, in the caller's
-/// context: kfuncs called from that function are checked as if called directly.
-let synchronousCallbackHelpers: Set<String> = ["bpf_loop", "bpf_for_each_map_elem", "bpf_find_vma", "bpf_user_ringbuf_drain"]
+/// The macro definitions of one translation unit (the last definition of a name wins, as in
+/// the preprocessor at the end of the file) and what lint asks of them, cached.
+final class LintMacroTable {
+    var definitions: [String: ClangCursor] = [:]
+    /// The macros of the precompiled header the unit was parsed with.
+    let precompiled: LintMacroTable?
+    private var tokenCache: [String: [ClangToken]] = [:]
+    var pathCache: [String: [LintMacroStep]?] = [:]
+    private var onlyNotCache: [String: Bool] = [:]
+
+    init(precompiled: LintMacroTable? = nil) { self.precompiled = precompiled }
+
+    func definition(_ name: String) -> ClangCursor? { definitions[name] ?? precompiled?.definition(name) }
+
+    /// The tokens of a macro's definition, name first.
+    func tokens(_ name: String) -> [ClangToken] {
+        if let t = tokenCache[name] { return t }
+        let t = definition(name)?.tokens ?? []
+        tokenCache[name] = t
+        return t
+    }
+
+    /// True when `!` is the only prefix operator that can give an `int` in the expansion of
+    /// `name` (its definition and the macros it uses, transitively): there a unary operator
+    /// that libclang cannot show the spelling of is a `!`.
+    func unaryIsOnlyNot(_ name: String) -> Bool {
+        if let v = onlyNotCache[name] { return v }
+        var seen: Set<String> = [name], queue = [name], sawNot = false, other = false
+        while let m = queue.popLast(), !other {
+            for t in tokens(m).dropFirst() {
+                if t.kind == .punctuation {
+                    if t.text == "!" { sawNot = true }
+                    if ["-", "~", "--", "++", "+"].contains(t.text) { other = true }
+                } else if t.kind == .identifier, definition(t.text) != nil, seen.insert(t.text).inserted, seen.count < 64 {
+                    queue.append(t.text)
+                }
+            }
+        }
+        onlyNotCache[name] = sawNot && !other
+        return sawNot && !other
+    }
+}
+
+/// What a unit parsed with a precompiled lead takes from it.
+struct LintLeadContext {
+    /// The unit index the lead's own declarations were indexed under.
+    let unitIndex: Int
+    /// The headers the lead read.
+    let files: Set<String>
+    let macros: LintMacroTable
+}
 
 /// Reads one translation unit into a LintIndex.
 struct LintIndexBuilder {
@@ -166,26 +246,41 @@ struct LintIndexBuilder {
     let index: LintIndex
     let map: LintSourceMap
     let printing: ClangPrintingPolicy
-    /// Macro definitions by name (the last definition wins, as in the preprocessor at the end).
-    var macros: [String: ClangCursor] = [:]
-    var macroPathCache: [String: [LintMacroStep]?] = [:]
+    let macros: LintMacroTable
+    let lead: LintLeadContext?
+    /// A precompiled lead itself: its declarations are indexed, but it is not one of the files.
+    let isLead: Bool
 
-    init(unit: ClangTranslationUnit, unitIndex: Int, index: LintIndex, map: LintSourceMap) {
+    init(unit: ClangTranslationUnit, unitIndex: Int, index: LintIndex, map: LintSourceMap,
+         lead: LintLeadContext? = nil, isLead: Bool = false) {
         self.unit = unit; self.unitIndex = unitIndex; self.index = index; self.map = map
+        self.lead = lead; self.isLead = isLead
         self.printing = ClangPrintingPolicy(unit)
+        self.macros = LintMacroTable(precompiled: lead?.macros)
     }
 
-    mutating func build() {
+    /// The unit index a declaration's internal-linkage key uses: the lead's for a declaration
+    /// that comes from the precompiled lead.
+    func unitIndex(of decl: ClangCursor) -> Int {
+        guard let lead, lead.files.contains(absolutePath(decl.location.file)) else { return unitIndex }
+        return lead.unitIndex
+    }
+
+    func key(of decl: ClangCursor) -> String {
+        LintIndex.key(name: decl.spelling, isInternal: decl.hasInternalLinkage, unit: unitIndex(of: decl))
+    }
+
+    func build() {
         for d in unit.diagnostics where d.severity >= .error {
             var loc = d.location
             if loc.isUnknown { loc = ClangLocation(file: unit.mainFile, line: 1, column: 1, offset: 0) }
             index.clangErrors.append(LintClangError(message: d.message, site: map.range(loc, unit: unit)))
         }
-        index.fileStarts.append(map.range(ClangLocation(file: unit.mainFile, line: 1, column: 1, offset: 0), unit: unit))
+        if !isLead { index.fileStarts.append(map.range(ClangLocation(file: unit.mainFile, line: 1, column: 1, offset: 0), unit: unit)) }
         let top = unit.cursor.children
         // Pass 1: declarations (sections, kfuncs) and macros, so pass 2 can classify uses.
         for c in top {
-            if c.isMacroDefinition { macros[c.spelling] = c; continue }
+            if c.isMacroDefinition { macros.definitions[c.spelling] = c; continue }
             if c.isFunctionDecl { declareFunction(c) }
         }
         // Pass 2: bodies and global initializers.
@@ -209,25 +304,22 @@ struct LintIndexBuilder {
         return String(decoding: t[from..<end], as: UTF8.self)
     }
 
-    func functionKey(_ c: ClangCursor) -> String {
-        LintIndex.key(name: c.spelling, isInternal: c.hasInternalLinkage, unit: unitIndex)
-    }
-
-    mutating func declareFunction(_ c: ClangCursor) {
+    func declareFunction(_ c: ClangCursor) {
         let name = c.spelling
         let s = section(of: c)
         if s == ".ksyms" {
             if index.kfuncs[name] == nil {
-                index.kfuncs[name] = LintKfuncDecl(name: name, site: map.range(c.fileLocation, unit: unit))
+                let weak = c.declarationText(printing).contains("weak")
+                index.kfuncs[name] = LintKfuncDecl(name: name, site: map.range(c.fileLocation, unit: unit), isWeak: weak)
             }
             return
         }
-        let f = index.function(functionKey(c), name: name, unit: unitIndex, site: map.range(c.fileLocation, unit: unit))
+        let f = index.function(key(of: c), name: name, unit: unitIndex, site: map.range(c.fileLocation, unit: unit))
         if f.section == nil, let s { f.section = s }
     }
 
-    mutating func defineFunction(_ c: ClangCursor) {
-        let key = functionKey(c)
+    func defineFunction(_ c: ClangCursor) {
+        let key = key(of: c)
         if index.kfuncs[c.spelling] != nil && !c.hasInternalLinkage { return }
         let f = index.function(key, name: c.spelling, unit: unitIndex, site: map.range(c.fileLocation, unit: unit))
         // A non-static function defined in two files: the first definition is the one followed.
@@ -236,15 +328,17 @@ struct LintIndexBuilder {
         f.unit = unitIndex
         f.site = map.range(c.fileLocation, unit: unit)
         f.expansion = c.location
-        guard let body = c.children.last(where: \.isCompoundStmt) else { return }
-        var walker = BodyWalker(builder: self)
+        f.isStatic = c.hasInternalLinkage
+        let kids = c.children
+        guard let body = kids.last(where: \.isCompoundStmt) else { return }
+        var walker = BodyWalker(builder: self, parameters: kids.filter(\.isParameter))
         walker.walk(body)
         f.edges = walker.edges
         f.escapes = walker.escapes
-        macroPathCache = walker.builder.macroPathCache
+        f.mutatedParameters = walker.mutated
     }
 
-    mutating func globalVariable(_ c: ClangCursor) {
+    func globalVariable(_ c: ClangCursor) {
         let sec = section(of: c)
         if let sec, sec == ".struct_ops" || sec.hasPrefix(".struct_ops.") {
             structOpsMap(c, section: sec)
@@ -252,13 +346,12 @@ struct LintIndexBuilder {
         }
         // Any other initializer: functions whose address it stores escape.
         guard let initExpr = c.children.last(where: { $0.isExpression }) else { return }
-        var walker = BodyWalker(builder: self)
+        var walker = BodyWalker(builder: self, parameters: nil)
         walker.walk(initExpr)
         index.globalEscapes += walker.escapes
-        // Calls cannot appear in a global initializer; edges are ignored.
     }
 
-    mutating func structOpsMap(_ c: ClangCursor, section: String) {
+    func structOpsMap(_ c: ClangCursor, section: String) {
         var type = c.canonicalTypeSpelling
         if type.hasPrefix("struct ") { type.removeFirst(7) }
         var m = LintMap(name: c.spelling, structName: type, section: section,
@@ -277,7 +370,7 @@ struct LintIndexBuilder {
                 }
                 guard let member, let ref = firstFunctionReference(in: value) else { continue }
                 m.bindings.append(LintBinding(member: member,
-                                              function: LintIndex.key(name: ref.decl.spelling, isInternal: ref.decl.hasInternalLinkage, unit: unitIndex),
+                                              function: key(of: ref.decl),
                                               functionName: ref.decl.spelling, site: map.range(ref.use.fileLocation, unit: unit)))
             }
         }
@@ -296,13 +389,13 @@ struct LintIndexBuilder {
 
     /// The macros that lead from the identifier at a call site to `name`: empty when `name` is
     /// written at the site, nil when the way cannot be reconstructed (token pasting).
-    mutating func macroPath(at loc: ClangLocation, to name: String) -> [LintMacroStep]? {
+    func macroPath(at loc: ClangLocation, to name: String) -> [LintMacroStep]? {
         guard let id = map.fileID(loc.file, unit: unit) else { return [] }
         let written = map.identifier(at: loc.offset, file: id)
         if written == name || written.isEmpty { return [] }
-        guard macros[written] != nil else { return [] }
+        guard macros.definition(written) != nil else { return [] }
         let cacheKey = written + "\u{0}" + name
-        if let cached = macroPathCache[cacheKey] { return cached }
+        if let cached = macros.pathCache[cacheKey] { return cached }
         // Breadth first over macro definitions, so the shortest expansion path is reported.
         var parent: [String: (from: String, token: ClangToken)] = [:]
         var queue = [written]
@@ -311,10 +404,9 @@ struct LintIndexBuilder {
         var last = ""
         search: while !queue.isEmpty {
             let m = queue.removeFirst()
-            guard let def = macros[m] else { continue }
-            for t in def.tokens.dropFirst() where t.kind == .identifier {
+            for t in macros.tokens(m).dropFirst() where t.kind == .identifier {
                 if t.text == name { found = t; last = m; break search }
-                if macros[t.text] != nil, !seen.contains(t.text) {
+                if macros.definition(t.text) != nil, !seen.contains(t.text) {
                     seen.insert(t.text)
                     parent[t.text] = (m, t)
                     queue.append(t.text)
@@ -330,125 +422,12 @@ struct LintIndexBuilder {
                 cur = p.from
             }
             result = steps
-        } else if let def = macros[written] {
+        } else if let def = macros.definition(written) {
             // The name is made by token pasting or comes from an argument: name the macro only.
             result = [LintMacroStep(name: written, next: name, range: map.range(def.fileLocation, unit: unit))]
         }
-        macroPathCache[cacheKey] = result
+        macros.pathCache[cacheKey] = result
         return result
-    }
-}
-
-/// Walks a function body (or an initializer), collecting calls and escaping addresses.
-struct BodyWalker {
-    var builder: LintIndexBuilder
-    var edges: [LintEdge] = []
-    var escapes: [LintEscape] = []
-
-    init(builder: LintIndexBuilder) { self.builder = builder }
-
-    /// A cursor with the position it has among its parent's children.
-    struct Frame { let cursor: ClangCursor; let childIndex: Int }
-
-    /// The ancestors of the cursor being visited, innermost last.
-    var parents: [Frame] = []
-
-    mutating func walk(_ c: ClangCursor) {
-        if c.isUnevaluated { return }
-        if c.isCallExpr {
-            call(c)
-            return
-        }
-        if c.isDeclRefExpr {
-            reference(c)
-            return
-        }
-        if c.isVarDecl { cleanupAttribute(c) }
-        let kids = c.children
-        for (i, k) in kids.enumerated() {
-            parents.append(Frame(cursor: c, childIndex: i))
-            walk(k)
-            parents.removeLast()
-        }
-    }
-
-    /// The DeclRefExpr a callee expression names, through implicit casts and parentheses.
-    func calleeReference(_ c: ClangCursor) -> ClangCursor? {
-        if c.isDeclRefExpr { return c }
-        if c.isTransparentExpr, let first = c.children.first { return calleeReference(first) }
-        return nil
-    }
-
-    mutating func call(_ c: ClangCursor) {
-        let kids = c.children
-        let calleeRef = kids.first.flatMap { calleeReference($0) }
-        let decl = calleeRef?.referenced
-        var helper: String?
-        if let calleeRef, let decl {
-            if decl.isFunctionDecl {
-                let name = decl.spelling
-                // __builtin_constant_p and friends do not run their arguments.
-                if name.hasPrefix("__builtin_") && (name.contains("constant_p") || name.contains("types_compatible")) { return }
-                if !name.hasPrefix("__builtin_") && !decl.location.isUnknown {
-                    addEdge(target: decl, use: calleeRef, kind: .call)
-                }
-            } else if decl.isVarDecl, synchronousCallbackHelpers.contains(decl.spelling) {
-                helper = decl.spelling
-            }
-        }
-        for (i, k) in kids.enumerated() {
-            if i == 0, calleeRef != nil, k.isDeclRefExpr || k.isTransparentExpr, calleeReference(k) != nil { continue }
-            if let helper, i > 0, let ref = calleeReference(k), ref.referenced.isFunctionDecl {
-                addEdge(target: ref.referenced, use: ref, kind: .callback(helper: helper))
-                continue
-            }
-            parents.append(Frame(cursor: c, childIndex: i))
-            walk(k)
-            parents.removeLast()
-        }
-    }
-
-    mutating func addEdge(target decl: ClangCursor, use: ClangCursor, kind: LintEdgeKind) {
-        let name = decl.spelling
-        let loc = use.fileLocation
-        let key = LintIndex.key(name: name, isInternal: decl.hasInternalLinkage, unit: builder.unitIndex)
-        let macros = builder.macroPath(at: loc, to: name) ?? []
-        edges.append(LintEdge(target: key, spelled: name, kind: kind, site: builder.map.range(loc, unit: builder.unit), macros: macros))
-    }
-
-    /// A function named outside a call: a test of a weak kfunc (`bpf_ksym_exists(f)`, `!f`,
-    /// `f == NULL`, `if (f)`) is harmless; anything else lets the address escape.
-    mutating func reference(_ c: ClangCursor) {
-        let decl = c.referenced
-        guard decl.isFunctionDecl else { return }
-        // The nearest ancestor that is more than a cast or parentheses.
-        var j = parents.count - 1
-        while j >= 0, parents[j].cursor.isTransparentExpr { j -= 1 }
-        if j >= 0 {
-            let p = parents[j].cursor
-            // For a function f, `!f`, `f == 0`, `f && x` have an integer type; `&f`, `*f`,
-            // `p = f` do not.
-            if (p.isUnaryOperator || p.isBinaryOperator) && p.hasIntegerType { return }
-            if (p.isConditionStatement || p.isConditionalOperator) && parents[j].childIndex == 0 { return }
-        }
-        let name = decl.spelling
-        if name.hasPrefix("__builtin_") { return }
-        escapes.append(LintEscape(target: LintIndex.key(name: name, isInternal: decl.hasInternalLinkage, unit: builder.unitIndex),
-                                  spelled: name, site: builder.map.range(c.fileLocation, unit: builder.unit)))
-    }
-
-    /// `T v __attribute__((cleanup(f)))` calls `f(&v)` when `v` goes out of scope.
-    mutating func cleanupAttribute(_ c: ClangCursor) {
-        guard c.children.contains(where: \.isAttribute) else { return }
-        let text = c.declarationText(builder.printing)
-        guard let fn = builder.attributeArgument(text, "cleanup(", terminator: ")") else { return }
-        let name = fn.trimmingCharacters(in: " ")
-        let isInternal = builder.index.kfuncs[name] == nil && builder.index.functions["\(builder.unitIndex):\(name)"] != nil
-        let key = LintIndex.key(name: name, isInternal: isInternal, unit: builder.unitIndex)
-        let loc = c.fileLocation
-        let macros = builder.macroPath(at: loc, to: name) ?? []
-        edges.append(LintEdge(target: key, spelled: name, kind: .cleanup(variable: c.spelling),
-                              site: builder.map.range(loc, unit: builder.unit), macros: macros))
     }
 }
 

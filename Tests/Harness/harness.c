@@ -206,28 +206,32 @@ static void other_programs(struct bpf_prog *prog)
 static void guards(void)
 {
 	for (unsigned int a = 0; a < ARRAY_SIZE(callbacks); a++) {
-		u32 ca = OP_CONTEXTS(callbacks[a].off / 8), cur = 0;
+		u32 ca = OP_CONTEXTS(callbacks[a].off / 8);
+		RUNNING cur = { 0 }, before = { 0 }, outer;
 
-		if (!ENTER(&cur, ca))
+		if (!ENTER(&cur, ca, &outer))
 			printf("X cannot enter %s\n", callbacks[a].name);
 		for (unsigned int k = 0; k < ARRAY_SIZE(kfuncs); k++)
-			printf("G %s %s %d\n", kfuncs[k].name, callbacks[a].name, ALLOWED(cur, k) ? 1 : 0);
+			printf("G %s %s %d\n", kfuncs[k].name, callbacks[a].name, ALLOWED(&cur, k) ? 1 : 0);
 		for (unsigned int b = 0; b < ARRAY_SIZE(callbacks); b++) {
-			u32 cb = OP_CONTEXTS(callbacks[b].off / 8), inner = cur;
-			int ok = ENTER(&inner, cb);
+			u32 cb = OP_CONTEXTS(callbacks[b].off / 8);
+			RUNNING inner = cur, saved;
+			int ok = ENTER(&inner, cb, &saved);
 
 			printf("N %s %s %d", callbacks[a].name, callbacks[b].name, ok);
 			if (ok) {
 				printf(" ");
 				for (unsigned int k = 0; k < ARRAY_SIZE(kfuncs); k++)
-					printf("%d", ALLOWED(inner, k) ? 1 : 0);
-				LEAVE(&inner, cb);
-				if (inner != cur)
+					printf("%d", ALLOWED(&inner, k) ? 1 : 0);
+				LEAVE(&inner, &saved);
+				if (memcmp(&inner, &cur, sizeof(cur)))
 					printf(" X leave did not restore");
 			}
 			printf("\n");
 		}
-		LEAVE(&cur, ca);
+		LEAVE(&cur, &outer);
+		if (memcmp(&cur, &before, sizeof(cur)))
+			printf("X leaving %s did not restore\n", callbacks[a].name);
 	}
 }
 #endif

@@ -3,21 +3,35 @@ import KFPolicy
 import KFPolicyClang
 import XCTest
 
-/// Lints every program under Tests/LintCases against Policies/scx-6.12.policy and compares the
-/// findings with the expectations written in the programs:
+/// Lints every program under Tests/LintCases and compares the findings with the expectations
+/// written in the programs:
 ///
 /// - `// EXPECT-ERROR: text` (or `EXPECT-WARNING`) on the line the finding points at;
 ///   `// EXPECT-ERROR@-2: text` for a line above, `// EXPECT-ERROR@NAME: text` for the line
-///   marked `// SITE: NAME` in any file of the program or in include/ (shared headers, where an
-///   expectation would depend on which program includes them).
+///   marked `// SITE: NAME` in any file of the program or of the shared headers (include/,
+///   scx-include/), where an expectation would depend on which program includes them.
 /// - `// EXPECT-CHAIN: map.member -> function -> [MACRO] -> ... -> kfunc` after an expectation:
 ///   the call chain that finding must give.
+///
+/// A program's directory may hold a `flags` file: `policy: PATH` and `with: PATH` (a policy file
+/// to include, as `lint --with`; both from the package root) and `args: CLANG ARGS`, where
+/// `$CORPUS` is Tests/LintCases and `$CACHE` the generated part of the corpus
+/// (scripts/lint-corpus.sh: a vmlinux.h from Linux 6.12's BTF, libbpf's headers).
+/// Without one, a program is linted against Policies/scx-6.12.policy with `-I include`.
 ///
 /// Every finding must be expected and every expectation met. A directory whose name ends in
 /// `_ok` is a correct scheduler: it may state no expectation and must get no finding at all.
 final class LintCorpusTests: XCTestCase {
     static let corpus = packageRoot + "/Tests/LintCases"
-    static let include = corpus + "/include"
+    /// Directories of headers shared by several programs (not programs themselves).
+    static let sharedHeaders = ["include", "scx-include"]
+
+    /// The generated part of the corpus, built once per test run (a missing tool fails loudly).
+    static let cache: String = {
+        guard let r = try? runProcess("/usr/bin/env", ["bash", packageRoot + "/scripts/lint-corpus.sh"], cwd: packageRoot),
+              r.status == 0 else { return "" }
+        return packageRoot + "/" + r.out.trimmingCharacters(in: .whitespacesAndNewlines)
+    }()
 
     struct Expectation {
         let severity: Severity
@@ -33,12 +47,14 @@ final class LintCorpusTests: XCTestCase {
     static func programs() throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: corpus).filter { name in
             var dir: ObjCBool = false
-            return name != "include" && FileManager.default.fileExists(atPath: corpus + "/" + name, isDirectory: &dir) && dir.boolValue
+            return !sharedHeaders.contains(name) && FileManager.default.fileExists(atPath: corpus + "/" + name, isDirectory: &dir) && dir.boolValue
         }.sorted()
     }
 
+    /// Files with one of `suffixes` under `dir` (recursively), as paths relative to it.
     static func files(in dir: String, suffixes: [String]) throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: dir).filter { f in suffixes.contains { f.hasSuffix($0) } }.sorted()
+        guard let e = FileManager.default.enumerator(atPath: dir) else { return [] }
+        return e.compactMap { $0 as? String }.filter { f in suffixes.contains { f.hasSuffix($0) } }.sorted()
     }
 
     static func lines(_ path: String) throws -> [Substring] {
@@ -48,7 +64,7 @@ final class LintCorpusTests: XCTestCase {
     /// `// SITE: name` markers in the program's files and the shared headers: name -> (path, line).
     static func sites(program: String) throws -> [String: (String, Int)] {
         var out: [String: (String, Int)] = [:]
-        for (dir, rel) in [(corpus + "/" + program, program), (include, "include")] {
+        for (dir, rel) in [(corpus + "/" + program, program)] + sharedHeaders.map({ (corpus + "/" + $0, $0) }) {
             for f in try files(in: dir, suffixes: [".c", ".h"]) {
                 for (i, l) in try lines(dir + "/" + f).enumerated() {
                     guard let r = l.range(of: "// SITE: ") else { continue }
@@ -96,14 +112,35 @@ final class LintCorpusTests: XCTestCase {
         return out
     }
 
+    /// The policy and clang arguments of a program (its `flags` file, else the defaults).
+    static func configuration(_ program: String) throws -> (policy: String, with: [String], arguments: [String]) {
+        let dir = corpus + "/" + program
+        guard let text = try? String(contentsOfFile: dir + "/flags", encoding: .utf8) else {
+            return ("Policies/scx-6.12.policy", [], ["-I", corpus + "/include"])
+        }
+        var policy = "Policies/scx-6.12.policy", with: [String] = [], arguments: [String] = []
+        for line in text.split(separator: "\n") {
+            if line.hasPrefix("policy: ") { policy = String(line.dropFirst(8)) }
+            if line.hasPrefix("with: ") { with.append(packageRoot + "/" + line.dropFirst(6)) }
+            if line.hasPrefix("args: ") {
+                XCTAssertFalse(cache.isEmpty, "scripts/lint-corpus.sh failed: the corpus needs its generated headers")
+                arguments = line.dropFirst(6).split(separator: " ").map {
+                    $0.replacingOccurrences(of: "$CORPUS", with: corpus).replacingOccurrences(of: "$CACHE", with: cache)
+                }
+            }
+        }
+        return (policy, with, arguments)
+    }
+
     /// Lints one program the way the CLI does (absolute paths; shown relative to the corpus).
     static func lint(_ program: String) throws -> (report: LintReport, sources: SourceManager) {
         let sources = SourceManager()
-        let c = try Compilation.compile(path: packageRoot + "/Policies/scx-6.12.policy", sources: sources)
-        XCTAssertFalse(c.diagnostics.hasErrors)
+        let (policy, with, arguments) = try configuration(program)
+        let c = try Linter.compilePolicy(packageRoot + "/" + policy, with: with, sources: sources)
+        XCTAssertFalse(c.diagnostics.hasErrors, policy)
         let dir = corpus + "/" + program
-        let inputs = try files(in: dir, suffixes: [".bpf.c"]).map { LintInput(path: dir + "/" + $0, arguments: ["-I", include]) }
-        return (try Linter.lint(inputs, policy: c.policy, policyPath: "Policies/scx-6.12.policy", sources: sources), sources)
+        let inputs = try files(in: dir, suffixes: [".bpf.c"]).map { LintInput(path: dir + "/" + $0, arguments: arguments) }
+        return (try Linter.lint(inputs, policy: c.policy, policyPath: policy, sources: sources), sources)
     }
 
     static func display(_ path: String) -> String {
@@ -185,7 +222,7 @@ final class LintCorpusTests: XCTestCase {
             // (The chain is the entry, the bound function, what lies between, and the kfunc.)
             let callNotes = d.notes.filter { $0.message.contains(" calls '") || $0.message.contains(" passes '") || $0.message.hasPrefix("macro '") }
             XCTAssertEqual(callNotes.count, f.chain.count - 3, "\(d.message): \(d.notes.map(\.message))")
-            XCTAssertTrue(d.notes.contains { sources.file($0.range)?.path.hasSuffix("scx-6.12.policy") ?? false }, "no note at the policy: \(d.message)")
+            XCTAssertTrue(d.notes.contains { sources.file($0.range)?.path.hasSuffix(".policy") ?? false }, "no note at the policy: \(d.message)")
         }
     }
 }

@@ -38,8 +38,9 @@ final class LoadOutcomeTests: XCTestCase {
         XCTAssertEqual(outcome(p, "t_kick", go, sleepable: false), .refusedByFilter, "in no struct_ops set")
         XCTAssertEqual(outcome(p, "t_any", .progType(.struct_ops), sleepable: false), .refusedByFilter)
         XCTAssertEqual(outcome(p, "t_run", .progType(.tracing), sleepable: false), .refusedByFilter)
-        // `requires sleepable` is the filter's (the callback may sleep), KF_SLEEPABLE the program's.
-        XCTAssertEqual(outcome(p, "t_wait", idle, sleepable: false), .refusedByFilter)
+        // `requires sleepable` is KF_SLEEPABLE, the verifier's own check after the filter's: in a
+        // callback that may not sleep only a non-sleepable program can attach, and it is refused.
+        XCTAssertEqual(outcome(p, "t_wait", idle, sleepable: false), .needsSleepableProgram)
         XCTAssertEqual(outcome(p, "t_wait", initCb, sleepable: false), .needsSleepableProgram)
         XCTAssertEqual(outcome(p, "t_wait", initCb, sleepable: true), .loads)
         XCTAssertEqual(outcome(p, "t_wait", .progType(.tracing), sleepable: false), .needsSleepableProgram)

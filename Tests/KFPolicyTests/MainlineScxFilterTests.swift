@@ -252,6 +252,30 @@ final class MainlineScxFilterTests: XCTestCase {
         }
     }
 
+    /// bench/filter_bench.c carries a second, C model of mainline's filter (the one the benchmark
+    /// times against): it must reach the generated filter's verdict on every struct, member,
+    /// sleepable or not, kfunc and program type, or the benchmark's figure means nothing.
+    func testBenchModelOfMainlineAgreesWithTheGeneratedFilter() throws {
+        let dir = makeTempDir("filter-bench")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let header = try String(contentsOfFile: packageRoot + "/Generated/scx_kfpolicy.h", encoding: .utf8)
+        XCTAssertEqual(header, CEmitter.header(try compileShipped("Policies/scx.policy").policy, sourceName: "scx.policy"),
+                       "Generated/scx_kfpolicy.h is stale")
+        try header.write(toFile: dir + "/scx_kfpolicy.h", atomically: true, encoding: .utf8)
+        let pre = try runProcess("/usr/bin/env", ["python3", packageRoot + "/bench/prelude.py", dir + "/scx_kfpolicy.h"])
+        XCTAssertEqual(pre.status, 0, pre.err)
+        try pre.out.write(toFile: dir + "/prelude.h", atomically: true, encoding: .utf8)
+        let cc = try runProcess("/usr/bin/env", ["cc", "-std=gnu11", "-O1", "-Wall", "-Wextra", "-Werror", "-Wno-unused-function",
+                                                 "-I", dir, "-I", packageRoot + "/Tests/Harness/include", "-I", packageRoot + "/Tests/Harness",
+                                                 packageRoot + "/bench/filter_bench.c", "-o", dir + "/bench"])
+        XCTAssertEqual(cc.status, 0, cc.err)
+        let run = try runProcess(dir + "/bench", ["1"])
+        XCTAssertEqual(run.status, 0, run.err)
+        let fields = run.out.split(separator: " ")
+        let checked = fields.firstIndex(of: "checked").map { Int(fields[$0 + 1]) ?? 0 } ?? 0
+        XCTAssertGreaterThan(checked, 7_000, run.out)
+    }
+
     /// Compares every (member, kfunc) and every (program type, kfunc) pair; lists every disagreement.
     func compare(_ rel: String, _ form: Mainline.Form, file: StaticString = #filePath, line: UInt = #line) throws {
         let p = try compileShipped(rel, file: file, line: line).policy

@@ -39,9 +39,18 @@ extension Policy {
         case .progType(let t):
             if t.alwaysSleepable && !sleepableProgram { return .programTypeNeedsSleepable }
         }
-        if !isAllowed(k, caller) { return .refusedByFilter }
+        if !filterAllows(k, caller) { return .refusedByFilter }
         if kfuncs[k].has(.KF_SLEEPABLE) && !sleepableProgram { return .needsSleepableProgram }
         return .loads
+    }
+
+    /// The generated filter's answer (with the sets registered for the caller's hook): the
+    /// decision without `requires sleepable`, which is KF_SLEEPABLE and so the verifier's own
+    /// check, made after the filter's.
+    public func filterAllows(_ k: Int, _ caller: Caller) -> Bool {
+        guard case .callback(let c) = caller else { return isAllowed(k, caller) }
+        return registeringSet(k, for: .struct_ops) != nil && kfuncs[k].mask.meets(callbacks[c].contexts)
+            && denyingSet(k) == nil
     }
 
     /// The callers whose programs a kfunc set of this policy can be called from: every callback,

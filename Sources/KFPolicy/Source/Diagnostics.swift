@@ -153,6 +153,8 @@ public enum DiagID: String, Sendable, CaseIterable {
     case lintUnknownMember = "KFP708"
     case lintClangError = "KFP709"
     case lintNothingChecked = "KFP710"
+    case lintUnusedSuppression = "KFP711"
+    case lintSuppressionWithoutReason = "KFP712"
     // A policy compared with kernel sources (check --kernel-src, import)
     case kernelStructNotFound = "KFP801"
     case kernelCallbackNotMember = "KFP802"
@@ -179,6 +181,7 @@ extension DiagID {
         .generatedCError, .generatedCMismatch, .generatedCWarning,
         .lintKfuncNotAllowed, .lintSleepableProgram, .lintSleepableKfunc, .lintUnknownKfunc, .lintAddressTaken,
         .lintUnresolvedCall, .lintUnboundProgram, .lintUnknownMember, .lintClangError, .lintNothingChecked,
+        .lintUnusedSuppression, .lintSuppressionWithoutReason,
     ]
 }
 

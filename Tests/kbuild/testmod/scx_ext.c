@@ -68,12 +68,12 @@ static struct sched_ext_ops kfp_scx_layout __used;
 static int __used kfp_scx_instantiate(const struct bpf_prog *prog, u32 kfunc_id, const struct btf_type *t,
 				      const struct btf_member *member)
 {
-	u32 cur = 0;
+	struct scx_running cur = { 0 }, saved;
 	int ret = scx_kfunc_filter(prog, kfunc_id) + scx_check_member(t, member, prog);
 
-	if (scx_enter(&cur, scx_op_contexts(SCX_OP(cpu_release)))) {
-		ret += scx_allowed(cur, SCX_KFUNC_BPF_REENQUEUE_LOCAL);
-		scx_leave(&cur, scx_op_contexts(SCX_OP(cpu_release)));
+	if (scx_enter(&cur, scx_op_contexts(SCX_OP(cpu_release)), &saved)) {
+		ret += scx_allowed(&cur, SCX_KFUNC_BPF_REENQUEUE_LOCAL);
+		scx_leave(&cur, &saved);
 	}
 	return ret + scx_register_kfunc_sets();
 }

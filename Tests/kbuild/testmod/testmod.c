@@ -63,6 +63,7 @@ struct kfp_testmod_ops {
 #define tm_enter		kfp_testmod_enter
 #define tm_leave		kfp_testmod_leave
 #define tm_allowed		kfp_testmod_allowed
+#define tm_running		kfp_testmod_running
 #define tm_check_instance	kfp_testmod_check_instance
 #define tm_insert_impl		kfp_testmod_insert_impl
 #define tm_register_kfunc_sets	kfp_testmod_register_kfunc_sets
@@ -84,7 +85,7 @@ static struct kfp_testmod_ops *kfp_testmod_active;
  * implementation table. A subsystem keeps these per task (6.12's sched_ext keeps the
  * contexts in current->scx.kf_mask); kfp_testmod_kick() runs one instance at a time.
  */
-static u32 kfp_testmod_cur;
+static struct tm_running kfp_testmod_cur;
 static u32 kfp_testmod_cur_op = U32_MAX;
 static atomic_t kfp_testmod_busy = ATOMIC_INIT(0);
 static u64 kfp_testmod_stats[KFP_TESTMOD_NR_STATS];
@@ -92,7 +93,7 @@ static u64 kfp_testmod_stats[KFP_TESTMOD_NR_STATS];
 /* May kfunc k run now? Outside callbacks the verifier's program-type sets decided. */
 static bool kfp_testmod_guard(u32 k)
 {
-	if (!kfp_testmod_cur || tm_allowed(kfp_testmod_cur, k))
+	if (!kfp_testmod_cur.ctx || tm_allowed(&kfp_testmod_cur, k))
 		return true;
 	kfp_testmod_stats[KFP_TESTMOD_STAT_KFUNC_REFUSED]++;
 	return false;
@@ -201,12 +202,13 @@ __bpf_kfunc_end_defs();
 static int kfp_testmod_run_op(struct kfp_testmod_ops *ops, u32 op, struct kfp_testmod_buf *buf)
 {
 	u32 saved = kfp_testmod_cur_op;
+	struct tm_running saved_cur;
 	int ret = 0;
 
 	if (op == TM_OP(init) ? !ops->init : op == TM_OP(submit) ? !ops->submit :
 	    op == TM_OP(complete) ? !ops->complete : !ops->report)
 		return -ENOENT;
-	if (!tm_enter(&kfp_testmod_cur, tm_op_contexts(op))) {
+	if (!tm_enter(&kfp_testmod_cur, tm_op_contexts(op), &saved_cur)) {
 		kfp_testmod_stats[KFP_TESTMOD_STAT_NEST_REFUSED]++;
 		return -EDEADLK;
 	}
@@ -227,7 +229,7 @@ static int kfp_testmod_run_op(struct kfp_testmod_ops *ops, u32 op, struct kfp_te
 		ops->report(1);
 		break;
 	}
-	tm_leave(&kfp_testmod_cur, tm_op_contexts(op));
+	tm_leave(&kfp_testmod_cur, &saved_cur);
 	kfp_testmod_cur_op = saved;
 	return ret;
 }

@@ -24,10 +24,10 @@ extension HeaderEmitter {
         let may = NestingGraph(p).contextNesting()
         out.line()
         out.comment("""
-            Run-time nesting guards, for a kernel that keeps the contexts of the running callbacks \
-            in a per-task word: \(n.enter)() before it calls a callback, \(n.leave)() after, \
-            \(n.allowed)() in a kfunc. \(n.mayNest)[c] holds the contexts of the callbacks that may \
-            run inside one that runs in context c (the policy's nesting graph).
+            Run-time nesting guards, for a kernel that keeps the running callbacks per task: \
+            \(n.enter)() before it calls a callback, \(n.leave)() after, \(n.allowed)() in a kfunc. \
+            \(n.mayNest)[c] holds the contexts of the callbacks that may run inside one that runs \
+            in context c (the policy's nesting graph).
             """.wrapped(96))
         out.line("static const u32 \(n.mayNest)[] = {")
         for (i, c) in p.contexts.enumerated() {
@@ -35,59 +35,60 @@ extension HeaderEmitter {
         }
         out.line("};")
         out.line()
-        out.comment("The running contexts that no other running context is nested inside.")
-        out.line("static inline u32 \(n.innermost)(u32 cur)")
-        out.line("{")
-        out.line("\tu32 inner = 0;")
-        out.line("\tunsigned int c;")
-        out.line()
-        out.line("\tfor (c = 0; c < ARRAY_SIZE(\(n.mayNest)); c++) {")
-        out.line("\t\tif ((cur & BIT(c)) && !(cur & \(n.mayNest)[c] & ~BIT(c)))")
-        out.line("\t\t\tinner |= BIT(c);")
-        out.line("\t}")
-        out.line("\treturn inner;")
-        out.line("}")
+        out.line("/**")
+        out.line(" * struct \(n.running) - the callbacks running on a task")
+        out.line(" * @ctx: the contexts of all of them")
+        out.line(" * @inner: the contexts of the innermost one, the one whose program calls kfuncs")
+        out.line(" */")
+        out.line("struct \(n.running) {")
+        out.line("\tu32 ctx;")
+        out.line("\tu32 inner;")
+        out.line("};")
         out.line()
         kernelDoc("\(n.enter)() - enter a callback that runs in contexts ctx",
-                  params: [("cur", "the running contexts"), ("ctx", "the callback's contexts (\(n.opContexts)())")],
-                  returns: "true, or false (and *cur unchanged) when the nesting graph does not allow it here.")
-        out.line("static inline bool \(n.enter)(u32 *cur, u32 ctx)")
+                  params: [("cur", "the running callbacks"), ("ctx", "the callback's contexts (\(n.opContexts)())"),
+                           ("saved", "where to keep what \(n.leave)() restores")],
+                  body: ["The callback may run when none of its contexts is running already and the nesting",
+                         "graph lets it run inside the innermost running callback."],
+                  returns: "true, or false (and *cur unchanged) when it may not run here.")
+        wrappedLine("static inline bool \(n.enter)(", ["struct \(n.running) *cur", "u32 ctx",
+                    "struct \(n.running) *saved"], joiner: ",", tail: ")")
         out.line("{")
-        out.line("\tu32 inner = \(n.innermost)(*cur);")
         out.line("\tunsigned int c;")
         out.line()
         out.line("\tctx &= ~\(n.sleepable);")
-        out.line("\tif (*cur & ctx)")
+        out.line("\tif (cur->ctx & ctx)")
         out.line("\t\treturn false;")
         out.line("\tfor (c = 0; c < ARRAY_SIZE(\(n.mayNest)); c++) {")
-        out.line("\t\tif ((inner & BIT(c)) && (ctx & ~\(n.mayNest)[c]))")
+        out.line("\t\tif ((cur->inner & BIT(c)) && (ctx & ~\(n.mayNest)[c]))")
         out.line("\t\t\treturn false;")
         out.line("\t}")
-        out.line("\t*cur |= ctx;")
+        out.line("\t*saved = *cur;")
+        out.line("\tcur->ctx |= ctx;")
+        out.line("\tcur->inner = ctx;")
         out.line("\treturn true;")
         out.line("}")
         out.line()
         out.comment("Leave a callback entered with \(n.enter)().")
-        out.line("static inline void \(n.leave)(u32 *cur, u32 ctx)")
+        wrappedLine("static inline void \(n.leave)(", ["struct \(n.running) *cur", "const struct \(n.running) *saved"],
+                    joiner: ",", tail: ")")
         out.line("{")
-        out.line("\t*cur &= ~ctx;")
+        out.line("\t*cur = *saved;")
         out.line("}")
         out.line()
         kernelDoc("\(n.allowed)() - may a kfunc run now",
-                  params: [("cur", "the running contexts"), ("k", "the kfunc")],
-                  body: ["Some running context must be one of the kfunc's, and no callback may run nested",
-                         "inside the last of them: a dispatch-only kfunc is refused while ops.dequeue runs",
-                         "inside ops.dispatch."],
-                  returns: "whether it may.")
-        out.line("static inline bool \(n.allowed)(u32 cur, enum \(n.kfuncEnum) k)")
+                  params: [("cur", "the running callbacks"), ("k", "the kfunc")],
+                  body: ["The innermost running callback calls it: a dispatch-only kfunc is refused while",
+                         "ops.dequeue runs inside ops.dispatch."],
+                  returns: "whether the kfunc may be called in a context of that callback.")
+        wrappedLine("static inline bool \(n.allowed)(", ["const struct \(n.running) *cur", "enum \(n.kfuncEnum) k"],
+                    joiner: ",", tail: ")")
         out.line("{")
         out.line("\tu32 mask;")
         out.line()
         out.line("\tif (!\(n.ctxLookup)(\(n.kfuncIDs)[k], &mask))")
         out.line("\t\treturn false;")
-        out.line("\tif (!(cur & mask))")
-        out.line("\t\treturn false;")
-        out.line("\treturn !(cur & \(n.mayNest)[fls(mask) - 1]);")
+        out.line("\treturn cur->inner & mask;")
         out.line("}")
     }
 

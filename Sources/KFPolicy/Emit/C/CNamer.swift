@@ -68,7 +68,7 @@ public struct CNamer: Sendable {
     public var enter: String { "\(lower)_enter" }
     public var leave: String { "\(lower)_leave" }
     public var allowed: String { "\(lower)_allowed" }
-    public var innermost: String { "\(lower)_innermost" }
+    public var running: String { "\(lower)_running" }
     public func kctx(_ kfunc: String) -> String { "\(upper)_KCTX_\(unprefixed(kfunc).uppercased())" }
 
     // The instance check (`nesting per_instance;`).
@@ -112,7 +112,7 @@ public struct CNamer: Sendable {
             (kfuncEnum, "the kfunc enum"), (nrKfuncs, "the kfunc count"), (kfuncIDs, "the kfunc id list"),
             (kfuncIndexOf, "the kfunc index lookup"), (invokes, "the invokes table"), (nests, "the nests table"),
             (instance, "the instance struct"), (checkInstance, "the instance check"), (implEnum, "the impl enum"),
-            (innermost, "the innermost-context helper"), (nrOps, "the op count"), (nesting, "the nesting table"),
+            (running, "the running callbacks' struct"), (nrOps, "the op count"), (nesting, "the nesting table"),
             (nestsInto, "the nesting test"), (describeCycle, "the cycle description"), (opNames, "the op names"),
             (kfuncNames, "the kfunc names"),
             (implDefault, "the default implementation"),
