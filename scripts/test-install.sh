@@ -5,6 +5,8 @@
 #  2. make install PREFIX=$tmp; run $tmp/bin/kfpolicy the same way; make uninstall.
 # Run as root (apt-get). Everything it installs is removed again, also when a check fails.
 set -euo pipefail
+# (With pipefail, `cmd | grep -q` fails when grep exits before cmd has written everything: grep
+# reads here-strings and process substitutions instead.)
 cd "$(dirname "$0")/.."
 top=$PWD
 tmp=$(mktemp -d /tmp/kfpolicy-install-test.XXXXXX)
@@ -37,7 +39,7 @@ libclang=$(ldd .build-install/release/kfpolicy | sed -n 's/.*\(libclang[^ ]*\) =
 [ -n "$libclang" ] || fail "the binary links no libclang"
 owner=$(dpkg -S "$(readlink -f "$libclang")" | cut -d: -f1)
 echo "$depends" | grep -Eq "(^|, )$owner( |,|$)" || fail "Depends ($depends) lacks $owner, the owner of $libclang"
-dpkg-deb -f "$deb" Recommends | grep -q graphviz || fail "graphviz is not recommended"
+grep -q graphviz <<< "$(dpkg-deb -f "$deb" Recommends)" || fail "graphviz is not recommended"
 echo "test-install: $deb: Depends: $depends"
 
 apt-get install -y -qq -o DPkg::Lock::Timeout=300 "./$deb" >/dev/null
@@ -46,7 +48,7 @@ installed_deb=1
 if ldd /usr/bin/kfpolicy | grep -E 'swift|Foundation|dispatch|/opt/'; then
     fail "/usr/bin/kfpolicy links a Swift runtime or toolchain path"
 fi
-if strings /usr/bin/kfpolicy | grep -q '/opt/swift'; then fail "/usr/bin/kfpolicy names the toolchain's path"; fi
+if grep -q '/opt/swift' < <(strings /usr/bin/kfpolicy); then fail "/usr/bin/kfpolicy names the toolchain's path"; fi
 
 # Run where the toolchain is out of reach, from a directory outside the checkout.
 check_runs() { # BIN
@@ -68,7 +70,7 @@ check_runs() { # BIN
     (cd "$tmp" && clean "$bin" check no_such_policy 2> "$tmp/err") || r=$?
     [ "$r" = 2 ] && grep -q "share/kfpolicy/policies (installed with kfpolicy)" "$tmp/err" \
         || fail "$bin: unknown policy name: $(cat "$tmp/err")"
-    printf 'policy a for struct b;\ncontext   x;\n' | clean "$bin" fmt - | grep -qx 'context x;' || fail "$bin fmt -"
+    grep -qx 'context x;' < <(printf 'policy a for struct b;\ncontext   x;\n' | clean "$bin" fmt -) || fail "$bin fmt -"
 }
 check_runs /usr/bin/kfpolicy
 
@@ -76,20 +78,20 @@ check_runs /usr/bin/kfpolicy
 man_out=$(clean sh -c 'MANWIDTH=100 man -l /usr/share/man/man1/kfpolicy.1.gz' 2> "$tmp/man.err")
 [ ! -s "$tmp/man.err" ] || fail "man page warnings: $(head -3 "$tmp/man.err")"
 for word in "kfpolicy" "lint" "lsp" "--format"; do
-    echo "$man_out" | grep -q -- "$word" || fail "man page lacks $word"
+    grep -q -- "$word" <<< "$man_out" || fail "man page lacks $word"
 done
 # (The renderer may hyphenate a long word: look for it in the page's source.)
-zcat /usr/share/man/man1/kfpolicy.1.gz | grep -q 'KFPOLICY_POLICY_PATH' || fail "man page lacks the policy search path"
+grep -q 'KFPOLICY_POLICY_PATH' < <(zcat /usr/share/man/man1/kfpolicy.1.gz) || fail "man page lacks the policy search path"
 # Completions: each shell completes the subcommand names.
 bash_words=$(clean bash -c 'source /usr/share/bash-completion/completions/kfpolicy
     COMP_WORDS=(kfpolicy li); COMP_CWORD=1; COMP_LINE="kfpolicy li"; COMP_POINT=${#COMP_LINE}
     _kfpolicy kfpolicy li kfpolicy
     printf "%s\n" "${COMPREPLY[@]}"')
-echo "$bash_words" | grep -qx lint || fail "bash completion of 'kfpolicy li': $bash_words"
+grep -qx lint <<< "$bash_words" || fail "bash completion of 'kfpolicy li': $bash_words"
 clean zsh -n /usr/share/zsh/vendor-completions/_kfpolicy || fail "zsh completion does not parse"
 grep -q "lsp" /usr/share/zsh/vendor-completions/_kfpolicy || fail "zsh completion lacks lsp"
 fish_words=$(clean fish -c 'source /usr/share/fish/vendor_completions.d/kfpolicy.fish; complete -C "kfpolicy ls"')
-echo "$fish_words" | grep -q "^lsp" || fail "fish completion of 'kfpolicy ls': $fish_words"
+grep -q "^lsp" <<< "$fish_words" || fail "fish completion of 'kfpolicy ls': $fish_words"
 
 apt-get remove -y -qq -o DPkg::Lock::Timeout=300 kfpolicy >/dev/null
 installed_deb=0
