@@ -37,10 +37,12 @@ let package = Package(
             dependencies: ["KFPolicy", "CLibClang"],
             swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-14/include"])]
         ),
+        // The Language Server for .policy files (`kfpolicy lsp`): JSON-RPC over stdio.
+        .target(name: "KFPolicyLSP", dependencies: ["KFPolicy"]),
         .executableTarget(
             name: "kfpolicy",
             dependencies: [
-                "KFPolicy", "KFPolicyRender", "KFPolicyDriver", "KFPolicyClang",
+                "KFPolicy", "KFPolicyRender", "KFPolicyDriver", "KFPolicyClang", "KFPolicyLSP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -69,7 +71,7 @@ let package = Package(
         .testTarget(
             name: "KFPolicyTests",
             dependencies: [
-                "KFPolicyRuntime", "KFPolicy", "KFPolicyRender", "KFPolicyDriver", "KFPolicyClang",
+                "KFPolicyRuntime", "KFPolicy", "KFPolicyRender", "KFPolicyDriver", "KFPolicyClang", "KFPolicyLSP",
                 "GeneratedPolicies", "KFPolicyFuzz",
             ],
             swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-14/include"])]

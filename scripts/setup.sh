@@ -4,7 +4,9 @@
 set -euo pipefail
 
 packages=(libclang-dev linux-source-6.12 linux-headers-6.12-amd64 linux-headers-amd64 graphviz make gcc
-          time protobuf-compiler python3 # the last three for scripts/bench.sh
+          time protobuf-compiler python3 # these three for scripts/bench.sh
+          python3-jsonschema python3-rfc3987 # validating SARIF (scripts/validate-sarif.py)
+          dpkg-dev binutils man-db zsh fish # make deb and scripts/test-install.sh
           # scripts/e2e-kernel.sh: the 6.12 kernel booted in qemu, BPF programs, libbpf's build
           linux-image-6.12-amd64 qemu-system-x86 clang busybox-static cpio xz-utils
           libelf-dev zlib1g-dev libzstd-dev

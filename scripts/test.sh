@@ -18,4 +18,6 @@ $k gen --check -o Generated/examples Policies/examples/*.policy --emit c swift
 ./scripts/e2e-kernel.sh
 # The SwiftPM build-tool plugin, used by path from an example package with its own scratch path.
 swift test --package-path examples/swiftpm --scratch-path examples/swiftpm/.build
+# make deb, apt-get install, make install: run with no Swift toolchain in reach, then removed.
+./scripts/test-install.sh
 echo "test.sh: all tests passed"

@@ -1,6 +1,8 @@
 // The nesting graph as Graphviz DOT: callbacks (boxes, clustered by the contexts they run in),
 // kfuncs (ellipses), and the edges the checker proves acyclic: a callback may call a kfunc, a
-// kfunc invokes a callback, the kernel runs one callback inside another.
+// kfunc invokes a callback, the kernel runs one callback inside another. When the graph has a
+// cycle (an error, or allowed by `nesting per_instance`), every edge on a cycle is bold red and
+// labelled.
 
 import KFPolicy
 
@@ -24,7 +26,7 @@ public enum GraphRenderer {
     }
 
     /// An edge to draw, between node ids (`cb_NAME`, `kf_NAME`).
-    struct Edge { let from: String; let to: String; let kind: NestingGraph.EdgeKind }
+    struct Edge { let from: String; let to: String; let kind: NestingGraph.EdgeKind; let onCycle: Bool }
 
     /// What is drawn: the kfuncs and callbacks shown, and the edges among them.
     struct Drawing {
@@ -34,19 +36,25 @@ public enum GraphRenderer {
 
         init(_ p: Policy, _ o: Options) {
             kfuncs = p.kfuncs.indices.filter { o.allKfuncs || !p.kfuncs[$0].invokes.isEmpty }
+            // Nodes of one strongly connected component lie on a cycle together (callbacks are
+            // nodes 0..<nc, kfuncs nc...).
+            let nc = p.callbacks.count
+            let component = NestingGraph(p).components()
+            func cyclic(_ a: Int, _ b: Int) -> Bool { component[a] == component[b] }
             var onEdge = Set<Int>()
             for n in p.nests {
                 let outer = p.callbacks[n.outer].name, inner = p.callbacks[n.inner].name
-                edges.append(Edge(from: "cb_\(outer)", to: "cb_\(inner)", kind: .nests))
+                edges.append(Edge(from: "cb_\(outer)", to: "cb_\(inner)", kind: .nests, onCycle: cyclic(n.outer, n.inner)))
                 onEdge.formUnion([n.outer, n.inner])
             }
             for k in kfuncs {
+                let kf = "kf_\(p.kfuncs[k].name)"
                 for c in p.allowedCallbacks(of: k) {
-                    edges.append(Edge(from: "cb_\(p.callbacks[c].name)", to: "kf_\(p.kfuncs[k].name)", kind: .calls))
+                    edges.append(Edge(from: "cb_\(p.callbacks[c].name)", to: kf, kind: .calls, onCycle: cyclic(c, nc + k)))
                     onEdge.insert(c)
                 }
                 for c in p.kfuncs[k].invokes {
-                    edges.append(Edge(from: "kf_\(p.kfuncs[k].name)", to: "cb_\(p.callbacks[c].name)", kind: .invokes))
+                    edges.append(Edge(from: kf, to: "cb_\(p.callbacks[c].name)", kind: .invokes, onCycle: cyclic(nc + k, c)))
                     onEdge.insert(c)
                 }
             }
@@ -69,6 +77,10 @@ public enum GraphRenderer {
                           "grey arrow: may call; blue: invokes (the kfunc calls back into the callback); "
                               + "red dashed: the kernel runs one callback inside another"]
             if d.edges.isEmpty { legend.append("no nesting: no kfunc invokes a callback and no callback is nested") }
+            if d.edges.contains(where: \.onCycle) {
+                legend.append("bold red, labelled 'cycle': an edge on a nesting cycle ("
+                              + (p.nesting == .dag ? "an error: the graph must be a DAG)" : "allowed by nesting per_instance)"))
+            }
             // "\l" ends a left-justified line in DOT.
             let lines = legend.map { String(quote($0).dropFirst().dropLast()) }
             let label = "\"" + lines.joined(separator: "\\l") + "\\l\""
@@ -79,18 +91,26 @@ public enum GraphRenderer {
             kfuncNodes(p, d, o, &g)
             for e in d.edges {
                 let style: String
-                switch e.kind {
-                case .calls: style = "color=\"#8c959f\""
-                case .invokes:
+                switch (e.kind, e.onCycle) {
+                case (.calls, false): style = "color=\"#8c959f\""
+                case (.invokes, false):
                     style = "color=\"#0969da\", penwidth=2, label=\" invokes\", fontcolor=\"#0969da\", fontsize=9"
-                case .nests:
+                case (.nests, false):
                     style = "color=\"#cf222e\", style=dashed, penwidth=1.5, label=\" runs inside\", "
                         + "fontcolor=\"#cf222e\", fontsize=9"
+                case (.calls, true): style = cycleStyle("bold", "cycle: may call")
+                case (.invokes, true): style = cycleStyle("bold", "cycle: invokes")
+                case (.nests, true): style = cycleStyle("\"dashed,bold\"", "cycle: runs inside")
                 }
                 g.line("\(quote(e.from)) -> \(quote(e.to)) [\(style)];")
             }
         }
         return g.text
+    }
+
+    /// How an edge on a nesting cycle is drawn: red, bold and labelled.
+    static func cycleStyle(_ style: String, _ label: String) -> String {
+        "color=\"#d1242f\", style=\(style), penwidth=3, label=\(quote(" " + label)), fontcolor=\"#d1242f\", fontsize=10"
     }
 
     /// One cluster per distinct context mask, in context bit order, holding its callbacks.

@@ -21,6 +21,7 @@ struct Check: ParsableCommand {
 
     @Argument(help: "Policy files to check.") var files: [String]
     @OptionGroup var output: OutputOptions
+    @Option(help: reportFormatHelp) var format: ReportFormat?
     @Flag(help: "Treat warnings as errors.") var warningsAsErrors = false
     @Option(help: "A kernel source tree (the directory holding kernel/ and include/) to compare each policy with.")
     var kernelSrc: String?
@@ -50,7 +51,8 @@ struct Check: ParsableCommand {
             let warnings = ds.contains { $0.severity == .warning }
             if ds.contains(where: { $0.severity == .error }) || (warningsAsErrors && warnings) { failed = true }
         }
-        report(all, sources: sources, output, droppedErrors: droppedErrors, droppedWarnings: droppedWarnings)
+        report(all, sources: sources, output, format: .chosen(format, output),
+               droppedErrors: droppedErrors, droppedWarnings: droppedWarnings)
         if failed { throw ExitWith(status: .policyError) }
     }
 }

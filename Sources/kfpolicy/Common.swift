@@ -43,9 +43,12 @@ func report(_ ds: [Diagnostic], sources: SourceManager, _ o: OutputOptions,
     o.printer.print(ds, sources: sources, droppedErrors: droppedErrors, droppedWarnings: droppedWarnings)
 }
 
-/// Compiles a file, turning an unreadable root file into an I/O error.
-func compileOrExit(_ path: String, sources: SourceManager = SourceManager()) throws -> Compilation {
-    do { return try Compilation.compile(path: path, sources: sources) } catch {
+/// Compiles a file (a path, or a policy name: see PolicySearch), turning an unreadable root file
+/// into an I/O error.
+func compileOrExit(_ argument: String, sources: SourceManager = SourceManager(), timer: PhaseTimer? = nil) throws
+    -> Compilation {
+    let path = try resolvePolicyOrExit(argument)
+    do { return try Compilation.compile(path: path, sources: sources, timer: timer) } catch {
         eprint("kfpolicy: error: cannot read \(error)\n")
         throw ExitWith(status: .usageOrIO)
     }

@@ -8,10 +8,20 @@ import KFPolicyRender
 import Glibc
 #endif
 
-extension DiffFormat: ExpressibleByArgument {}
-
 /// Which changes make `diff` exit non-zero.
-enum FailOn: String, ExpressibleByArgument, CaseIterable { case widening, narrowing, any, none }
+enum FailOn: String, ExpressibleByArgument, CaseIterable {
+    case widening, narrowing, any, none
+
+    /// The impacts that make `diff` exit non-zero.
+    var failingImpacts: Set<Impact> {
+        switch self {
+        case .widening: return [.widening]
+        case .narrowing: return [.narrowing]
+        case .any: return [.widening, .narrowing]
+        case .none: return []
+        }
+    }
+}
 
 /// Exit statuses of `diff` beyond the common ones (0-3).
 enum DiffExit {
@@ -41,7 +51,15 @@ struct Diff: ParsableCommand {
             returned (the others become 0): widening gives 4 when there are widenings, narrowing \
             gives 5 when there are narrowings, any (the default) gives 4, 5 or 6, none always 0. \
             In --git-driver mode the status is always 0 unless the arguments are wrong, so git \
-            carries on with the next file.
+            carries on with the next file. --git REV that finds no policy file on either side \
+            is a usage error (2), so a CI gate pointed at the wrong --dir cannot pass silently; \
+            --allow-empty makes it a note and status 0.
+
+            --format sarif (SARIF 2.1.0) and --format github (workflow annotations) give one \
+            result per change, at its first declaration on the new side (the old side for a \
+            removal), the other declarations as related locations or message lines. A widening \
+            or narrowing that --fail-on makes fail is an error, one it does not is a warning; \
+            other changes (renames, docs, sets, ...) are notes (notice).
 
             As a git diff driver: put '*.policy diff=kfpolicy' in .gitattributes and run \
             'git config diff.kfpolicy.command "kfpolicy diff --git-driver"'.
@@ -61,8 +79,12 @@ struct Diff: ParsableCommand {
                              + "(path old-file old-hex old-mode new-file new-hex new-mode)."))
     var gitDriver = false
 
-    @Option(help: "Report format: text (terminal), markdown (pull-request comment) or json (bots).")
-    var format: DiffFormat = .text
+    @Option(help: ArgumentHelp("Report format: text (terminal), markdown (pull-request comment), json (bots), "
+                               + "sarif (SARIF 2.1.0) or github (workflow annotations)."))
+    var format: DiffReportFormat = .text
+
+    @Flag(help: "With --git: no policy file on either side is no change (status 0), not an error.")
+    var allowEmpty = false
 
     @Option(help: "Which changes give a non-zero exit status: widening, narrowing, any or none.")
     var failOn: FailOn = .any
@@ -97,6 +119,11 @@ struct Diff: ParsableCommand {
             eprint("kfpolicy: error: cannot read \(error)\n")
             throw ExitWith(status: .usageOrIO)
         }
+        if let git, pairs.isEmpty, !allowEmpty {
+            eprint("kfpolicy: error: no *.policy file in \(normalizedRelative(dir)) at \(git) or in the working tree; "
+                   + "point --dir at the policies, or pass --allow-empty if none is expected\n")
+            throw ExitWith(status: .usageOrIO)
+        }
 
         // A side with errors cannot be compared: show its diagnostics and stop.
         var failed = false
@@ -127,8 +154,13 @@ struct Diff: ParsableCommand {
             for n in notes { text += "\n> Note: \(n)\n" }
         case .json:
             text = DiffRenderer.json(diffs)
-            for n in notes { eprint("kfpolicy: note: \(n)\n") }
+        case .sarif:
+            text = SarifRenderer.diff(diffs, failing: failOn.failingImpacts)
+        case .github:
+            text = GitHubAnnotations.diff(diffs, failing: failOn.failingImpacts)
         }
+        // Machine formats keep notes out of their output.
+        if ![.text, .markdown].contains(format) { for n in notes { eprint("kfpolicy: note: \(n)\n") } }
         if let output {
             do { try writeFileAtomically(output, Array(text.utf8)) } catch {
                 eprint("kfpolicy: error: \(error)\n")
@@ -212,7 +244,8 @@ func normalizedRelative(_ p: String) -> Substring {
     return parts.isEmpty ? "." : Substring(parts.joined(separator: "/"))
 }
 
-/// A side given on the command line: a file, or REV:PATH when no such file exists.
+/// A side given on the command line: a file, REV:PATH when no such file exists, or a policy
+/// name (see PolicySearch).
 func loadSide(_ spec: String) throws(FileError) -> Compilation {
     var st = stat()
     if stat(spec, &st) != 0, let colon = spec.firstIndex(of: ":") {
@@ -220,5 +253,5 @@ func loadSide(_ spec: String) throws(FileError) -> Compilation {
         guard !path.isEmpty else { throw FileError(path: spec, reason: "REV:PATH needs a path after the ':'") }
         return try GitRevisionReader(revision: rev).compile(path)
     }
-    return try Compilation.compile(path: spec)
+    return try Compilation.compile(path: PolicySearch.resolve(spec, in: PolicySearch.directories()))
 }

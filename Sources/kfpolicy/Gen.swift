@@ -47,7 +47,9 @@ struct Gen: ParsableCommand {
     @OptionGroup var diagnostics: OutputOptions
 
     func run() throws {
-        let r = GenRequest(tool: "kfpolicy", command: "kfpolicy gen", files: files, outputDirectory: output, emit: emit,
+        // A policy name (see PolicySearch) is resolved first: outputs are named after the file.
+        let paths = try files.map { try resolvePolicyOrExit($0) }
+        let r = GenRequest(tool: "kfpolicy", command: "kfpolicy gen", files: paths, outputDirectory: output, emit: emit,
                            depfile: depfile, check: check, kernel: kernel, ignoreKernelLimits: ignoreKernelLimits)
         let timer = PhaseTimer()
         defer { if timeReport { eprint("kfpolicy: time report\n" + timer.report()) } }

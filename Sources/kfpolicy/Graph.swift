@@ -18,8 +18,10 @@ struct Graph: ParsableCommand {
             ellipses. Grey arrows: a callback may call a kfunc; blue: a kfunc invokes (calls back \
             into) a callback; red dashed: the kernel runs a callback inside another. By default \
             only kfuncs that invoke a callback are shown, with their callers. SVG needs Graphviz \
-            ('dot', Debian package graphviz). Exit status: 0 drawn; 1 the policy has errors; \
-            2 usage or I/O error (including a missing 'dot').
+            ('dot', Debian package graphviz). A policy whose only errors are nesting cycles \
+            (KFP501, KFP502) is drawn all the same, every edge on a cycle bold red and labelled \
+            'cycle', and the exit status is still 1. Exit status: 0 drawn; 1 the policy has \
+            errors (drawn if they are cycles only); 2 usage or I/O error (including a missing 'dot').
             """)
 
     @Argument(help: "The policy file.") var file: String
@@ -32,7 +34,14 @@ struct Graph: ParsableCommand {
 
     func run() throws {
         let c = try compileOrExit(file)
-        if report(c, diagnostics) { throw ExitWith(status: .policyError) }
+        let failed = report(c, diagnostics)
+        // A cycle is exactly when a picture helps: draw it unless other errors make the model
+        // unreliable.
+        let drawable: Set<DiagID> = [.nestingCycle, .selfNest]
+        if failed && (c.diagnostics.droppedErrors > 0
+                      || c.diagnostics.items.contains { $0.severity == .error && !drawable.contains($0.id) }) {
+            throw ExitWith(status: .policyError)
+        }
         let dot = GraphRenderer.dot(c.policy, .init(allKfuncs: allKfuncs, allCallbacks: allCallbacks))
         var text = dot
         if format == .svg {
@@ -42,6 +51,7 @@ struct Graph: ParsableCommand {
             }
         }
         try emit(text, to: output)
+        if failed { throw ExitWith(status: .policyError) }
     }
 }
 

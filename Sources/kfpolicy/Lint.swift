@@ -23,7 +23,8 @@ struct Lint: ParsableCommand {
             Exit status: 0 no error, 1 errors found, 2 usage or I/O.
             """)
 
-    @Option(help: "The policy to check against.") var policy: String
+    @Option(help: "The policy to check against: a file, or a policy's name (scx, scx@6.12; see 'kfpolicy --help').")
+    var policy: String
     @Option(name: .customLong("with"), parsing: .singleValue,
             help: ArgumentHelp("A policy file to include in the policy, when it does not include it already: "
                                    + "the generic kfuncs of its kernel (Policies/generic/bpf-6.12.policy).",
@@ -37,6 +38,7 @@ struct Lint: ParsableCommand {
                                    + "from it; with no FILES, lint its .bpf.c entries."))
     var compileCommands: String?
     @OptionGroup var output: OutputOptions
+    @Option(help: reportFormatHelp) var format: ReportFormat?
     @Flag(help: "Treat warnings as errors (they are reported and counted as errors).") var warningsAsErrors = false
     @Option(name: .customLong("disable"), parsing: .singleValue,
             help: ArgumentHelp("A warning not to report, by id or name (KFP706 or unresolved-call); "
@@ -117,16 +119,19 @@ struct Lint: ParsableCommand {
         let timer = PhaseTimer()
         defer { if timeReport { eprint("kfpolicy: time report\n" + timer.report()) } }
         let c: Compilation
+        // A policy may be given by name (scx@6.12), the --with files too.
+        let policyPath = try resolvePolicyOrExit(policy), withPaths = try extraPolicies.map(resolvePolicyOrExit)
         do {
             c = try timer.measure("policy") { () throws(FileError) -> Compilation in
-                try Linter.compilePolicy(policy, with: extraPolicies, sources: sources)
+                try Linter.compilePolicy(policyPath, with: withPaths, sources: sources)
             }
         } catch {
             eprint("kfpolicy: error: cannot read \(error)\n")
             throw ExitWith(status: .usageOrIO)
         }
         if c.diagnostics.hasErrors {
-            report(c, output)
+            report(c.diagnostics.sorted, sources: sources, output, format: .chosen(format, output),
+                   droppedErrors: c.diagnostics.droppedErrors, droppedWarnings: c.diagnostics.droppedWarnings)
             eprint("kfpolicy: error: the policy '\(policy)' has errors; fix them before linting programs against it\n")
             throw ExitWith(status: .policyError)
         }
@@ -138,7 +143,7 @@ struct Lint: ParsableCommand {
             eprint("kfpolicy: error: \(error)\n")
             throw ExitWith(status: .usageOrIO)
         }
-        report(result.diagnostics, sources: sources, output)
+        report(result.diagnostics, sources: sources, output, format: .chosen(format, output))
         if result.hasErrors { throw ExitWith(status: .policyError) }
     }
 }

@@ -13,10 +13,18 @@ struct Kfpolicy: ParsableCommand {
         discussion: """
             Exit status: 0 success; 1 policy errors, unformatted or stale files, or a denied \
             kfunc (explain); 2 usage or I/O errors; 3 an internal error of kfpolicy.
+
+            Wherever a command takes a policy (check, explain, gen, graph, matrix, diff, \
+            lint --policy, validate --policy), it takes a path or a name: NAME is NAME.policy \
+            and NAME@VERSION is NAME-VERSION.policy (scx@6.12 is scx-6.12.policy). An argument \
+            is a path when such a file exists or it holds a '/' or ends in '.policy'. A name is \
+            looked for in the directories of $KFPOLICY_POLICY_PATH (colon-separated, in order), \
+            then in PREFIX/share/kfpolicy/policies for the PREFIX kfpolicy is installed in \
+            (PREFIX/bin/kfpolicy), then, for a kfpolicy built in a checkout, in its Policies/.
             """,
         version: kfpolicyVersion,
         subcommands: [Check.self, Fmt.self, Explain.self, Gen.self, Validate.self, Import.self, Diff.self, Graph.self,
-                      Matrix.self, Lint.self])
+                      Matrix.self, Lint.self, LSP.self])
 }
 
 // Run, mapping every outcome to a documented exit status.

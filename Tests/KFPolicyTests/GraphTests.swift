@@ -14,7 +14,8 @@ final class GraphTests: XCTestCase {
             guard parts.count == 2, parts[0].hasPrefix("\"") else { continue }
             let from = String(parts[0].dropFirst())
             let to = String(parts[1].prefix { $0 != "\"" })
-            let kind = line.contains("#0969da") ? "invokes" : line.contains("dashed") ? "nests" : "calls"
+            // By label and style, not colour: an edge on a cycle is red whatever its kind.
+            let kind = line.contains("invokes\"") ? "invokes" : line.contains("dashed") ? "nests" : "calls"
             out.insert("\(from) \(kind) \(to)")
         }
         return out

@@ -14,14 +14,15 @@ final class PackageGraphTests: XCTestCase {
         "KFPolicyDriver": ["KFPolicy", "KFPolicyRender"],
         "CLibClang": [],
         "KFPolicyClang": ["KFPolicy", "CLibClang"],
-        "kfpolicy": ["KFPolicy", "KFPolicyRender", "KFPolicyDriver", "KFPolicyClang", "ArgumentParser"],
+        "KFPolicyLSP": ["KFPolicy"],
+        "kfpolicy": ["KFPolicy", "KFPolicyRender", "KFPolicyDriver", "KFPolicyClang", "KFPolicyLSP", "ArgumentParser"],
         "kfpolicy-gen": ["KFPolicy", "KFPolicyDriver"],
         "KFPolicyPlugin": ["kfpolicy-gen"],
         "GeneratedPolicies": ["KFPolicyRuntime"],
         "KFPolicyFuzz": ["KFPolicy", "KFPolicyRender"],
         "kfpolicy-fuzz": ["KFPolicy", "KFPolicyFuzz"],
         "KFPolicyTests": ["KFPolicyRuntime", "KFPolicy", "KFPolicyRender", "KFPolicyDriver", "KFPolicyClang",
-                          "GeneratedPolicies", "KFPolicyFuzz"],
+                          "KFPolicyLSP", "GeneratedPolicies", "KFPolicyFuzz"],
     ]
 
     /// System modules a target may import besides its dependencies. The runtime and the core
@@ -30,6 +31,8 @@ final class PackageGraphTests: XCTestCase {
         "KFPolicy": ["Synchronization", "Glibc", "Darwin"],
         "KFPolicyDriver": ["Glibc", "Darwin"],
         "KFPolicyClang": ["Glibc", "Darwin"],
+        // JSON-RPC messages are read with Foundation's JSON coders.
+        "KFPolicyLSP": ["FoundationEssentials", "Foundation", "Glibc", "Darwin"],
         "kfpolicy": ["Glibc", "Darwin"],
         "kfpolicy-gen": ["Glibc", "Darwin"],
         "kfpolicy-fuzz": ["Glibc"],

@@ -87,6 +87,44 @@ public struct NestingGraph: Sendable {
         return found
     }
 
+    /// The strongly connected component of each node (Tarjan's algorithm, iterative so a long
+    /// chain cannot overflow the stack). An edge lies on a cycle exactly when both its ends are
+    /// in one component: `graph` marks such edges when it draws a policy with a cycle.
+    public func components() -> [Int] {
+        let n = edges.count
+        var index = [Int](repeating: -1, count: n), low = [Int](repeating: 0, count: n)
+        var component = [Int](repeating: -1, count: n)
+        var onStack = [Bool](repeating: false, count: n)
+        var sccStack: [Int] = [], work: [(node: Int, next: Int)] = []
+        var counter = 0, components = 0
+        for root in 0..<n where index[root] < 0 {
+            work.append((root, 0))
+            while let top = work.last {
+                let v = top.node
+                if top.next == 0 && index[v] < 0 {
+                    index[v] = counter; low[v] = counter; counter += 1
+                    sccStack.append(v); onStack[v] = true
+                }
+                if top.next < edges[v].count {
+                    work[work.count - 1].next += 1
+                    let w = edges[v][top.next].to
+                    if index[w] < 0 { work.append((w, 0)) } else if onStack[w] { low[v] = min(low[v], index[w]) }
+                    continue
+                }
+                work.removeLast()
+                if let parent = work.last { low[parent.node] = min(low[parent.node], low[v]) }
+                guard low[v] == index[v] else { continue }
+                while let w = sccStack.popLast() {
+                    onStack[w] = false
+                    component[w] = components
+                    if w == v { break }
+                }
+                components += 1
+            }
+        }
+        return component
+    }
+
     /// Callbacks reachable from callback `c` through one or more edges: the callbacks that may
     /// run nested inside it.
     public func nestedCallbacks(of c: Int) -> [Int] {
