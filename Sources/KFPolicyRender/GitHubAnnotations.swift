@@ -14,7 +14,8 @@ public enum GitHubAnnotations {
         for d in ds {
             var message = d.message
             for n in d.notes {
-                message += "\nnote: " + (sources.position(n.range) == nil ? "" : sources.describe(n.range) + ": ") + n.message
+                let at = sources.position(n.range) == nil ? "" : sources.describe(n.range) + ": "
+                message += "\nnote: " + at + n.message
             }
             if let h = d.hint { message += "\nhint: " + h }
             var properties: [(String, String)] = []

@@ -41,20 +41,21 @@ public enum GraphRenderer {
             let nc = p.callbacks.count
             let component = NestingGraph(p).components()
             func cyclic(_ a: Int, _ b: Int) -> Bool { component[a] == component[b] }
+            func node(_ c: Int) -> String { "cb_\(p.callbacks[c].name)" }
             var onEdge = Set<Int>()
             for n in p.nests {
-                let outer = p.callbacks[n.outer].name, inner = p.callbacks[n.inner].name
-                edges.append(Edge(from: "cb_\(outer)", to: "cb_\(inner)", kind: .nests, onCycle: cyclic(n.outer, n.inner)))
+                edges.append(Edge(from: node(n.outer), to: node(n.inner), kind: .nests,
+                                  onCycle: cyclic(n.outer, n.inner)))
                 onEdge.formUnion([n.outer, n.inner])
             }
             for k in kfuncs {
                 let kf = "kf_\(p.kfuncs[k].name)"
                 for c in p.allowedCallbacks(of: k) {
-                    edges.append(Edge(from: "cb_\(p.callbacks[c].name)", to: kf, kind: .calls, onCycle: cyclic(c, nc + k)))
+                    edges.append(Edge(from: node(c), to: kf, kind: .calls, onCycle: cyclic(c, nc + k)))
                     onEdge.insert(c)
                 }
                 for c in p.kfuncs[k].invokes {
-                    edges.append(Edge(from: kf, to: "cb_\(p.callbacks[c].name)", kind: .invokes, onCycle: cyclic(nc + k, c)))
+                    edges.append(Edge(from: kf, to: node(c), kind: .invokes, onCycle: cyclic(nc + k, c)))
                     onEdge.insert(c)
                 }
             }
@@ -78,8 +79,9 @@ public enum GraphRenderer {
                               + "red dashed: the kernel runs one callback inside another"]
             if d.edges.isEmpty { legend.append("no nesting: no kfunc invokes a callback and no callback is nested") }
             if d.edges.contains(where: \.onCycle) {
-                legend.append("bold red, labelled 'cycle': an edge on a nesting cycle ("
-                              + (p.nesting == .dag ? "an error: the graph must be a DAG)" : "allowed by nesting per_instance)"))
+                let verdict = p.nesting == .dag
+                    ? "an error: the graph must be a DAG" : "allowed by nesting per_instance"
+                legend.append("bold red, labelled 'cycle': an edge on a nesting cycle (\(verdict))")
             }
             // "\l" ends a left-justified line in DOT.
             let lines = legend.map { String(quote($0).dropFirst().dropLast()) }

@@ -88,7 +88,8 @@ public enum SarifRenderer {
                                          "semanticVersion": .string(kfpolicyVersion), "rules": .array(rules)])
         let run: JSONValue = .object(["tool": .object(["driver": driver]), "columnKind": .string("unicodeCodePoints"),
                                       "results": .array(results)])
-        let log: JSONValue = .object(["$schema": .string(schemaURI), "version": .string("2.1.0"), "runs": .array([run])])
+        let log: JSONValue = .object(["$schema": .string(schemaURI), "version": .string("2.1.0"),
+                                      "runs": .array([run])])
         return log.render() + "\n"
     }
 
