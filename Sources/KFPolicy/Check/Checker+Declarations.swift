@@ -38,8 +38,7 @@ extension Checker {
         for d in decls {
             switch d.item.kind {
             case .requirement(let n):
-                guard unconditional(d) else { poisoned.insert(n.text); continue }
-                checkIdentifier(n, "requirement")
+                guard declaresUnconditionally(d, n, as: "requirement") else { continue }
                 if n.text == "sleepable" {
                     diagnostics.error(.reservedName, "'sleepable' is a built-in requirement and cannot be redeclared",
                                       at: n.range)

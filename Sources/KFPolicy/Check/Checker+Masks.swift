@@ -5,8 +5,7 @@ extension Checker {
         for d in decls {
             switch d.item.kind {
             case .context(let n):
-                guard unconditional(d) else { poisoned.insert(n.text); continue }
-                checkIdentifier(n, "context")
+                guard declaresUnconditionally(d, n, as: "context") else { continue }
                 if let prev = atomRange(n.text) { reportDuplicate("context", n, previous: prev); continue }
                 if policy.contexts.count >= 31 {
                     diagnostics.error(.tooManyContexts, "too many contexts: '\(n.text)' would be the 32nd", at: n.range,
@@ -18,8 +17,7 @@ extension Checker {
                 atoms[n.text] = .context(policy.contexts.count)
                 policy.contexts.append(Context(name: n.text, doc: d.item.trivia.doc, range: n.range))
             case .group(let n, let e):
-                guard unconditional(d) else { poisoned.insert(n.text); continue }
-                checkIdentifier(n, "group")
+                guard declaresUnconditionally(d, n, as: "group") else { continue }
                 if let prev = atomRange(n.text) { reportDuplicate("group", n, previous: prev); continue }
                 atoms[n.text] = .group
                 groupSyntax[n.text] = (n, e, d.item.trivia.doc)

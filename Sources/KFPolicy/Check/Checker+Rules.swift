@@ -10,11 +10,10 @@ extension Checker {
     mutating func checkKernelLimits() {
         if policy.callbacks.count > Checker.maxStructOpsMembers {
             let c = policy.callbacks[Checker.maxStructOpsMembers]
-            let limit = "Linux registers no struct_ops with more than \(Checker.maxStructOpsMembers) members"
-                + " (BPF_STRUCT_OPS_MAX_NR_MEMBERS)"
-            diagnostics.error(
-                .kernelLimit, "struct \(policy.structName) would have \(policy.callbacks.count) callbacks",
-                at: c.range, notes: [DiagnosticNote(limit, at: policy.range)],
+            reportKernelLimit(
+                "struct \(policy.structName) would have \(policy.callbacks.count) callbacks", at: c.range,
+                limit: "Linux registers no struct_ops with more than \(Checker.maxStructOpsMembers) members"
+                    + " (BPF_STRUCT_OPS_MAX_NR_MEMBERS)", statedAt: policy.range,
                 hint: "split the interface into several structs, each with its own policy")
         }
         // register_btf_kfunc_id_set() concatenates every set registered for one hook of one BTF
@@ -38,12 +37,18 @@ extension Checker {
     /// A hook whose merged kfunc set grows past the kernel's limit with `set`.
     mutating func reportHookLimit(_ hook: String, passedBy set: KfuncSet) {
         let max = Checker.maxKfuncsPerHook
-        let limit = "Linux merges the sets of one program-type hook into one set of at most \(max)"
-            + " (BTF_KFUNC_SET_MAX_CNT); registering more fails with -E2BIG"
-        diagnostics.error(
-            .kernelLimit, "with set '\(set.name)', the \(hook) hook holds more than \(max) kfunc entries",
-            at: set.range, notes: [DiagnosticNote(limit, at: set.range)],
+        reportKernelLimit(
+            "with set '\(set.name)', the \(hook) hook holds more than \(max) kfunc entries", at: set.range,
+            limit: "Linux merges the sets of one program-type hook into one set of at most \(max)"
+                + " (BTF_KFUNC_SET_MAX_CNT); registering more fails with -E2BIG", statedAt: set.range,
             hint: "register fewer kfuncs for these program types; the kernel's own sets for the hook count too")
+    }
+
+    /// A limit of Linux that the generated header would pass (KFP409), with a note that states
+    /// the limit.
+    mutating func reportKernelLimit(_ message: String, at range: SourceRange, limit: String,
+                                    statedAt limitRange: SourceRange, hint: String) {
+        diagnostics.error(.kernelLimit, message, at: range, notes: [DiagnosticNote(limit, at: limitRange)], hint: hint)
     }
 
     /// A module may register one kfunc set per hook: the kernel refuses a second and drops all

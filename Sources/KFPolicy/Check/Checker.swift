@@ -121,6 +121,15 @@ struct Checker {
         path.count <= 12 ? path : Array(path.prefix(6)) + ["... (\(path.count - 11) more)"] + Array(path.suffix(5))
     }
 
+    /// Whether `n` may be declared as a `kind` that no Kconfig option can remove (a context, a
+    /// group, a requirement): not inside an `if` block (reported; the name is poisoned). The
+    /// name is checked too.
+    mutating func declaresUnconditionally(_ d: Declaration, _ n: Name, as kind: String) -> Bool {
+        guard unconditional(d) else { poisoned.insert(n.text); return false }
+        checkIdentifier(n, kind)
+        return true
+    }
+
     /// A declaration that may not sit in an `if` block (contexts, groups, policy statements).
     mutating func unconditional(_ d: Declaration) -> Bool {
         guard !d.condition.isEmpty else { return true }
