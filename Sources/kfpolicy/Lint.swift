@@ -27,9 +27,13 @@ struct Lint: ParsableCommand {
     var policy: String
     @Option(name: .customLong("with"), parsing: .singleValue,
             help: ArgumentHelp("A policy file to include in the policy, when it does not include it already: "
-                                   + "the generic kfuncs of its kernel (Policies/generic/bpf-6.12.policy).",
+                                   + "kfuncs of other subsystems that the program may call.",
                                valueName: "file"))
     var extraPolicies: [String] = []
+    @Flag(name: .customLong("no-generic"),
+          help: ArgumentHelp("Do not include the generic BPF kfuncs of the policy's kernel "
+                                 + "(generic/bpf-<kernel>.policy), which lint includes by default."))
+    var noGeneric = false
     @Argument(help: ArgumentHelp("The program's C files (all of them, so calls between files are followed), "
                                      + "then '--' and clang arguments (include paths, defines).", valueName: "files"))
     var arguments: [String] = []
@@ -120,7 +124,9 @@ struct Lint: ParsableCommand {
         defer { if timeReport { eprint("kfpolicy: time report\n" + timer.report()) } }
         let c: Compilation
         // A policy may be given by name (scx@6.12), the --with files too.
-        let policyPath = try resolvePolicyOrExit(policy), withPaths = try extraPolicies.map(resolvePolicyOrExit)
+        let policyPath = try resolvePolicyOrExit(policy)
+        var withPaths = try extraPolicies.map(resolvePolicyOrExit)
+        if !noGeneric, let generic = genericPolicy(for: policyPath) { withPaths.insert(generic, at: 0) }
         do {
             c = try timer.measure("policy") { () throws(FileError) -> Compilation in
                 try Linter.compilePolicy(policyPath, with: withPaths, sources: sources)
@@ -145,6 +151,22 @@ struct Lint: ParsableCommand {
         }
         report(result.diagnostics, sources: sources, output, format: .chosen(format, output))
         if result.hasErrors { throw ExitWith(status: .policyError) }
+    }
+}
+
+extension Lint {
+    /// The generic kfuncs of the kernel `policyPath` targets (`kernel 6.12;` or mainline):
+    /// `generic/bpf-<kernel>.policy` beside the policy, else in the directories policy names are
+    /// looked up in. Nil, with a note, when there is none: those kfuncs are then unknown.
+    func genericPolicy(for policyPath: String) -> String? {
+        guard let bytes = try? readFileBytes(policyPath) else { return nil }  // reported when compiled
+        let kernel = Compilation.compile(path: policyPath, bytes: bytes).policy.kernel
+        let file = "generic/bpf-\(kernel).policy"
+        let dirs = [PolicySearch.directoryName(policyPath)] + PolicySearch.directories().map(\.path)
+        if let found = dirs.map({ $0 + "/" + file }).first(where: PolicySearch.isRegularFile) { return found }
+        eprint("kfpolicy: note: no \(file) beside the policy or where policies are looked up: the generic "
+                   + "kfuncs of \(kernel) are unknown to lint; give them with --with FILE, or --no-generic\n")
+        return nil
     }
 }
 

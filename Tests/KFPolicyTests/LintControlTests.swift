@@ -108,6 +108,32 @@ final class LintControlTests: XCTestCase {
         XCTAssertEqual(relativePath("/a/generic/g.policy", from: "/a/b/c"), "../../generic/g.policy")
     }
 
+    /// Lint includes the generic kfuncs of the policy's kernel by default (found beside the
+    /// policy, or where policies are looked up), so a scheduler's cpumask, RCU and iterator calls
+    /// are checked rather than reported as unknown; --no-generic leaves them out.
+    func testGenericKfuncsOfThePolicysKernelByDefault() throws {
+        let cache = LintCorpusTests.cache
+        XCTAssertFalse(cache.isEmpty, "scripts/lint-corpus.sh failed")
+        let program = ["\(cases)/generic/generic.bpf.c", "--", "-I", "\(cases)/scx-include", "-I", cache, "-I", cache + "/bpf"]
+        let byDefault = try lint(program)
+        let explicit = try lint(["--with", "Policies/generic/bpf-6.12.policy"] + program)
+        XCTAssertEqual(byDefault.err, explicit.err)
+        XCTAssertFalse(byDefault.err.contains("[KFP704]"), byDefault.err)
+        XCTAssertTrue(byDefault.err.contains("'bpf_copy_from_user_str' is not allowed"), byDefault.err)
+        let without = try lint(["--no-generic"] + program)
+        XCTAssertTrue(without.err.contains("[KFP704]"), without.err)
+        XCTAssertFalse(without.err.contains("'bpf_copy_from_user_str' is not allowed"), without.err)
+        // A policy whose kernel has no generic file: a note, and the kfuncs are unknown.
+        let dir = makeTempDir("lint-nogeneric")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let old = try String(contentsOfFile: packageRoot + "/Policies/scx-6.12.policy", encoding: .utf8)
+        try old.replacingOccurrences(of: "kernel 6.12;", with: "kernel 6.11;")
+            .write(toFile: dir + "/old.policy", atomically: true, encoding: .utf8)
+        let r = try runProcess(bin, ["lint", "--color", "never", "--policy", dir + "/old.policy"] + program, cwd: packageRoot)
+        XCTAssertTrue(r.err.contains("note: no generic/bpf-6.11.policy"), r.err)
+        XCTAssertTrue(r.err.contains("[KFP704]"), r.err)
+    }
+
     func testSuppressionComments() throws {
         let text = Array("""
             x(); // kfpolicy: allow KFP706 the library calls no kfunc
