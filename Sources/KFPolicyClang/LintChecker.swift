@@ -166,11 +166,19 @@ struct LintChecker {
 
     // MARK: Judging kfunc calls
 
-    /// The kernel's name for a kfunc: libbpf ignores everything from `___` on.
+    /// The kernel's name for a kfunc as libbpf resolves it: everything from the last `___` that
+    /// has no underscore on either side is a flavour and ignored, so `x___v2___compat` calls the
+    /// kernel's `x___v2`.
     static func kernelName(_ spelled: String) -> String {
-        let b = Array(spelled.utf8)
-        guard let i = b.firstIndex(of: Array("___".utf8), from: 0) else { return spelled }
-        return String(decoding: b[..<i], as: UTF8.self)
+        let b = Array(spelled.utf8), u = UInt8(ascii: "_")
+        var i = b.count - 5
+        while i >= 0 {
+            if b[i] != u && b[i + 1] == u && b[i + 2] == u && b[i + 3] == u && b[i + 4] != u {
+                return String(decoding: b[...i], as: UTF8.self)
+            }
+            i -= 1
+        }
+        return spelled
     }
 
     mutating func judge(_ entry: LintEntry, _ steps: [LintStep], _ edge: LintEdge,

@@ -201,16 +201,28 @@ func currentDirectory() -> String {
 extension Linter {
     /// Compiles the policy at `path` with each file of `extra` included as if the policy named it
     /// at its end (the generic kfuncs of its kernel, say), unless the policy already includes it.
+    /// The policy's forms include them too: a form shares the header, so it must know the same
+    /// sets and kfuncs.
     public static func compilePolicy(_ path: String, with extra: [String],
                                      sources: SourceManager) throws(FileError) -> Compilation {
         let bytes = try readFileBytes(path)
         guard !extra.isEmpty else { return Compilation.compile(path: path, bytes: bytes, sources: sources) }
-        let included = Set(Compilation.compile(path: path, bytes: bytes).policy.files.map(absolutePath))
-        var text = bytes
-        for file in extra where !included.contains(absolutePath(file)) {
-            text += Array("\ninclude \"\(relativePath(file, from: parentDirectory(path)))\";\n".utf8)
+        let plain = Compilation.compile(path: path, bytes: bytes).policy
+        // Each file that gets includes, with the files it already includes.
+        var includes: [String: Set<String>] = [absolutePath(path): Set(plain.files.map(absolutePath))]
+        for form in plain.forms {
+            guard let own = form.policy.files.first else { continue }
+            includes[absolutePath(own)] = Set(form.policy.files.map(absolutePath))
         }
-        return Compilation.compile(path: path, bytes: text, sources: sources)
+        let reader: FileReader = { file throws(FileError) in
+            var text = try readFileBytes(file)
+            guard let already = includes[absolutePath(file)] else { return text }
+            for e in extra where !already.contains(absolutePath(e)) {
+                text += Array("\ninclude \"\(relativePath(e, from: parentDirectory(file)))\";\n".utf8)
+            }
+            return text
+        }
+        return Compilation.compile(path: path, bytes: try reader(path), sources: sources, reader: reader)
     }
 }
 

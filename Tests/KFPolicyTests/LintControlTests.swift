@@ -134,6 +134,29 @@ final class LintControlTests: XCTestCase {
         XCTAssertTrue(r.err.contains("[KFP704]"), r.err)
     }
 
+    /// libbpf resolves a ksym by its name up to the last `X___Y` (no underscore on either side),
+    /// so a compat header reaches the kernel's `scx_bpf_dsq_insert___v2` as `..___v2___compat`.
+    func testKernelNameIsLibbpfsEssentialName() {
+        XCTAssertEqual(LintChecker.kernelName("scx_bpf_dsq_insert___v2___compat"), "scx_bpf_dsq_insert___v2")
+        XCTAssertEqual(LintChecker.kernelName("scx_bpf_dispatch___compat"), "scx_bpf_dispatch")
+        XCTAssertEqual(LintChecker.kernelName("scx_bpf_dsq_insert"), "scx_bpf_dsq_insert")
+        XCTAssertEqual(LintChecker.kernelName("___scx_bpf_bstr_format_checker"), "___scx_bpf_bstr_format_checker")
+        XCTAssertEqual(LintChecker.kernelName("a____b"), "a____b")
+        XCTAssertEqual(LintChecker.kernelName("x___"), "x___")
+    }
+
+    /// The files lint adds reach the policy's forms too: Policies/scx.policy names the cid form,
+    /// which shares the header and so must know the same sets and kfuncs.
+    func testAddedFilesReachThePolicysForms() throws {
+        let c = try Linter.compilePolicy(packageRoot + "/Policies/scx.policy",
+                                         with: [packageRoot + "/Policies/generic/bpf-mainline.policy"],
+                                         sources: SourceManager())
+        XCTAssertFalse(c.diagnostics.hasErrors, c.diagnostics.sorted.map(\.message).joined(separator: "\n"))
+        XCTAssertNotNil(c.policy.kfunc(named: "bpf_cpumask_test_cpu"))
+        XCTAssertEqual(c.policy.forms.count, 1)
+        XCTAssertNotNil(c.policy.forms.first?.policy.kfunc(named: "bpf_cpumask_test_cpu"))
+    }
+
     func testSuppressionComments() throws {
         let text = Array("""
             x(); // kfpolicy: allow KFP706 the library calls no kfunc
