@@ -193,13 +193,17 @@ struct LintChecker {
                 let chain = chainNotes(entry, steps, edge)
                 let called = name == edge.spelled
                     ? "" : " (called as '\(edge.spelled)', which libbpf binds to '\(name)')"
-                let declared = decl.map { [DiagnosticNote("'\(edge.spelled)' is declared here", at: $0.site)] } ?? []
+                var notes = decl.map { [DiagnosticNote("'\(edge.spelled)' is declared here", at: $0.site)] } ?? []
+                var hint = "a policy describes one kernel's kfuncs; lint against a policy for the kernel that has"
+                    + " '\(name)', or add it to the policy"
+                if let renamed = policy.kfuncs.first(where: { $0.was.contains(name) }) {
+                    notes.append(DiagnosticNote("'\(name)' was renamed '\(renamed.name)'", at: renamed.wasRange))
+                    hint = "call '\(renamed.name)', or declare '\(name)' __weak and call it only where "
+                        + "bpf_ksym_exists() finds it: a kernel without a kfunc a program needs refuses to load it"
+                }
                 add(.warning, .lintUnknownKfunc,
                     "kfunc '\(name)'\(called) is not in policy '\(policy.name)', so its calls are not checked",
-                    at: edge.site, notes: declared + chain.notes,
-                    hint: "a policy describes one kernel's kfuncs; lint against a policy for the kernel that has"
-                        + " '\(name)', or add it to the policy",
-                    chain: chain)
+                    at: edge.site, notes: notes + chain.notes, hint: hint, chain: chain)
             }
             return
         }

@@ -157,6 +157,16 @@ final class LintControlTests: XCTestCase {
         XCTAssertNotNil(c.policy.forms.first?.policy.kfunc(named: "bpf_cpumask_test_cpu"))
     }
 
+    /// A 6.12 kfunc that mainline renamed is unknown to the mainline policy; the warning names the
+    /// new kfunc and where the policy records the rename.
+    func testUnknownKfuncNamesItsRename() throws {
+        let r = try runProcess(bin, ["lint", "--color", "never", "--policy", "Policies/scx.policy",
+                                     "\(cases)/fifo_ok/fifo.bpf.c", "--", "-I", "\(cases)/include"], cwd: packageRoot)
+        XCTAssertTrue(r.err.contains("warning: kfunc 'scx_bpf_consume' is not in policy 'scx'"), r.err)
+        XCTAssertTrue(r.err.contains("note: 'scx_bpf_consume' was renamed 'scx_bpf_dsq_move_to_local'"), r.err)
+        XCTAssertTrue(r.err.contains("hint: call 'scx_bpf_dsq_move_to_local', or declare 'scx_bpf_consume' __weak"), r.err)
+    }
+
     func testSuppressionComments() throws {
         let text = Array("""
             x(); // kfpolicy: allow KFP706 the library calls no kfunc
