@@ -62,8 +62,17 @@ func runProcess(_ exe: String, _ args: [String], cwd: String? = nil) throws -> (
     return (p.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errBox.data, as: UTF8.self))
 }
 
+/// The directory of this test process's temporary directories, removed when the process exits,
+/// so a failed test or one that keeps its directory for other tests leaves nothing behind.
+let testTempRoot: String = {
+    let root = NSTemporaryDirectory() + "kfpolicy-tests-\(getpid())"
+    try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    atexit { try? FileManager.default.removeItem(atPath: testTempRoot) }
+    return root
+}()
+
 func makeTempDir(_ name: String) -> String {
-    let dir = NSTemporaryDirectory() + "kfpolicy-tests-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    let dir = testTempRoot + "/\(name)-\(UInt32.random(in: 0...UInt32.max))"
     try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     return dir
 }
