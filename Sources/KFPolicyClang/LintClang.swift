@@ -154,19 +154,31 @@ public func readCompileCommands(_ path: String) throws(CompileCommandsError) -> 
     return out
 }
 
-/// The arguments of a compile command that affect parsing: drops the compiler, the input file,
-/// `-c`, `-o FILE` and dependency-file options.
+/// The arguments of a compile command that affect parsing: drops the compiler and the input
+/// file, then what `parsingOptions` drops.
 func parsingArguments(_ args: [String], file: String) -> [String] {
-    var out: [String] = []
-    var i = 1
+    parsingOptions(args.dropFirst().filter { a in
+        a != file && a != lastPathComponent(file) && !a.hasSuffix("/" + lastPathComponent(file))
+    })
+}
+
+/// Clang options as lint parses with them: without what writes files (`-c`, `-o FILE`,
+/// dependency files: libclang would write them) and without what makes a compiler warning an
+/// error (`-Werror`, `-Werror=...`, `-pedantic-errors`): a build's warnings are not lint's
+/// findings, and as errors they would read as files that do not parse.
+func parsingOptions(_ args: [String]) -> [String] {
     let withValue: Set<String> = ["-o", "-MF", "-MT", "-MQ"]
-    let alone: Set<String> = ["-c", "-S", "-E", "-M", "-MM", "-MD", "-MMD", "-MP", "-MG"]
+    let alone: Set<String> = ["-c", "-S", "-E", "-M", "-MM", "-MD", "-MMD", "-MP", "-MG", "-Werror",
+                              "-pedantic-errors", "-Wfatal-errors"]
+    var out: [String] = []
+    var i = 0
     while i < args.count {
         let a = args[i]
         if withValue.contains(a) { i += 2; continue }
-        let joinedOutput = a.hasPrefix("-o") && a.count > 2 && !a.hasPrefix("-objc") // -oFILE
-        if alone.contains(a) || a == file || joinedOutput { i += 1; continue }
-        if a.hasSuffix("/" + lastPathComponent(file)) || a == lastPathComponent(file) { i += 1; continue }
+        let joined = (a.hasPrefix("-o") && a.count > 2 && !a.hasPrefix("-objc")) // -oFILE
+            || (a.hasPrefix("-MF") || a.hasPrefix("-MT") || a.hasPrefix("-MQ")) && a.count > 3
+            || a.hasPrefix("-Werror=")
+        if alone.contains(a) || joined { i += 1; continue }
         out.append(a)
         i += 1
     }

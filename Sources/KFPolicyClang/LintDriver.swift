@@ -27,8 +27,10 @@ public enum Linter {
     /// The full clang argument list for a file: BPF C as libbpf programs are built (`-target
     /// bpf`, `-D__TARGET_ARCH_<host>` for bpf_tracing.h) unless the file's own arguments choose
     /// otherwise, the file's arguments, then clang's builtin headers and the system include
-    /// directories (LintToolchain).
-    public static func clangArguments(_ own: [String], toolchain: LintToolchain = .current) -> [String] {
+    /// directories (LintToolchain). Options that write files or make warnings errors are left
+    /// out (`parsingOptions`).
+    public static func clangArguments(_ given: [String], toolchain: LintToolchain = .current) -> [String] {
+        let own = parsingOptions(given)
         var out: [String] = []
         if !own.contains(where: { $0 == "-target" || $0.hasPrefix("--target=") }) { out += ["-target", "bpf"] }
         let definesArch = own.indices.contains { i in

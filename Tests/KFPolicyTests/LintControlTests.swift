@@ -167,6 +167,24 @@ final class LintControlTests: XCTestCase {
         XCTAssertTrue(r.err.contains("hint: call 'scx_bpf_dsq_move_to_local', or declare 'scx_bpf_consume' __weak"), r.err)
     }
 
+    /// A build's flags as they are: lint leaves out what writes files (a depfile libclang would
+    /// write, the object) and what turns compiler warnings into errors, which would read as
+    /// files that do not parse.
+    func testBuildFlagsThatWriteFilesOrPromoteWarningsAreLeftOut() throws {
+        XCTAssertEqual(parsingOptions(["-g", "-c", "-o", "x.o", "-oy.o", "-MD", "-MF", "x.d", "-MFy.d", "-MT", "t",
+                                       "-Werror", "-Werror=unused", "-pedantic-errors", "-Wall", "-Wno-error=x",
+                                       "-I", "inc", "-objcmt-x"]),
+                       ["-g", "-Wall", "-Wno-error=x", "-I", "inc", "-objcmt-x"])
+        XCTAssertEqual(parsingArguments(["clang", "-O2", "-c", "src/a.bpf.c", "-o", "a.o"], file: "src/a.bpf.c"), ["-O2"])
+        let dir = makeTempDir("lint-flags")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "static int unused_helper(int x) { return 0; }\n".write(toFile: dir + "/w.bpf.c", atomically: true, encoding: .utf8)
+        let r = try lint([dir + "/w.bpf.c", "--", "-Wall", "-Wextra", "-Werror", "-MD", "-MF", dir + "/w.d", "-c", "-o", dir + "/w.o"])
+        XCTAssertFalse(r.err.contains("KFP709"), r.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/w.d"), "lint wrote the build's depfile")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/w.o"))
+    }
+
     func testSuppressionComments() throws {
         let text = Array("""
             x(); // kfpolicy: allow KFP706 the library calls no kfunc
