@@ -18,10 +18,20 @@ struct Explain: ParsableCommand {
     @Argument(help: "The callback or program type.") var caller: String
     @Option(help: "A kernel source tree: also show the kfunc's and the callback's declarations there.")
     var kernelSrc: String?
+    @Flag(name: .customLong("no-generic"),
+          help: ArgumentHelp("Do not include the generic BPF kfuncs of the policy's kernel "
+                                 + "(generic/bpf-<kernel>.policy), which explain includes by default."))
+    var noGeneric = false
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let c = try compileOrExit(file)
+        let path = try resolvePolicyOrExit(file)
+        let generic = noGeneric ? nil : genericPolicy(for: path)
+        let c: Compilation
+        do { c = try Linter.compilePolicy(path, with: generic.map { [$0] } ?? [], sources: SourceManager()) } catch {
+            eprint("kfpolicy: error: cannot read \(error)\n")
+            throw ExitWith(status: .usageOrIO)
+        }
         if report(c, output) { throw ExitWith(status: .policyError) }
         let p = c.policy
         guard let k = p.kfunc(named: kfunc) else {

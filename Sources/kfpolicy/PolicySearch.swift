@@ -122,3 +122,17 @@ func resolvePolicyOrExit(_ argument: String) throws -> String {
         throw ExitWith(status: .usageOrIO)
     }
 }
+
+/// The generic kfuncs of the kernel `policyPath` targets (`kernel 6.12;` or mainline), which
+/// lint and explain add to a policy: `generic/bpf-<kernel>.policy` beside the policy, else in
+/// the directories policy names are looked up in. Nil, with a note, when there is none.
+func genericPolicy(for policyPath: String) -> String? {
+    guard let bytes = try? readFileBytes(policyPath) else { return nil }  // reported when compiled
+    let kernel = Compilation.compile(path: policyPath, bytes: bytes).policy.kernel
+    let file = "generic/bpf-\(kernel).policy"
+    let dirs = [PolicySearch.directoryName(policyPath)] + PolicySearch.directories().map(\.path)
+    if let found = dirs.map({ $0 + "/" + file }).first(where: PolicySearch.isRegularFile) { return found }
+    eprint("kfpolicy: note: no \(file) beside the policy or where policies are looked up: the generic "
+               + "kfuncs of \(kernel) are unknown; give them with --with FILE, or --no-generic\n")
+    return nil
+}

@@ -121,6 +121,17 @@ final class CLITests: XCTestCase {
         let bad = try runProcess(bin, ["explain", "Policies/scx.policy", "scx_bpf_nope", "dispatch"], cwd: packageRoot)
         XCTAssertEqual(bad.status, 2)
         XCTAssertTrue(bad.err.contains("has no kfunc 'scx_bpf_nope'"))
+        // The generic kfuncs of the policy's kernel, as lint checks them (lint's hints name this).
+        let generic = try runProcess(bin, ["explain", "Policies/scx.policy", "bpf_cpumask_test_cpu", "dispatch"], cwd: packageRoot)
+        XCTAssertEqual(generic.status, 0, generic.err)
+        XCTAssertTrue(generic.out.contains("Policies/generic/bpf-mainline.policy:"), generic.out)
+        let sleepy = try runProcess(bin, ["explain", "Policies/scx-6.12.policy", "bpf_copy_from_user_str", "running"],
+                                    cwd: packageRoot)
+        XCTAssertEqual(sleepy.status, 1, sleepy.err)
+        XCTAssertTrue(sleepy.out.hasPrefix("denied: 'bpf_copy_from_user_str' requires a sleepable callback"), sleepy.out)
+        let without = try runProcess(bin, ["explain", "--no-generic", "Policies/scx.policy", "bpf_cpumask_test_cpu", "dispatch"],
+                                     cwd: packageRoot)
+        XCTAssertEqual(without.status, 2)
     }
 
     /// The README's explain example is what the tool prints today.
