@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 tarball=${KFPOLICY_KERNEL_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
 dest=${1:-.build-kernel-src/linux-6.12}
 files=(
-    kernel/sched/ext.c kernel/sched/ext.h include/linux/sched/ext.h
+    Makefile kernel/sched/ext.c kernel/sched/ext.h include/linux/sched/ext.h
     net/ipv4/bpf_tcp_ca.c net/ipv4/tcp_cong.c include/net/tcp.h
     include/linux/btf.h include/linux/btf_ids.h
     scripts/checkpatch.pl scripts/spelling.txt scripts/const_structs.checkpatch scripts/kernel-doc

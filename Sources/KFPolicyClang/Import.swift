@@ -95,6 +95,27 @@ struct Importer {
 
     var allContexts: Set<Int> { Set(contextNames.indices) }
 
+    /// The `kernel` line: the release the tree's top Makefile names (VERSION, PATCHLEVEL), which
+    /// decides what the policy's program types reach. Without one, the policy is for mainline.
+    mutating func kernelLine() -> String {
+        let makefile = ks.root + "/Makefile"
+        var fields: [String: String] = [:]
+        if let bytes = try? readFileBytes(makefile) {
+            for line in String(decoding: bytes.prefix(4096), as: UTF8.self).split(separator: "\n") {
+                let parts = line.split(separator: "=", maxSplits: 1).map {
+                    String($0.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+                }
+                if parts.count == 2, ["VERSION", "PATCHLEVEL"].contains(parts[0]) { fields[parts[0]] = parts[1] }
+            }
+        }
+        guard let v = fields["VERSION"].flatMap({ Int($0) }), let p = fields["PATCHLEVEL"].flatMap({ Int($0) }) else {
+            cannot("the kernel's release: no VERSION and PATCHLEVEL in \(makefile); the policy says no 'kernel' "
+                       + "and is for mainline", at: nil)
+            return ""
+        }
+        return "kernel \(v).\(p); // the tree's Makefile"
+    }
+
     func describe(_ s: Set<Int>, groups useGroups: Bool = true) -> String {
         if s == allContexts { return "any" }
         if s.isEmpty { return "none" }
@@ -129,6 +150,7 @@ struct Importer {
         reportFilters(iface)
         let sleepable = sleepableMembers(iface)
 
+        let kernel = kernelLine()
         var out = """
             // Imported by 'kfpolicy import --struct \(structName)' from the kernel sources: \
             \(sourcesUsed(iface, structFile).joined(separator: ", ")).
@@ -137,6 +159,7 @@ struct Importer {
             /// \(structName) as the kernel's hand-written rules enforce it.
             policy \(name) for struct \(structName);
             prefix \(name);
+            \(kernel)
 
             // Contexts: \(enumDescription).
 

@@ -47,6 +47,8 @@ public struct SetFacts: Sendable {
 public protocol DecisionTables {
     var name: String { get }
     var structName: String { get }
+    /// The kernel the policy describes: `mainline` or a release such as `6.12`.
+    var kernelName: String { get }
     var contextCount: Int { get }
     func contextName(_ i: Int) -> String
     var callbackCount: Int { get }
@@ -126,10 +128,10 @@ extension DecisionTables {
     /// `otherInterface` (struct_ops programs of other interfaces, which may call none of this
     /// policy's own kfuncs), only external sets count.
     public func registeringSet(_ k: Int, for t: ProgramType, otherInterface: Bool = false) -> Int? {
-        guard let hook = t.hook else { return nil }
+        guard let hook = t.hook(onKernel: kernelName) else { return nil }
         return kfuncFacts(k).sets.first { s in
             let set = setFacts(s)
-            return set.programTypes.contains { $0.hook == hook } && (!otherInterface || set.external)
+            return set.programTypes.contains { $0.hook(onKernel: kernelName) == hook } && (!otherInterface || set.external)
         }
     }
 

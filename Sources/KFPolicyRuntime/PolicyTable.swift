@@ -122,6 +122,7 @@ public struct PolicyTable: Sendable, Hashable {
 }
 
 extension PolicyTable: DecisionTables {
+    public var kernelName: String { kernel }
     public var contextCount: Int { contexts.count }
     public func contextName(_ i: Int) -> String { contexts[i] }
     public var callbackCount: Int { callbacks.count }

@@ -9,10 +9,11 @@ public enum ProgramType: String, CaseIterable, Hashable, Sendable, Comparable {
     /// The kernel's constant, e.g. `BPF_PROG_TYPE_STRUCT_OPS`.
     public var cName: String { "BPF_PROG_TYPE_" + rawValue.uppercased() }
 
-    /// The kfunc hook whose sets the verifier consults for this type (6.12 and mainline,
-    /// bpf_prog_type_to_kfunc_hook); nil for a type that has none (no set can be registered).
-    /// Types of one hook share its sets: a set registered for tracing serves lsm programs too.
-    public var hook: String? {
+    /// The kfunc hook whose sets the verifier consults for this type on `kernel` (`6.12`,
+    /// `mainline`; bpf_prog_type_to_kfunc_hook); nil for a type that has none there (it may call
+    /// no kfunc). Types of one hook share its sets: a set registered for tracing serves lsm
+    /// programs too.
+    public func hook(onKernel kernel: String) -> String? {
         switch self {
         case .struct_ops: return "STRUCT_OPS"
         case .tracing, .tracepoint, .perf_event, .lsm: return "TRACING"
@@ -24,8 +25,17 @@ public enum ProgramType: String, CaseIterable, Hashable, Sendable, Comparable {
         case .cgroup_skb, .cgroup_sock, .cgroup_sock_addr: return "CGROUP"
         case .sk_skb: return "SK_SKB"
         case .netfilter: return "NETFILTER"
-        case .raw_tracepoint: return nil
+        case .raw_tracepoint: return Self.rawTracepointHasKfuncs(kernel) ? "TRACING" : nil
         }
+    }
+
+    /// Whether raw_tracepoint programs share the tracing hook on `kernel`: from Linux 7.0 on
+    /// (bpf-next commit 342297d51146 "bpf: allow calling kfuncs from raw_tp programs", merged
+    /// after 6.19); before, they may call no kfunc.
+    public static func rawTracepointHasKfuncs(_ kernel: String) -> Bool {
+        if kernel == "mainline" { return true }
+        guard let major = kernel.split(separator: ".").first.flatMap({ Int($0) }) else { return false }
+        return major >= 7
     }
 
     /// Declaration order.

@@ -32,7 +32,10 @@ int register_btf_kfunc_id_set(enum bpf_prog_type type, const struct btf_kfunc_id
 	return 0;
 }
 
-/* The kfunc hook of a program type (6.12 bpf_prog_type_to_kfunc_hook). */
+/*
+ * The kfunc hook of a program type (bpf_prog_type_to_kfunc_hook): raw_tracepoint programs have
+ * none in 6.12 and share the tracing hook from 7.0 on (RAW_TP_KFUNCS).
+ */
 static int hook_of(enum bpf_prog_type t)
 {
 	switch (t) {
@@ -43,7 +46,11 @@ static int hook_of(enum bpf_prog_type t)
 	case BPF_PROG_TYPE_CGROUP_DEVICE: case BPF_PROG_TYPE_CGROUP_SOCKOPT: case BPF_PROG_TYPE_CGROUP_SYSCTL:
 		return BPF_PROG_TYPE_CGROUP_SKB;
 	case BPF_PROG_TYPE_RAW_TRACEPOINT:
+#ifdef RAW_TP_KFUNCS
+		return BPF_PROG_TYPE_TRACING;
+#else
 		return -1;
+#endif
 	default:
 		return t;
 	}

@@ -70,6 +70,7 @@ final class HarnessTests: XCTestCase {
         s += "#define MODULE_STRUCT \(p.structInVmlinux ? 0 : 1)\n#define MODULE_SETS \(p.module == nil ? 0 : 1)\n"
         if !p.structInVmlinux { s += "#define INIT_BTF \(n.initBTF)\n" } else { s += "#define INIT_BTF(btf) ((void)(btf))\n" }
         if p.kernel.hasMemberOffset { s += "#define MEMBER_OFF 1\n" }
+        if ProgType.rawTracepointHasKfuncs(p.kernel.description) { s += "#define RAW_TP_KFUNCS 1\n" }
         if p.runtimeGuards {
             s += "#define HAS_GUARDS 1\n#define ENTER \(n.enter)\n#define LEAVE \(n.leave)\n#define ALLOWED(cur, k) \(n.allowed)(cur, (enum \(n.kfuncEnum))(k))\n"
             s += "#define RUNNING struct \(n.running)\n"

@@ -28,6 +28,7 @@ public struct Decision: Sendable {
 }
 
 extension Policy: DecisionTables {
+    public var kernelName: String { kernel.description }
     public var contextCount: Int { contexts.count }
     public func contextName(_ i: Int) -> String { contexts[i].name }
     public var callbackCount: Int { callbacks.count }

@@ -144,8 +144,14 @@ struct MatrixBuilder {
         }
         groups = groups.enumerated().sorted { ($0.element.order, $0.offset) < ($1.element.order, $1.offset) }
             .map(\.element)
-        let hooks = Set((np.sets.flatMap(\.progTypes) + (op?.sets.flatMap(\.progTypes) ?? [])).compactMap(\.hook))
-        let types = ProgType.allCases.filter { $0 != .struct_ops && $0.hook.map(hooks.contains) == true }
+        // The program types that reach a set of either policy through their kernel's hooks.
+        let types = ProgType.allCases.filter { t in
+            t != .struct_ops && ([np] + (op.map { [$0] } ?? [])).contains { p in
+                let k = p.kernel.description
+                return t.hook(onKernel: k).map { h in p.sets.contains { $0.progTypes.contains { $0.hook(onKernel: k) == h } } }
+                    == true
+            }
+        }
         var callers: [(old: Caller?, new: Caller?)] = []
         var columnGroups: [PermissionMatrix.ColumnGroup] = []
         for g in groups {

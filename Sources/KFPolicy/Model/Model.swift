@@ -27,21 +27,6 @@ public typealias ProgType = ProgramType
 /// KF_ flags a kfunc can carry: the runtime's.
 public typealias KFFlag = KFPolicyRuntime.KFFlag
 
-extension ProgramType {
-    /// Every kernel program type whose kfuncs come from this type's hook, as C constants: a set
-    /// registered for one of them is seen by all of them.
-    public var hookCNames: [String] {
-        switch hook {
-        case "TRACING": return ["TRACING", "TRACEPOINT", "PERF_EVENT", "LSM"].map { "BPF_PROG_TYPE_" + $0 }
-        case "CGROUP":
-            return ["CGROUP_SKB", "CGROUP_SOCK", "CGROUP_DEVICE", "CGROUP_SOCK_ADDR", "CGROUP_SOCKOPT", "CGROUP_SYSCTL"]
-                .map { "BPF_PROG_TYPE_" + $0 }
-        case nil: return []
-        default: return [cName]
-        }
-    }
-}
-
 /// The kernel a policy's generated C is for (`kernel 6.12;`, `kernel mainline;`).
 public enum Kernel: Sendable, Hashable, CustomStringConvertible {
     case release(major: Int, minor: Int)
