@@ -84,6 +84,7 @@ extension HeaderValidation {
         var args: [String]
         var unsaved: [(path: String, contents: String)] = [(mainFile, main), (virtualHeader, header)]
         if let dir = options.kernelHeaders {
+            try KernelHeaders.checkRelease(buildDir: dir, for: policy.kernel)
             args = try KernelHeaders.arguments(buildDir: dir)
         } else {
             args = KernelStandIn.arguments
@@ -132,6 +133,27 @@ enum KernelHeaders {
     }
 
     static func exists(_ p: String) -> Bool { access(p, F_OK) == 0 }
+
+    /// Refuses headers of another kernel than the header is generated for: a header for a release
+    /// needs that release's headers, one for mainline those of 7.0 or later. Validating against
+    /// others would report each difference between the kernels as a bug in kfpolicy.
+    static func checkRelease(buildDir: String, for kernel: Kernel) throws {
+        let file = buildDir + "/include/generated/utsrelease.h"
+        guard let text = try? String(decoding: readFileBytes(file), as: UTF8.self),
+              let quote = text.split(separator: "\"").dropFirst().first else { return }
+        let release = String(quote)
+        let parts = release.split(separator: ".").prefix(2).map { Int($0.prefix { $0.isNumber }) }
+        guard parts.count == 2, let major = parts[0], let minor = parts[1] else { return }
+        let matches: Bool
+        switch kernel {
+        case .release(let m, let n): matches = (major, minor) == (m, n)
+        case .mainline: matches = major >= 7
+        }
+        guard !matches else { return }
+        throw ValidationError(description: "the kernel headers in '\(buildDir)' are Linux \(release), but the header is "
+                                + "generated for \(kernel == .mainline ? "mainline" : "Linux \(kernel)"): validate against "
+                                + "the headers of the kernel the policy is for (its 'kernel' statement, or gen --kernel)")
+    }
 }
 
 extension String {

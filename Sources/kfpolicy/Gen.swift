@@ -35,7 +35,7 @@ struct Gen: ParsableCommand {
     @Flag(help: "Write nothing; exit 1 and show a diff when an output is missing or stale.") var check = false
     @Flag(help: "Do not check the generated C headers with libclang.") var noValidate = false
     @Option(help: ArgumentHelp("Validate against the kernel headers of this build directory "
-                               + "(e.g. /usr/src/linux-headers-6.12.<n>-amd64) instead of kfpolicy's stand-in."))
+                               + "(e.g. /usr/src/linux-headers-6.12.<n>+deb12-amd64) instead of kfpolicy's stand-in."))
     var kernelHeaders: String?
     @Option(help: "The kernel the C header is for: 6.12 or mainline (overrides the policy's 'kernel' statement).")
     var kernel: Kernel?

@@ -22,7 +22,7 @@ struct Validate: ParsableCommand {
     @Argument(help: "The header to check.") var header: String
     @Option(help: "The policy the header should implement.") var policy: String
     @Option(help: ArgumentHelp("Use the kernel headers of this build directory "
-                               + "(e.g. /usr/src/linux-headers-6.12.<n>-amd64) instead of kfpolicy's stand-in."))
+                               + "(e.g. /usr/src/linux-headers-6.12.<n>+deb12-amd64) instead of kfpolicy's stand-in."))
     var kernelHeaders: String?
     @OptionGroup var output: OutputOptions
 

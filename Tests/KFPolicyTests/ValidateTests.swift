@@ -194,5 +194,13 @@ final class ValidateTests: XCTestCase {
             self.replacingOnce($0, "BTF_ID_FLAGS(func, scx_bpf_task_cgroup, KF_ACQUIRE | KF_RCU)", "BTF_ID_FLAGS(func, scx_bpf_task_cgroup, KF_RCU)")
         }, kernelHeaders: "/usr/src/" + dir)
         XCTAssertTrue(render(broken, s2).contains("has KF_ flags KF_RCU in set 'scx_kfunc_ids_any'"), render(broken, s2))
+        // A mainline header is not validated against 6.12's headers: one clear error, exit 2.
+        let out = makeTempDir("validate-release")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r2 = try runProcess(builtKfpolicy, ["gen", "Policies/scx.policy", "-o", out, "--kernel-headers", "/usr/src/" + dir],
+                                cwd: packageRoot)
+        XCTAssertEqual(r2.status, 2, r2.err)
+        XCTAssertTrue(r2.err.contains("are Linux 6.12.") && r2.err.contains("generated for mainline"), r2.err)
+        XCTAssertFalse(r2.err.contains("bug in kfpolicy"), r2.err)
     }
 }
