@@ -2,8 +2,9 @@
 # The real-kernel test: Debian's Linux 6.12, booted in qemu (TCG), loads the test modules built
 # from the generated headers and BPF programs calling each kfunc from each caller, and every
 # verdict of its verifier is compared with the one kfpolicy's model gives
-# (`kfpolicy matrix --format json`). Prints a table, `kernel: <uname -r in the guest>` and last
-# `real verifier: N/N cases as the policy decides`; exits 1 on any difference and 2 when
+# (`kfpolicy matrix --format json`; `kfpolicy explain` for raw_tracepoint programs). Prints a
+# table, `kernel: <uname -r in the guest>` and last `real verifier: N/N cases as the policy
+# decides`; exits 1 on any difference and 2 when
 # something cannot be built or booted. Never loads anything into this machine's kernel.
 #
 # Build cache (ignored by git): .build-e2e/ (libbpf 1.5 from linux-source-6.12, the modules,
@@ -128,7 +129,14 @@ mkdir -p "$bpf"
   "$btfinfo" "$B/mod/collide/kfp_collide.ko" "$kdir/vmlinux" header kfp_collide_ops
 } >"$bpf/modules.h.new"
 cmp -s "$bpf/modules.h.new" "$bpf/modules.h" || mv "$bpf/modules.h.new" "$bpf/modules.h"
-python3 Tests/e2e/e2e.py plan "$B/plan" testmod="$B/testmod.json" kfp_tcp="$B/kfp_tcp.json"
+# What the policy says of each kfunc from a raw_tracepoint program (explain: 0 allowed, 1 denied).
+for kf in $(python3 -c 'import json, sys
+print(" ".join(k["name"] for k in json.load(open(sys.argv[1]))["kfuncs"]))' "$B/testmod.json"); do
+    rc=0; $k explain Policies/examples/testmod.policy "$kf" raw_tracepoint >/dev/null 2>&1 || rc=$?
+    case $rc in 0) echo "$kf loads" ;; 1) echo "$kf refused_by_filter" ;; *) die "kfpolicy explain failed for $kf" ;; esac
+done >"$B/testmod-rawtp.txt"
+python3 Tests/e2e/e2e.py plan "$B/plan" testmod="$B/testmod.json" kfp_tcp="$B/kfp_tcp.json" \
+    rawtp:testmod="$B/testmod-rawtp.txt"
 cflags="-target bpf -O2 -g -Wall -Werror -I$root/Tests/e2e -I$bpf -I$libbpf/include"
 export cflags
 # One object per case, recompiled when its source or a shared header is newer.

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """The glue of scripts/e2e-kernel.sh: plans the cases of the real-kernel test and reports them.
 
-  e2e.py plan OUT POLICY=MATRIX.json...   write one BPF program per case (OUT/bpf/ID.bpf.c, only
+  e2e.py plan OUT POLICY=MATRIX.json... [rawtp:POLICY=FILE]
+                                          write one BPF program per case (OUT/bpf/ID.bpf.c, only
                                           when it changed), the loader's manifest and OUT/cases.json
   e2e.py report OUT CONSOLE [NAME=VALUE...]  read the guest's console, print the table, exit 1 on
                                           any difference
 
 Every expected verdict comes from `kfpolicy matrix --format json`, the model's load outcome of
-each (caller, kfunc, sleepable or not). When the model says the call loads, the program is a
+each (caller, kfunc, sleepable or not), or, for raw_tracepoint programs (a type the matrix
+leaves out when no set reaches it), from `kfpolicy explain POLICY KFUNC raw_tracepoint`. When the model says the call loads, the program is a
 valid use of the kfunc (helper kfuncs it needs, such as kfp_testmod_alloc before
 kfp_testmod_release, must load there too, which the plan checks). When the model says the
 verifier refuses it, the program is that valid use if the kfunc is its first call, and
@@ -138,6 +140,8 @@ def program(caller, sleepable, body, policy):
     if caller == "tracing":
         sec = "fentry.s" if sleepable else "fentry"
         return f'SEC("{sec}/kfp_testmod_trace_target")\nint BPF_PROG(kfp_case, int x)\n{{\n\t{body}\n\treturn 0;\n}}\n'
+    if caller == "raw_tracepoint":
+        return f'SEC("raw_tp/sched_switch")\nint kfp_case(void *ctx)\n{{\n\t{body}\n\treturn 0;\n}}\n'
     sys.exit(f"e2e.py: no program for callers of type {caller}")
 
 
@@ -174,10 +178,15 @@ def write_if_changed(path, text):
 
 
 def plan(out, specs):
-    policies = {}
+    """specs: NAME=MATRIX.json for each policy, and rawtp:NAME=FILE with lines 'KFUNC OUTCOME':
+    what `kfpolicy explain` says of each kfunc from a raw_tracepoint program."""
+    policies, rawtp = {}, {}
     for spec in specs:
         name, path = spec.split("=", 1)
-        policies[name] = json.load(open(path))
+        if name.startswith("rawtp:"):
+            rawtp[name[6:]] = [line.split() for line in open(path) if line.strip()]
+        else:
+            policies[name] = json.load(open(path))
     os.makedirs(out + "/bpf", exist_ok=True)
     cases, manifest = [], ["uname"]
 
@@ -216,6 +225,20 @@ def plan(out, specs):
                                                      line=expected_line(result, kfunc, caller, m)),
                           policy=pname, caller=shown, kfunc=kfunc, sleepable=sleepable)
                 manifest.append(f"{'attach' if attach else 'load'} {cid} /cases/{cid}.o")
+    # raw_tracepoint programs: which kfuncs they reach is the kernel's hook mapping (none in 6.12).
+    for pname, outcomes in rawtp.items():
+        m = policies[pname]
+        for kfunc, result in outcomes:
+            valid = result == "loads"
+            body, helpers = snippet(kfunc, False, valid)
+            if helpers and valid:
+                sys.exit(f"e2e.py: {kfunc} from raw_tracepoint needs {helpers}: not planned")
+            src = externs([kfunc] + helpers) + "\n" + program("raw_tracepoint", False, body, m)
+            cid = add("verdict", f"{pname}: raw_tracepoint non-sleepable calls {kfunc}", src,
+                      dict(outcome=result, rc=0 if valid else None,
+                           line=expected_line(result, kfunc, "raw_tracepoint", m)),
+                      policy=pname, caller="raw_tracepoint", kfunc=kfunc, sleepable=False)
+            manifest.append(f"load {cid} /cases/{cid}.o")
     if "testmod" in policies:
         manifest.append(plan_kick(policies["testmod"], add))
         manifest += plan_instances(policies["testmod"], add)
