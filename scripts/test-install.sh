@@ -9,7 +9,7 @@ set -euo pipefail
 # reads here-strings and process substitutions instead.)
 cd "$(dirname "$0")/.."
 top=$PWD
-tmp=$(mktemp -d /tmp/kfpolicy-install-test.XXXXXX)
+tmp=$(mktemp -d -t kfpolicy-install-test.XXXXXX)
 installed_deb=0
 cleanup() {
     if [ "$installed_deb" = 1 ]; then apt-get remove -y -qq kfpolicy >/dev/null 2>&1 || true; fi
