@@ -102,9 +102,7 @@ struct Importer {
         var fields: [String: String] = [:]
         if let bytes = try? readFileBytes(makefile) {
             for line in String(decoding: bytes.prefix(4096), as: UTF8.self).split(separator: "\n") {
-                let parts = line.split(separator: "=", maxSplits: 1).map {
-                    String($0.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
-                }
+                let parts = line.split(separator: "=", maxSplits: 1).map { String($0).trimmingSpaces }
                 if parts.count == 2, ["VERSION", "PATCHLEVEL"].contains(parts[0]) { fields[parts[0]] = parts[1] }
             }
         }
