@@ -242,7 +242,7 @@ struct LintChecker {
     func allowedText(_ k: Int) -> String {
         let cbs = policy.allowedCallbacks(of: k).map { policy.callbacks[$0].name }
         let others = policy.progTypes(of: k).filter { $0 != .struct_ops }
-        let every = ProgType.allCases.filter { $0 != .struct_ops && $0.hook(onKernel: policy.kernel.description) != nil }
+        let every = ProgType.allCases.filter { $0 != .struct_ops && policy.hook(of: $0) != nil }
         let types = every.allSatisfy(others.contains) ? ["every"] : others.map(\.rawValue)
         var parts: [String] = []
         if cbs.count == policy.callbacks.count {

@@ -124,14 +124,17 @@ extension DecisionTables {
         return names.isEmpty ? "none" : names.joined(separator: " | ")
     }
 
+    /// The kfunc hook of program type `t` on the policy's kernel.
+    public func hook(of t: ProgramType) -> String? { t.hook(onKernel: kernelName) }
+
     /// The first set of kfunc `k` registered for a program type of `t`'s kfunc hook. With
     /// `otherInterface` (struct_ops programs of other interfaces, which may call none of this
     /// policy's own kfuncs), only external sets count.
     public func registeringSet(_ k: Int, for t: ProgramType, otherInterface: Bool = false) -> Int? {
-        guard let hook = t.hook(onKernel: kernelName) else { return nil }
+        guard let hook = hook(of: t) else { return nil }
         return kfuncFacts(k).sets.first { s in
             let set = setFacts(s)
-            return set.programTypes.contains { $0.hook(onKernel: kernelName) == hook } && (!otherInterface || set.external)
+            return set.programTypes.contains { self.hook(of: $0) == hook } && (!otherInterface || set.external)
         }
     }
 

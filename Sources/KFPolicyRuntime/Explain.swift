@@ -88,7 +88,7 @@ extension DecisionTables {
     func registration(_ s: Int, _ t: ProgramType) -> VerdictReason {
         let set = setFacts(s)
         let via = set.programTypes.contains(t) ? t.rawValue
-            : "\(set.programTypes.first { $0.hook(onKernel: kernelName) == t.hook(onKernel: kernelName) }!.rawValue), whose kfunc hook \(t.rawValue) programs share"
+            : "\(set.programTypes.first { hook(of: $0) == hook(of: t) }!.rawValue), whose kfunc hook \(t.rawValue) programs share"
         let by = set.external ? " by another subsystem (external)" : ""
         return VerdictReason("set '\(set.name)' is registered for \(via)\(by)", .set(s))
     }

@@ -24,7 +24,7 @@ extension Checker {
         var total: [String: Int] = [:]
         for s in policy.ownSets {
             for t in policy.sets[s].progTypes {
-                guard let hook = t.hook(onKernel: policy.kernel.description) else { continue }
+                guard let hook = policy.hook(of: t) else { continue }
                 let before = total[hook, default: 0]
                 total[hook] = before + size[s]
                 if before <= Checker.maxKfuncsPerHook, before + size[s] > Checker.maxKfuncsPerHook {
@@ -58,7 +58,7 @@ extension Checker {
         var first: [String: (set: Int, type: ProgType)] = [:]
         for s in policy.ownSets {
             for t in policy.sets[s].progTypes {
-                guard let hook = t.hook(onKernel: policy.kernel.description) else { continue }
+                guard let hook = policy.hook(of: t) else { continue }
                 if let prev = first[hook], prev.set != s {
                     let p = policy.sets[prev.set]
                     let registered = DiagnosticNote("set '\(p.name)' is registered for \(prev.type.rawValue) already",

@@ -29,6 +29,12 @@ public struct Decision: Sendable {
 
 extension Policy: DecisionTables {
     public var kernelName: String { kernel.description }
+
+    /// Whether some set of the policy is registered for a program type of `t`'s kfunc hook.
+    public func reachesSets(from t: ProgType) -> Bool {
+        guard let h = hook(of: t) else { return false }
+        return sets.contains { $0.progTypes.contains { hook(of: $0) == h } }
+    }
     public var contextCount: Int { contexts.count }
     public func contextName(_ i: Int) -> String { contexts[i].name }
     public var callbackCount: Int { callbacks.count }

@@ -146,11 +146,7 @@ struct MatrixBuilder {
             .map(\.element)
         // The program types that reach a set of either policy through their kernel's hooks.
         let types = ProgType.allCases.filter { t in
-            t != .struct_ops && ([np] + (op.map { [$0] } ?? [])).contains { p in
-                let k = p.kernel.description
-                return t.hook(onKernel: k).map { h in p.sets.contains { $0.progTypes.contains { $0.hook(onKernel: k) == h } } }
-                    == true
-            }
+            t != .struct_ops && (np.reachesSets(from: t) || op?.reachesSets(from: t) == true)
         }
         var callers: [(old: Caller?, new: Caller?)] = []
         var columnGroups: [PermissionMatrix.ColumnGroup] = []
