@@ -204,12 +204,15 @@ extension Linter {
     /// Compiles the policy at `path` with each file of `extra` included as if the policy named it
     /// at its end (the generic kfuncs of its kernel, say), unless the policy already includes it.
     /// The policy's forms include them too: a form shares the header, so it must know the same
-    /// sets and kfuncs.
-    public static func compilePolicy(_ path: String, with extra: [String],
-                                     sources: SourceManager) throws(FileError) -> Compilation {
+    /// sets and kfuncs. `adding` names more files from the policy as written (the generic kfuncs
+    /// of its kernel); they come first.
+    public static func compilePolicy(_ path: String, with given: [String], sources: SourceManager,
+                                     adding: ((Policy) -> [String])? = nil) throws(FileError) -> Compilation {
         let bytes = try readFileBytes(path)
-        guard !extra.isEmpty else { return Compilation.compile(path: path, bytes: bytes, sources: sources) }
+        guard !given.isEmpty || adding != nil else { return Compilation.compile(path: path, bytes: bytes, sources: sources) }
         let plain = Compilation.compile(path: path, bytes: bytes).policy
+        let extra = (adding?(plain) ?? []) + given
+        guard !extra.isEmpty else { return Compilation.compile(path: path, bytes: bytes, sources: sources) }
         // Each file that gets includes, with the files it already includes.
         var includes: [String: Set<String>] = [absolutePath(path): Set(plain.files.map(absolutePath))]
         for form in plain.forms {

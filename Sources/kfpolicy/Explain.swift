@@ -26,9 +26,12 @@ struct Explain: ParsableCommand {
 
     func run() throws {
         let path = try resolvePolicyOrExit(file)
-        let generic = noGeneric ? nil : genericPolicy(for: path)
         let c: Compilation
-        do { c = try Linter.compilePolicy(path, with: generic.map { [$0] } ?? [], sources: SourceManager()) } catch {
+        do {
+            c = try Linter.compilePolicy(path, with: [], sources: SourceManager(), adding: noGeneric ? nil : { p in
+                genericPolicy(of: p.kernel, besidePolicy: path).map { [$0] } ?? []
+            })
+        } catch {
             eprint("kfpolicy: error: cannot read \(error)\n")
             throw ExitWith(status: .usageOrIO)
         }

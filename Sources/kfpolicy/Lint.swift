@@ -125,11 +125,13 @@ struct Lint: ParsableCommand {
         let c: Compilation
         // A policy may be given by name (scx@6.12), the --with files too.
         let policyPath = try resolvePolicyOrExit(policy)
-        var withPaths = try extraPolicies.map(resolvePolicyOrExit)
-        if !noGeneric, let generic = genericPolicy(for: policyPath) { withPaths.insert(generic, at: 0) }
+        let withPaths = try extraPolicies.map(resolvePolicyOrExit)
+        let generic: ((Policy) -> [String])? = noGeneric ? nil : { p in
+            genericPolicy(of: p.kernel, besidePolicy: policyPath).map { [$0] } ?? []
+        }
         do {
             c = try timer.measure("policy") { () throws(FileError) -> Compilation in
-                try Linter.compilePolicy(policyPath, with: withPaths, sources: sources)
+                try Linter.compilePolicy(policyPath, with: withPaths, sources: sources, adding: generic)
             }
         } catch {
             eprint("kfpolicy: error: cannot read \(error)\n")

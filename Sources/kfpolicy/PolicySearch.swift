@@ -123,12 +123,10 @@ func resolvePolicyOrExit(_ argument: String) throws -> String {
     }
 }
 
-/// The generic kfuncs of the kernel `policyPath` targets (`kernel 6.12;` or mainline), which
-/// lint and explain add to a policy: `generic/bpf-<kernel>.policy` beside the policy, else in
-/// the directories policy names are looked up in. Nil, with a note, when there is none.
-func genericPolicy(for policyPath: String) -> String? {
-    guard let bytes = try? readFileBytes(policyPath) else { return nil }  // reported when compiled
-    let kernel = Compilation.compile(path: policyPath, bytes: bytes).policy.kernel
+/// The generic kfuncs of `kernel`, which lint and explain add to a policy for it:
+/// `generic/bpf-<kernel>.policy` beside the policy at `policyPath`, else in the directories
+/// policy names are looked up in. Nil, with a note, when there is none.
+func genericPolicy(of kernel: Kernel, besidePolicy policyPath: String) -> String? {
     let file = "generic/bpf-\(kernel).policy"
     let dirs = [PolicySearch.directoryName(policyPath)] + PolicySearch.directories().map(\.path)
     if let found = dirs.map({ $0 + "/" + file }).first(where: PolicySearch.isRegularFile) { return found }
