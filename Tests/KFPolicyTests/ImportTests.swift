@@ -82,6 +82,20 @@ final class ImportTests: XCTestCase {
         return dir
     }
 
+    /// The `kernel` line comes from the tree's Makefile; without one, import says it could not
+    /// tell the release and writes none (the policy is then for mainline).
+    func testKernelReleaseFromTheTreesMakefile() throws {
+        let withMakefile = try importScx(from: try kernelSource612())
+        XCTAssertTrue(withMakefile.text.contains("\nkernel 6.12; // the tree's Makefile\n"), withMakefile.text)
+        let dir = try editedTree([])
+        try FileManager.default.removeItem(atPath: dir + "/Makefile")
+        let without = try importScx(from: dir)
+        XCTAssertFalse(without.text.contains("\nkernel "), without.text)
+        XCTAssertTrue(without.result.diagnostics.contains {
+            $0.message.contains("the kernel's release: no VERSION and PATCHLEVEL in \(dir)/Makefile")
+        }, without.result.diagnostics.map(\.message).joined(separator: "\n"))
+    }
+
     func testImportFollowsTheSources() throws {
         let dir = try editedTree([
             // ops.tick now runs in DISPATCH: the dispatch kfuncs become allowed there.
